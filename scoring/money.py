@@ -1,0 +1,117 @@
+"""Yen as integers, end to end: parsing what people type and formatting for display.
+
+People write amounts as ``148000000``, ``1,480万円``, ``1.48億円``, ``１億４８００万円`` or ``￥148,000,000``.
+Every money field in every format goes through :func:`parse_yen`; no float ever carries money.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+__all__ = ["MoneyError", "parse_yen", "format_yen", "format_man_oku"]
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be read as whole yen."""
+
+
+_UNITS = {"兆": 10**12, "億": 10**8, "万": 10**4, "千": 10**3}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(兆|億|万|千)?")
+
+
+def _normalise(text: str) -> str:
+    # NFKC turns full-width digits, commas and the full-width yen sign into ASCII.
+    s = unicodedata.normalize("NFKC", text)
+    s = s.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u3000", "")
+    for prefix in ("¥", "￥", "\\"):
+        if s.startswith(prefix):
+            s = s[len(prefix):]
+    if s.endswith("円"):
+        s = s[:-1]
+    return s
+
+
+def parse_yen(value: object) -> int:
+    """Read an amount of money as integer yen.
+
+    Accepts ints, integral floats/Decimals, and text with full-width digits, thousands separators and the
+    units 兆/億/万/千 (e.g. ``1,500万円``, ``1.2億円``, ``１億２０００万円``). Refuses negatives, fractions of a
+    yen, booleans and anything else with :class:`MoneyError` quoting the value.
+    """
+    if isinstance(value, bool) or value is None:
+        raise MoneyError(f"not an amount of money: {value!r}")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, (float, Decimal)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise MoneyError(f"not an amount of money: {value!r}")
+        if int(value) != value:
+            raise MoneyError(f"not a whole number of yen: {value!r}")
+        amount = int(value)
+    elif isinstance(value, str):
+        amount = _parse_text(value)
+    else:
+        raise MoneyError(f"not an amount of money: {value!r}")
+    if amount < 0:
+        raise MoneyError(f"must not be negative: {value!r}")
+    return amount
+
+
+def _parse_text(text: str) -> int:
+    s = _normalise(text)
+    if not s:
+        raise MoneyError(f"empty amount: {text!r}")
+    negative = s.startswith("-")
+    if negative:
+        s = s[1:]
+    pos = 0
+    total = Decimal(0)
+    last_unit = None
+    while pos < len(s):
+        m = _PART.match(s, pos)
+        if not m or m.end() == pos:
+            raise MoneyError(f"cannot read as yen: {text!r}")
+        number, unit = m.group(1), m.group(2)
+        if unit is None and m.end() != len(s):
+            raise MoneyError(f"cannot read as yen: {text!r}")
+        factor = _UNITS[unit] if unit else 1
+        if last_unit is not None and factor >= last_unit:
+            raise MoneyError(f"units out of order: {text!r}")
+        try:
+            total += Decimal(number) * factor
+        except InvalidOperation as exc:  # pragma: no cover - regex admits only digits
+            raise MoneyError(f"cannot read as yen: {text!r}") from exc
+        last_unit = factor
+        pos = m.end()
+    if total != total.to_integral_value():
+        raise MoneyError(f"not a whole number of yen: {text!r}")
+    amount = int(total)
+    return -amount if negative else amount
+
+
+def format_yen(amount: int | None) -> str:
+    """``148000000`` → ``148,000,000円``."""
+    if amount is None:
+        return "—"
+    return f"{int(amount):,}円"
+
+
+def format_man_oku(amount: int | None) -> str:
+    """Summary form: ``148000000`` → ``1億4,800万円``; below 1万円, plain yen."""
+    if amount is None:
+        return "—"
+    amount = int(amount)
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    oku, rest = divmod(amount, 10**8)
+    man, yen = divmod(rest, 10**4)
+    parts = []
+    if oku:
+        parts.append(f"{oku:,}億")
+    if man:
+        parts.append(f"{man:,}万")
+    if yen or not parts:
+        parts.append(f"{yen:,}" if parts else f"{yen:,}")
+    return sign + "".join(parts) + "円"

@@ -1,0 +1,373 @@
+"""Criteria packs: schema, reading and validation (two separate steps).
+
+``read_pack_file`` turns a YAML file into a dict; ``validate_pack`` turns a dict into a :class:`CriteriaPack`,
+listing every problem at once as ``file: field.path: message``. ``load_pack`` does both, given a path or a
+shipped pack id. The format is documented in ``docs/pack-format.md``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal as TLiteral
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from .conditions import _Collector, parse_condition, parse_operand, referenced_facts
+from .errors import PackError, Problem, problems_from_validation
+from .models import Aggregation, Normalization, RuleStatus, SelectionMethod
+
+CRITERIA_DIR = Path(__file__).resolve().parent.parent / "criteria"
+SHIPPED_PACKS = ("advanced_comms", "ai_edge", "autonomous_l4", "subsidy", "planning_support", "promotion_system")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    ja: str = Field(min_length=1)
+    en: str = ""
+
+    def get(self, lang: str = "ja") -> str:
+        return self.en if lang == "en" and self.en else self.ja
+
+
+class Programme(_Strict):
+    code: str
+    name: Text
+    description: Text | None = None
+    source: str = ""
+
+
+class ScaleLevel(_Strict):
+    level: int
+    label: Text
+    ratio: float = Field(ge=0, le=1)
+
+
+class Criterion(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    order: int
+    points: float = Field(gt=0)
+    label: Text
+    derived: bool = False
+    guidance: dict[int, Text] = Field(default_factory=dict)
+
+
+class Bonus(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: TLiteral["fact", "judged", "ratio"]
+    points: float = Field(gt=0)
+    label: Text
+    derived: bool = False
+    condition: Any = None
+    when: Any = None
+    numerator: Any = None
+    denominator: Any = None
+
+
+class EligibilityRule(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text
+    when: Any = None
+    require: Any
+    on_fail: TLiteral["fail", "needs_check", "conditional"] = "fail"
+    on_unknown: TLiteral["fail", "needs_check", "conditional"] = "needs_check"
+    messages: dict[TLiteral["pass", "fail", "unknown", "not_applicable"], Text] = Field(default_factory=dict)
+    advice: Text | None = None
+    condition: Text | None = None
+
+
+class ExpenseCheck(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text
+    flag_when: Any
+    message: Text
+
+
+class CapOverride(_Strict):
+    when: Any
+    cap_yen: int = Field(ge=0)
+    reason: Text | None = None
+
+
+class SubsidyRate(_Strict):
+    numerator: int = Field(gt=0)
+    denominator: int = Field(gt=0)
+
+
+class Funding(_Strict):
+    mode: TLiteral["requested", "subsidy", "capacity"] = "requested"
+    cap_yen: int | None = Field(default=None, ge=0)
+    cap_overrides: list[CapOverride] = Field(default_factory=list)
+    over_cap: TLiteral["clamp", "reject"] = "clamp"
+    subsidy_rate: SubsidyRate | None = None
+    rounding_yen: int = Field(default=1000, gt=0)
+
+
+class Budget(_Strict):
+    budget_yen: int | None = Field(default=None, ge=0)
+    capacity_count: int | None = Field(default=None, ge=0)
+
+
+class SelectionPolicy(_Strict):
+    aggregation: Aggregation = Aggregation.mean
+    normalization: Normalization = Normalization.none
+    pass_line: float = Field(default=60.0, ge=0)
+    criterion_floor: float = Field(default=0.25, ge=0, le=1)
+    min_reviews: int = Field(default=3, ge=1)
+    trim_min_reviews: int = Field(default=5, ge=3)
+    method: SelectionMethod = SelectionMethod.greedy_skip
+    waitlist: int = Field(default=3, ge=0)
+
+
+class Policy(_Strict):
+    reviewers_see_others: bool = False
+    anonymise_comments: bool = True
+
+
+class Bond(_Strict):
+    id: str
+    name: Text
+    applies_to: Text | None = None
+    appropriation_rate: float = Field(ge=0, le=1)
+    grant_tax_measure_rate: float = Field(ge=0, le=1)
+
+
+class LocalShare(_Strict):
+    provisional: bool = True
+    label: Text
+    bonds: list[Bond] = Field(default_factory=list)
+
+
+class Note(_Strict):
+    text: Text
+    derived: bool = False
+
+
+class CriteriaPack(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    programme: Programme
+    total_points: float = Field(gt=0)
+    scale: list[ScaleLevel] = Field(min_length=2)
+    criteria: list[Criterion] = Field(min_length=1)
+    bonus_cap: float = Field(default=0, ge=0)
+    bonuses: list[Bonus] = Field(default_factory=list)
+    eligibility: list[EligibilityRule] = Field(default_factory=list)
+    expense_checks: list[ExpenseCheck] = Field(default_factory=list)
+    funding: Funding = Funding()
+    budget: Budget = Budget()
+    selection: SelectionPolicy = SelectionPolicy()
+    policy: Policy = Policy()
+    local_share: LocalShare | None = None
+    notes: list[Note] = Field(default_factory=list)
+
+    _compiled: dict = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="")
+
+    @field_validator("criteria")
+    @classmethod
+    def _in_order(cls, v: list[Criterion]) -> list[Criterion]:
+        return sorted(v, key=lambda c: c.order)
+
+    # -- derived views -------------------------------------------------------------------------------------
+    @property
+    def criterion_ids(self) -> list[str]:
+        return [c.id for c in self.criteria]
+
+    @property
+    def levels(self) -> dict[int, float]:
+        return {s.level: s.ratio for s in self.scale}
+
+    @property
+    def judged_bonuses(self) -> list[Bonus]:
+        return [b for b in self.bonuses if b.kind == "judged"]
+
+    @property
+    def is_capacity(self) -> bool:
+        return self.funding.mode == "capacity"
+
+    def compiled(self, key: str):
+        """The parsed condition tree of a rule/bonus/check (e.g. ``rule:consortium_local_government``)."""
+        return self._compiled[key]
+
+    def facts_read(self) -> set[str]:
+        """Every proposal fact any rule, bonus, cap or check of this pack reads."""
+        out: set[str] = set()
+        for v in self._compiled.values():
+            out |= referenced_facts(v)
+        return out
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+
+def read_pack_file(path: Path) -> dict:
+    """Step one: YAML → dict. Refuses unreadable files and YAML errors with the file named."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError([Problem(str(path), None, "(file)", f"cannot read: {exc}")]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise PackError([Problem(str(path), None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    if not isinstance(data, dict):
+        raise PackError([Problem(str(path), None, "(root)", "a pack must be a mapping")])
+    return data
+
+
+def _raw_conditions(data: dict) -> list[tuple[str, str, Any, bool, str]]:
+    """(compiled key, path, raw, in_line, kind) for every condition-bearing field of a raw pack dict."""
+    out = []
+
+    def items(name):
+        v = data.get(name)
+        return v if isinstance(v, list) else []
+
+    for i, r in enumerate(items("eligibility")):
+        if isinstance(r, dict):
+            rid = r.get("id", i)
+            if "require" in r:
+                out.append((f"rule:{rid}", f"eligibility[{i}].require", r["require"], False, "cond"))
+            if r.get("when") is not None:
+                out.append((f"rule_when:{rid}", f"eligibility[{i}].when", r["when"], False, "cond"))
+    for i, b in enumerate(items("bonuses")):
+        if isinstance(b, dict):
+            bid = b.get("id", i)
+            if b.get("condition") is not None:
+                out.append((f"bonus:{bid}", f"bonuses[{i}].condition", b["condition"], False, "cond"))
+            if b.get("when") is not None:
+                out.append((f"bonus_when:{bid}", f"bonuses[{i}].when", b["when"], False, "cond"))
+            for part in ("numerator", "denominator"):
+                if b.get(part) is not None:
+                    out.append((f"bonus_{part}:{bid}", f"bonuses[{i}].{part}", b[part], False, "operand"))
+    for i, c in enumerate(items("expense_checks")):
+        if isinstance(c, dict) and "flag_when" in c:
+            out.append((f"expense:{c.get('id', i)}", f"expense_checks[{i}].flag_when", c["flag_when"], True, "cond"))
+    funding = data.get("funding") if isinstance(data.get("funding"), dict) else {}
+    for i, o in enumerate(funding.get("cap_overrides") or []):
+        if isinstance(o, dict) and "when" in o:
+            out.append((f"cap:{i}", f"funding.cap_overrides[{i}].when", o["when"], False, "cond"))
+    return out
+
+
+def _semantic_problems(pack: CriteriaPack, add) -> None:
+    ids = [c.id for c in pack.criteria]
+    for i, c in enumerate(pack.criteria):
+        if ids.count(c.id) > 1:
+            add(f"criteria[{i}].id", f"duplicate criterion id {c.id!r}")
+    orders = [c.order for c in pack.criteria]
+    if len(set(orders)) != len(orders):
+        add("criteria", f"criterion orders must be unique (got {orders})")
+    total = sum(c.points for c in pack.criteria)
+    if abs(total - pack.total_points) > 1e-9:
+        add("criteria", f"points sum to {total:g}, but total_points is {pack.total_points:g}")
+    levels = [s.level for s in pack.scale]
+    if len(set(levels)) != len(levels):
+        add("scale", f"levels must be unique (got {levels})")
+    ratios = [s.ratio for s in pack.scale]
+    if len(set(ratios)) != len(ratios):
+        add("scale", f"ratios must be unique (got {ratios})")
+    for i, c in enumerate(pack.criteria):
+        missing = [lv for lv in levels if lv not in c.guidance]
+        if missing:
+            add(f"criteria[{i}].guidance", f"no guidance for level(s) {missing}")
+        extra = [lv for lv in c.guidance if lv not in levels]
+        if extra:
+            add(f"criteria[{i}].guidance", f"guidance for level(s) {extra} not on the scale")
+    bids = [b.id for b in pack.bonuses]
+    for i, b in enumerate(pack.bonuses):
+        if bids.count(b.id) > 1:
+            add(f"bonuses[{i}].id", f"duplicate bonus id {b.id!r}")
+        if b.kind == "fact" and b.condition is None:
+            add(f"bonuses[{i}].condition", "a fact bonus needs a condition")
+        if b.kind == "ratio" and (b.numerator is None or b.denominator is None):
+            add(f"bonuses[{i}]", "a ratio bonus needs numerator and denominator")
+        if b.kind == "judged" and (b.condition is not None or b.numerator is not None):
+            add(f"bonuses[{i}]", "a judged bonus is marked by reviewers: no condition or ratio")
+    rids = [r.id for r in pack.eligibility]
+    for i, r in enumerate(pack.eligibility):
+        if rids.count(r.id) > 1 or r.id in ("amount", "cap"):
+            add(f"eligibility[{i}].id", f"duplicate or reserved rule id {r.id!r}")
+        if r.on_fail == "conditional" and r.condition is None:
+            add(f"eligibility[{i}].condition", "a conditional rule needs the condition text")
+    f = pack.funding
+    if f.mode == "subsidy" and f.subsidy_rate is None:
+        add("funding.subsidy_rate", "a subsidy pack needs subsidy_rate")
+    if f.mode == "capacity" and pack.budget.budget_yen is not None:
+        add("budget.budget_yen", "a capacity pack counts recipients: use capacity_count, not budget_yen")
+    if f.mode != "capacity" and pack.budget.capacity_count is not None:
+        add("budget.capacity_count", "capacity_count is only for funding.mode capacity")
+    if pack.bonuses and pack.bonus_cap <= 0:
+        add("bonus_cap", "the pack has bonus items but bonus_cap is 0")
+
+
+def validate_pack(data: dict, source: str = "<pack>") -> CriteriaPack:
+    """Step two: dict → :class:`CriteriaPack`, or :class:`PackError` listing every problem at once."""
+    problems: list[Problem] = []
+
+    def add(field: str, message: str) -> None:
+        problems.append(Problem(source, None, field, message))
+
+    col = _Collector()
+    compiled = {}
+    for key, path, raw, in_line, kind in _raw_conditions(data):
+        if kind == "operand":
+            compiled[key] = parse_operand(raw, path, col, in_line)
+        else:
+            compiled[key] = parse_condition(raw, path, col, in_line)
+    for path, msg in col.errors:
+        add(path, msg)
+    try:
+        pack = CriteriaPack.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, source))
+        raise PackError(problems) from None
+    _semantic_problems(pack, add)
+    if problems:
+        raise PackError(problems)
+    pack._compiled = compiled
+    pack._source = source
+    return pack
+
+
+def pack_path(pack: str | Path) -> Path:
+    p = Path(pack)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    return CRITERIA_DIR / f"{pack}.yaml"
+
+
+def load_pack(pack: str | Path) -> CriteriaPack:
+    """Read and validate a pack given a path or a shipped pack id."""
+    path = pack_path(pack)
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in CRITERIA_DIR.glob("*.yaml")))
+        raise PackError([Problem(str(pack), None, "pack", f"unknown pack {str(pack)!r} (shipped packs: {known})")])
+    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(resolved: str, mtime: int, shown: str) -> CriteriaPack:
+    return validate_pack(read_pack_file(Path(resolved)), source=shown)
+
+
+def pack_from_dict(data: dict, source: str = "<stored pack>") -> CriteriaPack:
+    """Rebuild a pack stored as data (e.g. a round's frozen copy)."""
+    return validate_pack(data, source=source)
+
+
+def pack_to_dict(pack: CriteriaPack) -> dict:
+    return pack.model_dump(mode="json", exclude_none=False)
+
+
+__all__ = ["CriteriaPack", "Criterion", "Bonus", "EligibilityRule", "Text", "load_pack", "read_pack_file",
+           "validate_pack", "pack_from_dict", "pack_to_dict", "PackError", "SHIPPED_PACKS", "CRITERIA_DIR",
+           "RuleStatus"]
