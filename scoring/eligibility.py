@@ -243,7 +243,7 @@ class EligibilityResult:
     def ineligible(self) -> np.ndarray:
         return (self.status == FAIL).any(axis=1) if self.status.size else np.zeros(len(self.status), bool)
 
-    def reason(self, row: int, k: int, lang: str = "ja") -> str:
+    def reason(self, row: int, k: int, lang: str = "ja", advice: bool = True) -> str:
         rule = self.rules[k]
         outcome = int(self.outcome[row, k])
         label = rule.label.get(lang)
@@ -269,7 +269,7 @@ class EligibilityResult:
             text = default[1] if lang == "en" else default[0]
         sep = ": " if lang == "en" else "："
         out = f"{label}{sep}{text}"
-        if outcome in (O_FAIL, O_UNKNOWN) and rule.advice is not None:
+        if advice and outcome in (O_FAIL, O_UNKNOWN) and rule.advice is not None:
             out += (" — " if lang == "en" else " — ") + rule.advice.get(lang)
         return out
 
