@@ -208,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # pragma: no cover
         return 0
+    except Exception as exc:  # an internal error: exit 1, the traceback only when asked for
+        import os
+        import traceback
+
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
+        if os.environ.get("SHINSA_DEBUG"):
+            traceback.print_exc()
+        return 1
     except KeyboardInterrupt:  # pragma: no cover
         return 1
 

@@ -351,7 +351,7 @@ def load_pack(pack: str | Path) -> CriteriaPack:
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CRITERIA_DIR.glob("*.yaml")))
         raise PackError([Problem(str(pack), None, "pack", f"unknown pack {str(pack)!r} (shipped packs: {known})")])
-    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
+    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, _shown(path))
 
 
 @lru_cache(maxsize=64)
@@ -371,3 +371,11 @@ def pack_to_dict(pack: CriteriaPack) -> dict:
 __all__ = ["CriteriaPack", "Criterion", "Bonus", "EligibilityRule", "Text", "load_pack", "read_pack_file",
            "validate_pack", "pack_from_dict", "pack_to_dict", "PackError", "SHIPPED_PACKS", "CRITERIA_DIR",
            "RuleStatus"]
+
+
+def _shown(path: Path) -> str:
+    """How a pack file is named in messages: relative to the project for shipped packs."""
+    try:
+        return str(path.resolve().relative_to(CRITERIA_DIR.parent))
+    except ValueError:
+        return str(path)

@@ -91,6 +91,7 @@ class Ranking:
     cumulative: np.ndarray      # int64 cumulative funded among selected, in rank order (0 for others)
     order: np.ndarray           # output order (ranked, then unranked by id)
     remaining_at: np.ndarray    # remaining budget when the walk reached this proposal (-1 if not walked)
+    reviews: ReviewTable | None = None
     skipped_other_packs: int = 0
     used: int = 0
     excluded: dict = field(default_factory=dict)
@@ -329,4 +330,4 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
                 {"reviewer_id": str(reviews.reviewer[j]), "reason": "conflict_of_interest"})
 
     return Ranking(pack, params, table, agg, bonus, elig, decision, rank_no, waitlist_pos, funded, capped, cap,
-                   cumulative, order, remaining_at, skipped_other_packs, used, excluded)
+                   cumulative, order, remaining_at, reviews, skipped_other_packs, used, excluded)
