@@ -49,19 +49,23 @@ def _path(loc: tuple) -> str:
     return out or "(root)"
 
 
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def _message(err: dict) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     value = err.get("input")
     got = f" (got {value!r})" if kind != "missing" else ""
     if kind == "greater_than":
-        return f"must be > {ctx.get('gt')}{got}"
+        return f"must be > {_fmt(ctx.get('gt'))}{got}"
     if kind == "greater_than_equal":
-        return f"must be ≥ {ctx.get('ge')}{got}"
+        return f"must be ≥ {_fmt(ctx.get('ge'))}{got}"
     if kind == "less_than_equal":
-        return f"must be ≤ {ctx.get('le')}{got}"
+        return f"must be ≤ {_fmt(ctx.get('le'))}{got}"
     if kind == "less_than":
-        return f"must be < {ctx.get('lt')}{got}"
+        return f"must be < {_fmt(ctx.get('lt'))}{got}"
     if kind == "missing":
         return "required field is missing"
     if kind == "enum":

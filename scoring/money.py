@@ -24,6 +24,8 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(兆|億|万|千)?")
 def _normalise(text: str) -> str:
     # NFKC turns full-width digits, commas and the full-width yen sign into ASCII.
     s = unicodedata.normalize("NFKC", text)
+    if re.search(r"\d\s+[\d.]", s):  # "1 200" is ambiguous: a typo, not an amount
+        raise MoneyError(f"cannot read as yen (space between digits): {text!r}")
     s = s.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u3000", "")
     for prefix in ("¥", "￥", "\\"):
         if s.startswith(prefix):
