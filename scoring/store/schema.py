@@ -1,0 +1,187 @@
+"""The store's tables (SQLAlchemy 2). Changing them needs an Alembic migration in ``migrations/versions``.
+
+Times are stored in UTC. JSON columns hold data whose shape the core defines (a proposal as imported, a
+pack as read from its YAML, a review's levels/comments/marks).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UTCDateTime(DateTime):
+    """Timezone-aware on PostgreSQL; on SQLite (no time zones) stored naive UTC — see :func:`as_utc`."""
+
+    def __init__(self):
+        super().__init__(timezone=True)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(300), unique=True, nullable=True)  # OIDC subject
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (CheckConstraint("role in ('chair', 'reviewer', 'secretariat')", name="ck_users_role"),)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (CheckConstraint("status in ('open', 'locked')", name="ck_rounds_status"),)
+
+
+class RoundPack(Base):
+    """A frozen copy of a pack as the round uses it: editing criteria/*.yaml later changes nothing here."""
+
+    __tablename__ = "round_packs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict] = mapped_column(JSON)        # the pack file as read (YAML → dict)
+    source: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (UniqueConstraint("round_id", "pack_id", name="uq_round_packs"),)
+
+
+class ProposalRow(Base):
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_id: Mapped[str] = mapped_column(String(100))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)  # import order, kept for export
+    data: Mapped[dict] = mapped_column(JSON)        # the proposal object exactly as imported
+    __table_args__ = (UniqueConstraint("round_id", "proposal_id", name="uq_proposals"),)
+
+
+class RoundMember(Base):
+    """A user on a round's committee, with the reviewers-file name and role (kept for a lossless export)."""
+
+    __tablename__ = "round_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="reviewer")
+    position: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_round_members"),
+                      CheckConstraint("role in ('chair', 'reviewer')", name="ck_round_members_role"))
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (UniqueConstraint("proposal_pk", "user_id", name="uq_assignments"),
+                      Index("ix_assignments_user", "user_id", "round_id"))
+
+
+class Conflict(Base):
+    """利益相反: by proposal or by organisation name (exactly one), declared by the reviewer or set by the chair."""
+
+    __tablename__ = "conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposal_pk: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), nullable=True)
+    organisation: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order of the tokens in the reviewers file
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (
+        CheckConstraint("(proposal_pk IS NULL) <> (organisation IS NULL)", name="ck_conflicts_one_target"),
+        CheckConstraint("source in ('declared', 'chair', 'import')", name="ck_conflicts_source"),
+        Index("ix_conflicts_user", "round_id", "user_id"),
+    )
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)   # optimistic concurrency
+    levels: Mapped[dict] = mapped_column(JSON, default=dict)
+    comments: Mapped[dict] = mapped_column(JSON, default=dict)
+    bonus_marks: Mapped[dict] = mapped_column(JSON, default=dict)
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # import order (export keeps it)
+    __table_args__ = (UniqueConstraint("proposal_pk", "user_id", name="uq_reviews"),
+                      CheckConstraint("status in ('draft', 'submitted')", name="ck_reviews_status"),
+                      Index("ix_reviews_round", "round_id"))
+
+
+class Resolution(Base):
+    """A chair's resolution of a needs_check eligibility outcome."""
+
+    __tablename__ = "resolutions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[str] = mapped_column(String(100))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("proposal_pk", "rule_id", name="uq_resolutions"),
+                      CheckConstraint("status in ('pass', 'fail')", name="ck_resolutions_status"))
+
+
+class AuditLog(Base):
+    """Append-only (UPDATE and DELETE are refused by triggers created in the first migration)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(20))
+    round_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # no FK: the log outlives what it records
+    proposal_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    __table_args__ = (Index("ix_audit_round", "round_id", "id"),)
