@@ -120,8 +120,18 @@ def cmd_rank(args) -> int:
 
     if args.budget is not None and args.budget < 0:
         raise InputError([Problem("(arguments)", None, "--budget", f"must not be negative (got {args.budget})")])
-    call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
-    ranking = call.rank(params_from_args(call.pack, args))
+    if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
+        from .store.cli import round_call
+
+        call, resolutions = round_call(args)
+        ranking = call.rank(params_from_args(call.pack, args), resolutions)
+    else:
+        missing = [f"--{n}" for n in ("pack", "proposals", "reviews") if getattr(args, n) is None]
+        if missing:
+            raise UsageError(f"python -m scoring rank: the following arguments are required: {', '.join(missing)} "
+                             "(or --round ROUND)")
+        call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
+        ranking = call.rank(params_from_args(call.pack, args))
     if args.format == "json":
         data = json_bytes(ranking.to_dict())
     elif args.format == "csv":
@@ -170,10 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("rank", help="the ranked selection list")
-    p.add_argument("--pack", required=True)
-    p.add_argument("--proposals", required=True)
-    p.add_argument("--reviews", required=True)
+    p.add_argument("--pack", help="required with files; with --round only if the round has several packs")
+    p.add_argument("--proposals", help="required unless --round")
+    p.add_argument("--reviews", help="required unless --round")
     p.add_argument("--reviewers")
+    p.add_argument("--round", help="rank a round stored in the database (id or name) instead of files")
+    p.add_argument("--db", help="database URL for --round (default: DATABASE_URL, else the SQLite file)")
     add_rank_options(p)
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     p.add_argument("--out", default="-")

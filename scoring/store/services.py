@@ -889,14 +889,20 @@ class RoundService(_Base):
         says, never count), reviewers with their conflicts, and the chair's resolutions. ``params`` is a
         :class:`scoring.selection.Params`; otherwise ``overrides`` (budget, aggregation, normalization, selection,
         waitlist, pass_line) go to ``Params.from_pack``."""
+        call, resolutions = self.call(actor, round_id, pack)
+        the_params = params if params is not None else Params.from_pack(call.pack, **overrides)
+        return call.rank(the_params, resolutions)
+
+    def call(self, actor: UserInfo, round_id: int | str, pack: str | None = None):
+        """Chair: ``(call, resolutions)`` — the core's :class:`scoring.call.Call` for one pack of the round and
+        the chair's resolutions, for callers that need more than the ranking (``call.rank(params, resolutions)``;
+        the chair workbook)."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
                 raise _deny(who, "rank a round")
             r = self._round(s, round_id)
-            call, resolutions = self._call(s, r, self._pack_id(s, r.id, pack))
-        the_params = params if params is not None else Params.from_pack(call.pack, **overrides)
-        return call.rank(the_params, resolutions)
+            return self._call(s, r, self._pack_id(s, r.id, pack))
 
     def _call(self, s: Session, r: Round, pack_id: str):
         """The core's Call for one pack of a stored round, plus the chair's resolutions."""

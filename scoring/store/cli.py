@@ -1,0 +1,246 @@
+"""The store's sub-commands of ``python -m scoring`` (registered through scoring.cli.EXTENSIONS).
+
+``db init|upgrade``, ``round create|list|lock|unlock``, ``import``, ``export``, ``user add|password``,
+``assign`` (automatic, or one pair with --proposal/--reviewer) and, in scoring/cli.py, ``rank --round``.
+The command line acts as :data:`scoring.store.services.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
+run by whoever administers the server and the database file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+
+from ..errors import InputError, Problem
+
+
+def _store(args, create: bool = False):
+    from .db import make_engine
+    from .services import Store
+
+    return Store(engine=make_engine(getattr(args, "db", None) or None), create=create)
+
+
+def _round_ref(text: str):
+    return int(text) if text.isdigit() else text
+
+
+def _print(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def round_call(args):
+    """For ``rank --round``: the core Call and the chair's resolutions of one pack of a stored round."""
+    from .services import SYSTEM
+
+    store = _store(args)
+    try:
+        return store.rounds.call(SYSTEM, store.rounds.get_round(SYSTEM, _round_ref(args.round)).id, args.pack)
+    finally:
+        store.close()
+
+
+# --- commands -------------------------------------------------------------------------------------------------
+
+def cmd_db(args) -> int:
+    from .db import default_url, make_engine
+    from .migrate import current, upgrade
+
+    url = args.db or default_url()
+    engine = make_engine(url)
+    try:
+        before = current(engine)
+        if args.action == "init" and before is not None:
+            sys.stdout.write(f"already initialised (revision {before}); use `db upgrade` for newer migrations\n")
+            return 0
+        upgrade(engine)
+        shown = engine.url.render_as_string(hide_password=True)
+        sys.stdout.write(f"{shown}: schema at revision {current(engine)} (was {before or 'empty'})\n")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_round(args) -> int:
+    from .services import SYSTEM
+
+    store = _store(args)
+    try:
+        if args.action == "create":
+            info = store.rounds.create_round(SYSTEM, args.name, args.pack, args.description or "")
+            _print({"id": info.id, "name": info.name, "packs": info.packs})
+        elif args.action == "list":
+            _print([{"id": r.id, "name": r.name, "status": r.status, "packs": r.packs, "proposals": r.n_proposals}
+                    for r in store.rounds.list_rounds(SYSTEM)])
+        else:
+            rid = store.rounds.get_round(SYSTEM, _round_ref(args.name)).id
+            info = (store.rounds.lock_round if args.action == "lock" else store.rounds.unlock_round)(SYSTEM, rid)
+            _print({"id": info.id, "name": info.name, "status": info.status})
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .services import SYSTEM
+
+    if not (args.proposals or args.reviewers or args.reviews):
+        raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews", "give at least one file")])
+    store = _store(args)
+    try:
+        rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
+        rep = store.rounds.import_files(SYSTEM, rid, args.proposals, args.reviewers, args.reviews)
+        _print({"round": rid, "proposals": rep.proposals, "reviewers": rep.reviewers, "reviews": rep.reviews,
+                "users_created": rep.users_created, "assignments_created": rep.assignments_created})
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .services import SYSTEM
+
+    store = _store(args)
+    try:
+        rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
+        paths = store.rounds.export_files(SYSTEM, rid, args.out)
+        _print({"round": rid, "files": [str(p) for p in paths]})
+    finally:
+        store.close()
+    return 0
+
+
+def _read_password(username: str) -> str:
+    env = os.environ.get("SHINSA_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise InputError([Problem("(arguments)", None, "password",
+                                  "no terminal to ask for the password: set SHINSA_PASSWORD, or use --no-password")])
+    first = getpass.getpass(f"password for {username}: ")
+    second = getpass.getpass("again: ")
+    if first != second:
+        raise InputError([Problem("(arguments)", None, "password", "the two passwords differ")])
+    return first
+
+
+def cmd_user(args) -> int:
+    from .services import SYSTEM
+
+    store = _store(args)
+    try:
+        if args.action == "add":
+            password = None if args.no_password else _read_password(args.username)
+            u = store.users.add_user(SYSTEM, args.username, args.name or args.username, args.role, password,
+                                     args.external_id)
+            _print({"username": u.username, "role": u.role, "has_password": u.has_password,
+                    "external_id": u.external_id})
+        elif args.action == "password":
+            store.users.set_password(SYSTEM, args.username, _read_password(args.username))
+            _print({"username": args.username, "password": "set"})
+        else:
+            _print([{"username": u.username, "name": u.display_name, "role": u.role, "active": u.active,
+                     "has_password": u.has_password} for u in store.users.list_users(SYSTEM)])
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_assign(args) -> int:
+    from .services import SYSTEM
+
+    store = _store(args)
+    try:
+        rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
+        if args.proposal or args.reviewer:
+            if not (args.proposal and args.reviewer):
+                raise InputError([Problem("(arguments)", None, "--proposal/--reviewer", "give both, or neither")])
+            if args.remove:
+                store.assignments.unassign(SYSTEM, rid, args.proposal, args.reviewer)
+            else:
+                store.assignments.assign(SYSTEM, rid, args.proposal, args.reviewer)
+            _print({"round": rid, "proposal_id": args.proposal, "reviewer": args.reviewer,
+                    "assigned": not args.remove})
+            return 0
+        packs = [args.pack] if args.pack else list(store.rounds.get_round(SYSTEM, rid).packs)
+        out = []
+        for pack in packs:
+            rep = store.assignments.auto_assign(SYSTEM, rid, pack, args.k)
+            out.append({"pack": pack, "added": len(rep.added), "kept": rep.kept, "load": rep.load,
+                        "unsatisfied": [{"proposal_id": u.proposal_id, "have": u.have, "wanted": u.wanted,
+                                         "reason": u.reason} for u in rep.unsatisfied]})
+        _print({"round": rid, "packs": out})
+    finally:
+        store.close()
+    return 0
+
+
+# --- registration ---------------------------------------------------------------------------------------------
+
+def register(sub) -> None:
+    def db_opt(p):
+        p.add_argument("--db", help="database URL (default: DATABASE_URL, else SQLite under SHINSA_DATA_DIR)")
+
+    p = sub.add_parser("db", help="create (init) or upgrade the database schema")
+    p.add_argument("action", choices=["init", "upgrade"])
+    db_opt(p)
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("round", help="evaluation rounds (審査回): create, list, lock, unlock")
+    p.add_argument("action", choices=["create", "list", "lock", "unlock"])
+    p.add_argument("name", nargs="?", help="the round's name (create) or id/name (lock, unlock)")
+    p.add_argument("--pack", action="append", default=[], help="a pack of the round (repeat for several)")
+    p.add_argument("--description")
+    db_opt(p)
+    p.set_defaults(func=_round_checked)
+
+    p = sub.add_parser("import", help="import canonical files into a round (all or nothing)")
+    p.add_argument("--round", required=True)
+    p.add_argument("--proposals")
+    p.add_argument("--reviewers")
+    p.add_argument("--reviews")
+    db_opt(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export a round to canonical files")
+    p.add_argument("--round", required=True)
+    p.add_argument("--out", required=True, help="a directory")
+    db_opt(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("user", help="users: add, password, list")
+    p.add_argument("action", choices=["add", "password", "list"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["chair", "reviewer", "secretariat"], default="reviewer")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--external-id", dest="external_id", help="OIDC subject to link")
+    p.add_argument("--no-password", dest="no_password", action="store_true",
+                   help="no password (external login only, or set later)")
+    db_opt(p)
+    p.set_defaults(func=_user_checked)
+
+    p = sub.add_parser("assign", help="assign reviewers: automatically (k per proposal) or one pair")
+    p.add_argument("--round", required=True)
+    p.add_argument("--pack", help="one pack (default: every pack of the round)")
+    p.add_argument("--k", type=int, help="reviewers per proposal (default: the pack's min_reviews)")
+    p.add_argument("--proposal")
+    p.add_argument("--reviewer")
+    p.add_argument("--remove", action="store_true", help="with --proposal/--reviewer: unassign")
+    db_opt(p)
+    p.set_defaults(func=cmd_assign)
+
+
+def _round_checked(args) -> int:
+    if args.action != "list" and not args.name:
+        raise InputError([Problem("(arguments)", None, "name", f"`round {args.action}` needs the round's name")])
+    if args.action == "create" and not args.pack:
+        raise InputError([Problem("(arguments)", None, "--pack", "a round needs at least one --pack")])
+    return cmd_round(args)
+
+
+def _user_checked(args) -> int:
+    if args.action != "list" and not args.username:
+        raise InputError([Problem("(arguments)", None, "username", f"`user {args.action}` needs a username")])
+    return cmd_user(args)
