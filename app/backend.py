@@ -1,0 +1,142 @@
+"""The app's one door to the store (issue 4): the shared :class:`~scoring.store.Store`, the acting user, the
+round picker, the cached call of a pack for what-if, and store errors shown as messages.
+
+Pages call the store's public services only (no SQL, no arithmetic). A store error becomes a clear message in
+the current language; nothing is retried silently.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from scoring.errors import InputError
+from scoring.store import (AccountLocked, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
+                           PermissionDenied, ReviewLocked, RoundLocked, StaleReview, Store, StoreError, UserInfo)
+
+from .auth import current_user
+from .i18n import t
+
+ROUND_KEY = "app_round_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    return Store(create=True)
+
+
+def get_store() -> Store:
+    """The process-wide store (``DATABASE_URL`` or SQLite under ``SHINSA_DATA_DIR``); schema upgraded on first use."""
+    return _store()
+
+
+def actor() -> UserInfo | None:
+    """The logged-in user as the store knows them now (re-read: a deactivated user is logged out at once)."""
+    user = current_user()
+    if user is None:
+        return None
+    try:
+        info = get_store().users.get(user.username)
+    except NotFound:
+        return None
+    return info if info.active else None
+
+
+def require(*roles: str) -> UserInfo:
+    """The acting user if their role is one of ``roles``; otherwise a message and the page stops.
+
+    Navigation already hides pages a role may not see; this is the second lock on the door."""
+    me = actor()
+    if me is None or me.role not in roles:
+        st.error(t("app.err.permission"), icon=":material/block:")
+        st.stop()
+    return me
+
+
+def error_text(exc: BaseException) -> str:
+    """A store (or input) error in the user's language."""
+    if isinstance(exc, StaleReview):
+        return t("app.err.stale", detail=str(exc))
+    if isinstance(exc, AccountLocked):
+        return t("auth.locked")
+    if isinstance(exc, IncompleteReview):
+        return t("app.err.incomplete", n=len(exc.missing))
+    for cls, key in ((ConflictOfInterest, "app.err.conflict"), (ReviewLocked, "app.err.review_locked"),
+                     (RoundLocked, "app.err.round_locked"), (PermissionDenied, "app.err.permission"),
+                     (NotFound, "app.err.not_found"), (Duplicate, "app.err.duplicate")):
+        if isinstance(exc, cls):
+            return t(key) + f"（{exc}）"
+    if isinstance(exc, InputError):
+        return t("app.err.input") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+    return t("app.err.store") + f"（{exc}）"
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Show a store or input error as a message (the page goes on)."""
+    try:
+        yield
+    except (StoreError, InputError) as exc:
+        st.error(error_text(exc), icon=":material/error:")
+
+
+def pick_round(me: UserInfo, key: str = "app_round_pick"):
+    """Choose the round to work on (kept for the session). None when there is none yet."""
+    rounds = get_store().rounds.list_rounds(me)
+    if not rounds:
+        return None
+    ids = [r.id for r in rounds]
+    by_id = {r.id: r for r in rounds}
+    if st.session_state.get(key) not in ids:
+        remembered = st.session_state.get(ROUND_KEY)
+        st.session_state[key] = remembered if remembered in ids else ids[-1]
+    rid = st.selectbox(t("app.round"), ids, key=key,
+                       format_func=lambda i: by_id[i].name + ("（" + t("app.round_locked") + "）"
+                                                            if by_id[i].status == "locked" else ""))
+    st.session_state[ROUND_KEY] = rid
+    return by_id[rid]
+
+
+def pick_pack(round_info, key: str = "app_pack_pick") -> str:
+    packs = list(round_info.packs)
+    if st.session_state.get(key) not in packs:
+        st.session_state[key] = packs[0]
+    return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p))
+
+
+def pack_label(round_id: int, pack_id: str) -> str:
+    from .i18n import current_lang
+
+    pack = get_store().rounds.pack(round_id, pack_id)
+    return f"{pack.programme.code} {pack.programme.name.get(current_lang())}"
+
+
+# --- the chair's call, cached across reruns and sessions until the round changes -----------------------------
+
+_calls: dict[tuple, tuple] = {}
+_calls_lock = threading.Lock()
+
+
+def change_marker(me: UserInfo, round_id: int) -> int:
+    """The newest audit-log line of the round: every stored change (review, resolution, import, conflict)
+    writes one, so an unchanged marker means unchanged inputs."""
+    entries = get_store().audit.query(me, round_id, limit=1)
+    return entries[0].id if entries else 0
+
+
+def round_call(me: UserInfo, round_id: int, pack: str):
+    """``(call, resolutions)`` of one pack of the round (:meth:`RoundService.call`), reused while the round's
+    data are unchanged; what-if then only re-ranks (:meth:`scoring.call.Call.rank`)."""
+    marker = change_marker(me, round_id)
+    key = (id(get_store()), round_id, pack)
+    with _calls_lock:
+        hit = _calls.get(key)
+    if hit is not None and hit[0] == marker:
+        return hit[1]
+    value = get_store().rounds.call(me, round_id, pack)
+    with _calls_lock:
+        _calls[key] = (marker, value)
+    return value

@@ -1,0 +1,93 @@
+"""Demo mode (``streamlit run review_app.py -- --demo`` or ``SHINSA_DEMO=1``): on an empty database, a demo
+round from ``sample_proposals/`` and demo accounts whose credentials the login page and docs/app.md state.
+
+Without demo mode nothing is seeded and no account with a known password ever exists (the first chair is
+created with the command line). Seeding goes through the store's public services only, as the command line
+(``SYSTEM``) would.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from scoring.store import SYSTEM, Duplicate, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_proposals"
+DEMO_ROUND = "デモ 令和8年度 1次公募"
+DEMO_PASSWORD = "shinsa-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    name: str
+    role: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("C01", "委員長 渡辺 誠", "chair"),
+    DemoAccount("R01", "委員 山田 太郎", "reviewer"),
+    DemoAccount("R02", "委員 佐藤 花子", "reviewer"),
+    DemoAccount("R03", "委員 鈴木 一郎", "reviewer"),
+    DemoAccount("R04", "委員 高橋 恵美", "reviewer"),
+    DemoAccount("R05", "委員 田中 健二", "reviewer"),
+)
+
+# The demo reviewer R01 finds these still to do (their sample reviews are left out of the import).
+OPEN_FOR_R01 = ("L4-001", "L4-003", "AC-002")
+
+
+def _packs() -> list[str]:
+    import json
+
+    data = json.loads((SAMPLES / "proposals.json").read_text(encoding="utf-8"))
+    seen: list[str] = []
+    for p in data:
+        if p["pack"] not in seen:
+            seen.append(p["pack"])
+    return seen
+
+
+def seed_demo(store: Store) -> bool:
+    """Create the demo round and accounts if the database is empty. Returns True if it seeded now."""
+    if store.users.list_users(SYSTEM) or store.rounds.list_rounds(SYSTEM):
+        return False
+    try:
+        rnd = store.rounds.create_round(SYSTEM, DEMO_ROUND, _packs(), description="デモ用のサンプル審査")
+    except Duplicate:  # another process seeded at the same moment
+        return False
+    with tempfile.TemporaryDirectory(prefix="shinsa-demo-") as tmp:
+        reviews = Path(tmp) / "reviews.csv"
+        with open(SAMPLES / "reviews.csv", encoding="utf-8", newline="") as src, \
+                open(reviews, "w", encoding="utf-8", newline="") as dst:
+            reader = csv.DictReader(src)
+            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+            writer.writeheader()
+            for row in reader:
+                if row["reviewer_id"] == "R01" and row["proposal_id"] in OPEN_FOR_R01:
+                    continue
+                writer.writerow(row)
+        store.rounds.import_files(SYSTEM, rnd.id, proposals=SAMPLES / "proposals.json",
+                                  reviewers=SAMPLES / "reviewers.csv", reviews=reviews)
+    for pid in OPEN_FOR_R01:
+        store.assignments.assign(SYSTEM, rnd.id, pid, "R01")
+    for account in DEMO_ACCOUNTS:
+        store.users.set_password(SYSTEM, account.username, DEMO_PASSWORD)
+    return True
+
+
+def ensure_demo() -> None:
+    """Seed once per server process (cached); safe to call on every rerun."""
+    import streamlit as st
+
+    from .backend import get_store
+
+    @st.cache_resource(show_spinner=False)
+    def _seed(store_id: int) -> bool:
+        return seed_demo(get_store())
+
+    _seed(id(get_store()))

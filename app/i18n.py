@@ -1,0 +1,103 @@
+"""One message catalog for the whole app: ``app/messages/*.yaml``, one file per area.
+
+Each file maps a key (e.g. ``dry_run.title``) to ``{ja: …, en: …}``. Japanese is the default language; the
+sidebar switch keeps the choice in ``st.session_state["lang"]``. A missing key is an error under tests
+(``PYTEST_CURRENT_TEST`` or ``SHINSA_I18N_STRICT=1``) and shows the key itself, logged once, in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import string
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+LANGS = ("ja", "en")
+DEFAULT_LANG = "ja"
+LANG_KEY = "lang"
+
+log = logging.getLogger(__name__)
+
+
+class CatalogError(ValueError):
+    """The message catalog is malformed (bad file, duplicate key, missing language)."""
+
+
+class MissingMessage(KeyError):
+    """A key that is not in the catalog (raised in strict mode)."""
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message, validated: both languages present, same placeholders, no key in two files."""
+    out: dict[str, dict[str, str]] = {}
+    where: dict[str, str] = {}
+    problems: list[str] = []
+    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise CatalogError(f"{path.name}: must be a mapping of key → {{ja, en}}")
+        for key, entry in data.items():
+            key = str(key)
+            if key in out:
+                problems.append(f"{path.name}: {key}: also defined in {where[key]}")
+                continue
+            if not isinstance(entry, dict) or any(not isinstance(entry.get(lg), str) or not entry.get(lg)
+                                                  for lg in LANGS):
+                problems.append(f"{path.name}: {key}: needs non-empty ja and en texts")
+                continue
+            if _fields(entry["ja"]) != _fields(entry["en"]):
+                problems.append(f"{path.name}: {key}: placeholders differ between ja and en")
+            out[key] = {lg: entry[lg] for lg in LANGS}
+            where[key] = path.name
+    if problems:
+        raise CatalogError("; ".join(problems))
+    return out
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def strict() -> bool:
+    return os.environ.get("SHINSA_I18N_STRICT") == "1" or "PYTEST_CURRENT_TEST" in os.environ
+
+
+def current_lang() -> str:
+    try:
+        import streamlit as st
+
+        lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
+    except Exception:  # outside a Streamlit run (CLI, unit tests)
+        lang = DEFAULT_LANG
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+_warned: set[str] = set()
+
+
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    """The message ``key`` in the current (or given) language, formatted with ``fmt``."""
+    entry = catalog().get(key)
+    if entry is None:
+        if strict():
+            raise MissingMessage(key)
+        if key not in _warned:
+            _warned.add(key)
+            log.warning("missing message key %s", key)
+        return key
+    text = entry[lang or current_lang()]
+    return text.format(**fmt) if fmt else text
+
+
+def has(key: str) -> bool:
+    return key in catalog()
+
+
+def t_or(key: str, default: str, lang: str | None = None, **fmt: object) -> str:
+    """Like :func:`t` for keys that may legitimately be absent (e.g. a fact of a committee's own pack)."""
+    return t(key, lang, **fmt) if has(key) else default

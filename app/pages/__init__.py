@@ -1,0 +1,1 @@
+"""One module per page. Each is a script that ``st.navigation`` runs; register it in :mod:`app.navigation`."""

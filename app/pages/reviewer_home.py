@@ -1,0 +1,64 @@
+"""担当案件 — a reviewer's assigned proposals (issue 4 §3).
+
+Reads like the page: how far I am (a progress bar and the counts), then my proposals with their status
+(未着手 / 下書き / 提出済), and a button to open one. Conflicted proposals are not listed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.backend import get_store, require
+from app.i18n import t
+from app.ui import error_boundary
+from scoring.store.services import local_time
+
+STATUS_KEYS = {"assigned": "reviewer.status.assigned", "draft": "reviewer.status.draft",
+               "submitted": "reviewer.status.submitted"}
+
+
+def render() -> None:
+    me = require("reviewer", "chair")
+    store = get_store()
+    st.title(t("reviewer.home.title"))
+    mine = store.assignments.list_assignments_for(me)
+    todo = [a for a in mine if a.status != "conflict"]
+    if not todo:
+        st.info(t("reviewer.none_assigned"))
+        return
+    rounds = {r.id: r for r in store.rounds.list_rounds(me)}
+    for rid in dict.fromkeys(a.round_id for a in todo):
+        items = [a for a in todo if a.round_id == rid]
+        rnd = rounds.get(rid)
+        st.header(rnd.name if rnd else str(rid))
+        if rnd is not None and rnd.description:
+            st.caption(rnd.description)
+        if rnd is not None and rnd.status == "locked":
+            st.warning(t("reviewer.round_locked"))
+        else:
+            st.caption(t("reviewer.deadline_hint"))
+        counts = {s: sum(1 for a in items if a.status == s) for s in STATUS_KEYS}
+        st.progress(counts["submitted"] / len(items),
+                    text=t("reviewer.progress", done=counts["submitted"], total=len(items)))
+        cols = st.columns(3)
+        for col, s in zip(cols, STATUS_KEYS):
+            col.metric(t(STATUS_KEYS[s]), counts[s])
+        st.dataframe(pd.DataFrame([{
+            t("reviewer.col.id"): a.proposal_id, t("reviewer.col.title"): a.title,
+            t("reviewer.col.status"): t(STATUS_KEYS[a.status]),
+            t("reviewer.col.updated"): local_time(a.updated_at) if a.updated_at else "—"} for a in items]),
+            hide_index=True, use_container_width=True)
+        options = [a.proposal_id for a in items]
+        titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{t(STATUS_KEYS[a.status])}）" for a in items}
+        first_open = next((a.proposal_id for a in items if a.status != "submitted"), options[0])
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        pid = c1.selectbox(t("reviewer.pick"), options, index=options.index(first_open), key=f"rv_home_pick_{rid}",
+                           format_func=titles.get)
+        if c2.button(t("reviewer.open"), key=f"rv_home_open_{rid}", type="primary", icon=":material/edit:"):
+            st.session_state["rv_target"] = (rid, pid)
+            st.switch_page("app/pages/reviewer_scoring.py", query_params={"round": str(rid), "proposal": pid})
+
+
+with error_boundary("reviewer_home"):
+    render()

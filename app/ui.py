@@ -1,0 +1,103 @@
+"""Small widgets shared by every page: money display, the error boundary, the chart theme.
+
+Import this module before drawing a chart: it registers a Plotly template with Japanese-capable fonts and
+makes it the default.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import traceback
+import uuid
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit as st
+
+from scoring.money import format_man_oku, format_yen
+
+from .i18n import t
+
+log = logging.getLogger("shinsa.app")
+
+FONT_FAMILY = "Noto Sans CJK JP, Hiragino Sans, Meiryo, sans-serif"
+TEMPLATE_NAME = "shinsa"
+
+pio.templates[TEMPLATE_NAME] = go.layout.Template(layout=go.Layout(
+    font=dict(family=FONT_FAMILY, size=13),
+    title=dict(font=dict(family=FONT_FAMILY)),
+    hoverlabel=dict(font=dict(family=FONT_FAMILY)),
+    legend=dict(font=dict(family=FONT_FAMILY)),
+))
+pio.templates.default = f"plotly_white+{TEMPLATE_NAME}"
+
+
+def yen(amount: int | None) -> str:
+    """``148000000`` → ``148,000,000円``."""
+    return format_yen(amount)
+
+
+def man_oku(amount: int | None) -> str:
+    """``148000000`` → ``1億4,800万円`` (summaries)."""
+    return format_man_oku(amount)
+
+
+def yen_both(amount: int | None) -> str:
+    """``148,000,000円（1億4,800万円）``; plain yen below 1万円."""
+    if amount is None:
+        return "—"
+    if abs(int(amount)) < 10_000:
+        return format_yen(amount)
+    return f"{format_yen(amount)}（{format_man_oku(amount)}）"
+
+
+def score(value: float | None) -> str:
+    """Scores are shown with 2 decimals, round half up (selection.md, Rounding for display)."""
+    if value is None or value != value:
+        return "—"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _log_failure(where: str, exc: BaseException) -> str:
+    """Log where a page failed — exception type and code locations only, never the message or values,
+    which may hold what a user typed. Returns a short id the user can quote."""
+    incident = uuid.uuid4().hex[:8]
+    frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}"
+                       for f in traceback.extract_tb(exc.__traceback__))
+    log.error("page error %s in %s: %s at %s", incident, where, type(exc).__name__, frames)
+    return incident
+
+
+@contextmanager
+def error_boundary(where: str = "page") -> Iterator[None]:
+    """Run a block; on an exception show a friendly message (no traceback) and log it without user data.
+
+    Streamlit's own control flow (rerun, stop, switch_page) derives from BaseException and passes through.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the boundary exists to catch everything a page raises
+        incident = _log_failure(where, exc)
+        st.error(t("common.error.unexpected", incident=incident), icon="⚠️")
+
+
+F = TypeVar("F", bound=Callable)
+
+
+def guarded(where: str) -> Callable[[F], F]:
+    """Decorator form of :func:`error_boundary` for a page's ``render()``."""
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with error_boundary(where):
+                return fn(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return deco
+
+
+STATUS_ICONS = {"pass": "✅", "fail": "❌", "needs_check": "⚠️", "conditional": "🔶"}

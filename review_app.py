@@ -1,0 +1,32 @@
+"""Shinsa (審査) — the browser app. Run: ``streamlit run review_app.py`` (add ``-- --demo`` for the demo round).
+
+The shell only sets the page up, offers the language switch and builds the navigation for the current
+user's role (:mod:`app.navigation`); every page lives in ``app/pages/``.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", layout="wide")
+
+from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
+from app.auth import current_user, log_out  # noqa: E402
+from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t  # noqa: E402
+from app.navigation import build_navigation  # noqa: E402
+from app.settings import demo_mode  # noqa: E402
+
+LANG_NAMES = {"ja": "日本語", "en": "English"}
+
+if LANG_KEY not in st.session_state:
+    st.session_state[LANG_KEY] = DEFAULT_LANG
+with st.sidebar:
+    st.radio(t("common.language"), LANGS, key=LANG_KEY, format_func=LANG_NAMES.get, horizontal=True)
+    if demo_mode():
+        st.warning(t("common.demo_banner"), icon=":material/science:")
+    user = current_user()
+    if user is not None:
+        st.caption(t("common.logged_in_as", name=user.display_name))
+        if st.button(t("common.logout"), key="logout"):
+            log_out()
+            st.rerun()
+
+build_navigation(user.role if user else None).run()

@@ -1,0 +1,209 @@
+"""The applicant's self-check as an Excel workbook (bytes), in the house style of the chair workbook:
+bold white header on a dark fill, frozen header row, A4 landscape fitted to the page width, yen with
+thousands separators, scores with 2 decimals, and every text a user wrote made formula-safe
+(:func:`scoring.io.safe_text`). The workbook says on its first sheet that it is an estimate.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .io import safe_text
+from .models import Proposal
+from .packs import CriteriaPack
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14)
+WARN_FONT = Font(bold=True, color="C00000")
+YEN_FORMAT = '#,##0"円"'
+SCORE_FORMAT = "0.00"
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+_T = {
+    "ja": {
+        "summary": "概要", "eligibility": "要件", "criteria": "自己評価", "bonus": "加点", "costs": "経費明細",
+        "local": "地方負担（暫定）",
+        "title": "応募前セルフチェック（目安）",
+        "notice": "この結果は申請者による自己評価に基づく目安であり、審査委員会の判断ではありません。",
+        "item": "項目", "value": "値",
+        "programme": "事業類型", "pack_version": "評価基準パック版", "proposal_id": "提案ID", "proposal_title": "提案名",
+        "applicant": "申請者", "applicant_kind": "申請者種別", "consortium": "コンソーシアム構成員",
+        "requested": "申請額", "eligible_cost": "補助対象経費", "funded": "交付見込額", "grant": "補助金額（見込）",
+        "local_share": "地方負担額", "capped": "上限額により調整", "cap": "上限額",
+        "base": "基礎点（見込）", "bonus_pts": "加点（見込）", "total": "合計点（見込）", "pass_line": "合格点",
+        "floor": "項目最低基準（評点率）", "standing": "見込み", "eligible": "要件",
+        "yes": "はい", "no": "いいえ", "ok": "満たす", "ng": "満たさない",
+        "rule": "要件", "status": "判定", "reason": "理由", "advice": "対応", "condition": "条件",
+        "criterion": "評価項目", "points": "配点", "level": "自己評価", "ratio": "評点率", "score": "得点",
+        "below_floor": "最低基準未満", "guidance": "選んだ水準の目安", "note": "メモ", "next": "一つ上の水準の目安",
+        "bonus_item": "加点項目", "bonus_max": "満点", "awarded": "加点",
+        "line": "行", "cat": "区分", "amount": "金額", "unit_price": "単価", "life": "使用可能期間（年）",
+        "years": "年数", "reason_lease": "リースできない理由", "flags": "確認事項",
+        "bond": "地方債", "applies_to": "対象", "appropriation": "充当率", "tax_rate": "交付税措置率",
+        "bond_yen": "起債額", "tax_yen": "交付税措置額", "net": "実質負担額",
+        "provisional": "この表は要望中の財政措置に基づく暫定の試算です（{label}）。",
+    },
+    "en": {
+        "summary": "Summary", "eligibility": "Requirements", "criteria": "Self-scoring", "bonus": "Bonus",
+        "costs": "Cost lines", "local": "Local share (provisional)",
+        "title": "Pre-application self-check (estimate)",
+        "notice": "This is an estimate based on the applicant's own scoring, not the committee's judgement.",
+        "item": "Item", "value": "Value",
+        "programme": "Programme type", "pack_version": "Criteria pack version", "proposal_id": "Proposal id",
+        "proposal_title": "Title", "applicant": "Applicant", "applicant_kind": "Applicant kind",
+        "consortium": "Consortium members", "requested": "Requested amount", "eligible_cost": "Eligible cost",
+        "funded": "Expected funded amount", "grant": "Expected grant", "local_share": "Local share",
+        "capped": "Adjusted to the cap", "cap": "Cap",
+        "base": "Base score (estimate)", "bonus_pts": "Bonus (estimate)", "total": "Total (estimate)",
+        "pass_line": "Pass line", "floor": "Criterion floor (ratio)", "standing": "Outlook", "eligible": "Requirements",
+        "yes": "yes", "no": "no", "ok": "met", "ng": "not met",
+        "rule": "Requirement", "status": "Result", "reason": "Reason", "advice": "What to do", "condition": "Condition",
+        "criterion": "Criterion", "points": "Points", "level": "Own level", "ratio": "Ratio", "score": "Score",
+        "below_floor": "Below floor", "guidance": "Guidance for the chosen level", "note": "Note",
+        "next": "Guidance one level up",
+        "bonus_item": "Bonus item", "bonus_max": "Max", "awarded": "Awarded",
+        "line": "Line", "cat": "Category", "amount": "Amount", "unit_price": "Unit price",
+        "life": "Useful life (years)", "years": "Years", "reason_lease": "Cannot-lease reason", "flags": "Flags",
+        "bond": "Local bond", "applies_to": "Applies to", "appropriation": "Appropriation rate",
+        "tax_rate": "Tax-grant measure rate", "bond_yen": "Bond", "tax_yen": "Tax-grant measure", "net": "Net burden",
+        "provisional": "This table is a provisional estimate based on fiscal measures still requested ({label}).",
+    },
+}
+STATUS = {"ja": {"pass": "適合", "fail": "不適合", "needs_check": "要確認", "conditional": "条件付き"},
+          "en": {"pass": "pass", "fail": "fail", "needs_check": "needs check", "conditional": "conditional"}}
+STANDING = {"ja": {"qualifies": "合格点・項目最低基準を満たす見込み", "below_pass_line": "合格点に届かない見込み",
+                   "below_criterion_floor": "項目最低基準を下回る項目あり", "ineligible": "要件を満たしていない",
+                   "incomplete": "自己評価が未完了"},
+            "en": {"qualifies": "expected to meet the pass line and floors", "below_pass_line": "below the pass line",
+                   "below_criterion_floor": "a criterion is below the floor", "ineligible": "requirements not met",
+                   "incomplete": "self-scoring incomplete"}}
+
+
+def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]], widths: list[int],
+           formats: dict[int, str] | None = None, first: bool = False):
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = title
+    ws.append(header)
+    for cell in ws[1]:
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in rows:
+        ws.append([safe_text(v) if isinstance(v, str) else v for v in row])
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    for r in ws.iter_rows(min_row=2):
+        for c in r:
+            c.alignment = WRAP
+            fmt = (formats or {}).get(c.column)
+            if fmt and isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                c.number_format = fmt
+    ws.freeze_panes = "A2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    return ws
+
+
+def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, notes: dict[str, str] | None = None,
+                       lang: str = "ja") -> bytes:
+    """The workbook of one self-check (the dict of :func:`scoring.selfcheck.self_check`)."""
+    L = _T["en" if lang == "en" else "ja"]
+    st_lbl = STATUS["en" if lang == "en" else "ja"]
+    notes = notes or {}
+    f, s = result["funding"], result["scoring"]
+    wb = Workbook()
+
+    members = "、".join(f"{m.name}（{m.kind.value}）" for m in proposal.consortium) if proposal.consortium else "—"
+    rows: list[list[Any]] = [
+        [L["title"], ""],
+        [L["notice"], ""],
+        [L["programme"], f"{pack.programme.code} {pack.programme.name.get(lang)}"],
+        [L["pack_version"], f"{pack.id} {pack.version}"],
+        [L["proposal_id"], proposal.id],
+        [L["proposal_title"], proposal.title],
+        [L["applicant"], proposal.applicant.name],
+        [L["applicant_kind"], proposal.applicant.kind.value],
+        [L["consortium"], members],
+    ]
+    if f["mode"] == "subsidy":
+        rows += [[L["eligible_cost"], f["eligible_cost_yen"]], [L["grant"], f["grant_yen"]]]
+        if f.get("local_share"):
+            rows.append([L["local_share"], f["local_share"]["share_yen"]])
+    elif f["mode"] == "requested":
+        rows += [[L["requested"], f["requested_yen"]], [L["funded"], f["funded_yen"]]]
+        if f["cap_yen"] is not None:
+            rows.append([L["cap"], f["cap_yen"]])
+        rows.append([L["capped"], L["yes"] if f["capped"] else L["no"]])
+    rows += [
+        [L["eligible"], L["ok"] if result["eligible"] else L["ng"]],
+        [L["base"], s["base"]], [L["bonus_pts"], s["bonus"]], [L["total"], s["total"]],
+        [L["pass_line"], s["pass_line"]], [L["floor"], s["criterion_floor"]],
+        [L["standing"], STANDING["en" if lang == "en" else "ja"][s["standing"]]],
+    ]
+    ws = _sheet(wb, L["summary"], [L["item"], L["value"]], rows, [28, 80], first=True)
+    ws["A2"].font = TITLE_FONT
+    ws["A3"].font = WARN_FONT
+    money_labels = {L[k] for k in ("requested", "funded", "cap", "eligible_cost", "grant", "local_share")}
+    score_labels = {L[k] for k in ("base", "bonus_pts", "total", "pass_line", "floor")}
+    for r in ws.iter_rows(min_row=2):
+        if r[0].value in money_labels and isinstance(r[1].value, int):
+            r[1].number_format = YEN_FORMAT
+        elif r[0].value in score_labels and isinstance(r[1].value, (int, float)):
+            r[1].number_format = SCORE_FORMAT
+
+    _sheet(wb, L["eligibility"], [L["rule"], L["status"], L["reason"], L["advice"], L["condition"]],
+           ([e["label"], st_lbl[e["status"]], e["reason"], e["advice"], e["condition"]] for e in result["eligibility"]),
+           [30, 12, 70, 60, 40])
+
+    weakest = {w["id"]: w for w in result["weakest"]}
+    _sheet(wb, L["criteria"], [L["criterion"], L["points"], L["level"], L["ratio"], L["score"], L["below_floor"],
+                               L["guidance"], L["note"], L["next"]],
+           ([c["label"], c["points"], f"{c['level']} {c['level_label']}" if c["level"] else "", c["ratio"], c["score"],
+             L["yes"] if c["below_floor"] else "", c["guidance"], notes.get(c["id"], ""),
+             weakest[c["id"]]["next_guidance"] if c["id"] in weakest else ""] for c in s["criteria"]),
+           [36, 8, 16, 8, 8, 10, 50, 40, 50], {2: SCORE_FORMAT, 4: SCORE_FORMAT, 5: SCORE_FORMAT})
+
+    if s["bonus_items"]:
+        _sheet(wb, L["bonus"], [L["bonus_item"], L["bonus_max"], L["awarded"], L["reason"]],
+               ([b["label"], b["points"], b["awarded_points"], b["reason"]] for b in s["bonus_items"]),
+               [40, 8, 8, 80], {2: SCORE_FORMAT, 3: SCORE_FORMAT})
+
+    flags: dict[int, list[str]] = {}
+    for fl in result["expense_flags"]:
+        flags.setdefault(fl["line"], []).append(f"{fl['label']}: {fl['message']}")
+    _sheet(wb, L["costs"], [L["line"], L["item"], L["cat"], L["amount"], L["unit_price"], L["life"], L["years"],
+                            L["reason_lease"], L["flags"]],
+           ([n, c.item, c.category.value, c.amount_yen, c.unit_price_yen, c.useful_life_years, c.years,
+             c.cannot_lease_reason or "", "\n".join(flags.get(n, []))]
+            for n, c in enumerate(proposal.cost_lines, start=1)),
+           [6, 36, 14, 16, 14, 12, 8, 30, 60], {4: YEN_FORMAT, 5: YEN_FORMAT})
+
+    share = f.get("local_share")
+    if share:
+        ws = _sheet(wb, L["local"], [L["bond"], L["applies_to"], L["appropriation"], L["tax_rate"], L["bond_yen"],
+                                     L["tax_yen"], L["net"]],
+                    ([b["name"], b["applies_to"], b["appropriation_rate"], b["grant_tax_measure_rate"], b["bond_yen"],
+                      b["tax_measure_yen"], b["net_burden_yen"]] for b in share["bonds"]),
+                    [28, 44, 10, 12, 16, 16, 16], {3: "0%", 4: "0.0%", 5: YEN_FORMAT, 6: YEN_FORMAT, 7: YEN_FORMAT})
+        ws.append([])
+        ws.append([L["local_share"], "", "", "", share["share_yen"]])
+        ws.cell(ws.max_row, 5).number_format = YEN_FORMAT
+        ws.append([L["provisional"].format(label=share["label"])])
+        ws.cell(ws.max_row, 1).font = WARN_FONT
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+__all__ = ["selfcheck_workbook"]
