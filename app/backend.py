@@ -131,7 +131,7 @@ def round_call(me: UserInfo, round_id: int, pack: str):
     """``(call, resolutions)`` of one pack of the round (:meth:`RoundService.call`), reused while the round's
     data are unchanged; what-if then only re-ranks (:meth:`scoring.call.Call.rank`)."""
     marker = change_marker(me, round_id)
-    key = (id(get_store()), round_id, pack)
+    key = (str(get_store().db.engine.url), round_id, pack)
     with _calls_lock:
         hit = _calls.get(key)
     if hit is not None and hit[0] == marker:

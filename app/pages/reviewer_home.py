@@ -48,7 +48,7 @@ def render() -> None:
             t("reviewer.col.id"): a.proposal_id, t("reviewer.col.title"): a.title,
             t("reviewer.col.status"): t(STATUS_KEYS[a.status]),
             t("reviewer.col.updated"): local_time(a.updated_at) if a.updated_at else "—"} for a in items]),
-            hide_index=True, use_container_width=True)
+            hide_index=True, width="stretch")
         options = [a.proposal_id for a in items]
         titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{t(STATUS_KEYS[a.status])}）" for a in items}
         first_open = next((a.proposal_id for a in items if a.status != "submitted"), options[0])

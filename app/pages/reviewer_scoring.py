@@ -141,7 +141,7 @@ def proposal_section(proposal, pack) -> None:
         rows = [{t("reviewer.member.name"): name, t("reviewer.member.kind"): t_or(f"kind.{kind.value}", kind.value),
                  t("reviewer.member.role"): t("reviewer.member.applicant") if is_app else ""}
                 for name, kind, is_app in proposal.members()]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     with right:
         st.subheader(t("reviewer.amounts"))
         st.metric(t("reviewer.requested"), yen_both(proposal.requested_yen))
@@ -157,14 +157,14 @@ def proposal_section(proposal, pack) -> None:
         with st.expander(t("reviewer.facts")):
             st.dataframe(pd.DataFrame([{t("reviewer.fact"): t_or(f"fact.{k}", k), t("reviewer.value"): _fact(v)}
                                        for k, v in proposal.facts.items()]), hide_index=True,
-                         use_container_width=True)
+                         width="stretch")
     if proposal.cost_lines:
         with st.expander(t("reviewer.cost_lines")):
             st.dataframe(pd.DataFrame([{
                 t("reviewer.cost.item"): c.item,
                 t("reviewer.cost.category"): t_or(f"cost.category.{c.category.value}", c.category.value),
                 t("reviewer.cost.amount"): yen_both(c.amount_yen)} for c in proposal.cost_lines]),
-                hide_index=True, use_container_width=True)
+                hide_index=True, width="stretch")
 
 
 def _fact(v) -> str:

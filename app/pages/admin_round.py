@@ -1,0 +1,179 @@
+"""ラウンド管理 — administration of a round (issue 4 §4): chair and secretariat.
+
+Reads like the page: create a round; import proposals / reviewers / reviews (canonical files, all or
+nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); lock
+or unlock the round (chair); export the round's files.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.backend import error_text, get_store, pick_pack, pick_round, require, store_errors
+from app.i18n import t
+from app.ui import error_boundary
+from scoring.errors import InputError
+from scoring.packs import SHIPPED_PACKS
+from scoring.store import StoreError
+
+
+def create_round_section(me) -> None:
+    with st.expander(t("admin.create.title"), icon=":material/add_circle:"):
+        name = st.text_input(t("admin.create.name"), key="adm_round_name")
+        packs = st.multiselect(t("admin.create.packs"), list(SHIPPED_PACKS), key="adm_round_packs")
+        desc = st.text_input(t("admin.create.description"), key="adm_round_desc")
+        if st.button(t("admin.create.submit"), key="adm_round_create", type="primary"):
+            if not name.strip() or not packs:
+                st.error(t("admin.create.need"))
+                return
+            with store_errors():
+                r = get_store().rounds.create_round(me, name.strip(), packs, desc.strip())
+                st.session_state["app_round_id"] = r.id
+                st.success(t("admin.create.done", name=r.name))
+
+
+def import_section(me, rnd) -> None:
+    with st.expander(t("admin.import.title"), icon=":material/upload_file:"):
+        st.caption(t("admin.import.help"))
+        files = {kind: st.file_uploader(t(f"admin.import.{kind}"), type=[ext], key=f"adm_import_{kind}")
+                 for kind, ext in (("proposals", "json"), ("reviewers", "csv"), ("reviews", "csv"))}
+        if st.button(t("admin.import.submit"), key="adm_import_run", type="primary",
+                     disabled=not any(files.values())):
+            with tempfile.TemporaryDirectory(prefix="shinsa-import-") as tmp:
+                paths = {}
+                for kind, f in files.items():
+                    if f is not None:
+                        p = Path(tmp) / f.name
+                        p.write_bytes(f.getvalue())
+                        paths[kind] = p
+                try:
+                    rep = get_store().rounds.import_files(me, rnd.id, **paths)
+                except (StoreError, InputError) as exc:
+                    st.error(error_text(exc))
+                    return
+            st.success(t("admin.import.done", proposals=rep.proposals, reviewers=rep.reviewers, reviews=rep.reviews,
+                         assignments=rep.assignments_created))
+
+
+def users_section(me) -> None:
+    with st.expander(t("admin.users.title"), icon=":material/group:"):
+        users = get_store().users.list_users(me)
+        st.dataframe(pd.DataFrame([{t("admin.users.username"): u.username, t("admin.users.name"): u.display_name,
+                                    t("admin.users.role"): t(f"auth.role.{u.role}"),
+                                    t("admin.users.active"): "✔" if u.active else "—",
+                                    t("admin.users.password"): "✔" if u.has_password else "—"} for u in users]),
+                     hide_index=True, width="stretch")
+        c = st.columns(4)
+        username = c[0].text_input(t("admin.users.username"), key="adm_user_name")
+        display = c[1].text_input(t("admin.users.name"), key="adm_user_display")
+        role = c[2].selectbox(t("admin.users.role"), ["reviewer", "chair", "secretariat"], key="adm_user_role",
+                              format_func=lambda r: t(f"auth.role.{r}"))
+        password = c[3].text_input(t("admin.users.password"), type="password", key="adm_user_password")
+        if st.button(t("admin.users.add"), key="adm_user_add"):
+            with store_errors():
+                get_store().users.add_user(me, username.strip(), display.strip() or username.strip(), role,
+                                           password=password or None)
+                st.success(t("admin.users.added", username=username.strip()))
+
+
+def assignments_section(me, rnd) -> None:
+    st.subheader(t("admin.assign.title"))
+    pack_id = pick_pack(rnd, key="adm_pack_pick")
+    store = get_store()
+    rows = [a for a in store.assignments.list_assignments(me, rnd.id) if a.pack == pack_id]
+    st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
+                                t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
+                 hide_index=True, width="stretch", height=260)
+    c = st.columns([2, 1, 2], vertical_alignment="bottom")
+    k = c[0].number_input(t("admin.assign.k"), min_value=1, step=1, value=None, key="adm_auto_k",
+                          placeholder=t("admin.assign.k_default"))
+    if c[1].button(t("admin.assign.auto"), key="adm_auto_assign", type="primary", icon=":material/auto_mode:"):
+        with store_errors():
+            rep = store.assignments.auto_assign(me, rnd.id, pack_id, int(k) if k else None)
+            st.success(t("admin.assign.auto_done", added=len(rep.added), kept=rep.kept))
+            for u in rep.unsatisfied:
+                st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted,
+                             reason=u.reason))
+    proposals = [p.id for p in store.rounds.list_proposals(me, rnd.id, pack_id)]
+    reviewers = [r.username for r in store.rounds.list_reviewers(me, rnd.id)]
+    c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+    pid = c[0].selectbox(t("admin.assign.proposal"), proposals, key="adm_assign_proposal")
+    rv = c[1].selectbox(t("admin.assign.reviewer"), reviewers, key="adm_assign_reviewer")
+    if c[2].button(t("admin.assign.add"), key="adm_assign_add") and pid and rv:
+        with store_errors():
+            store.assignments.assign(me, rnd.id, pid, rv)
+            st.rerun()
+    if c[3].button(t("admin.assign.remove"), key="adm_assign_remove") and pid and rv:
+        with store_errors():
+            store.assignments.unassign(me, rnd.id, pid, rv)
+            st.rerun()
+
+
+def chair_section(me, rnd) -> None:
+    store = get_store()
+    st.subheader(t("admin.reopen.title"))
+    submitted = [a for a in store.assignments.list_assignments(me, rnd.id) if a.status == "submitted"]
+    if submitted:
+        labels = {(a.proposal_id, a.reviewer): f"{a.proposal_id} — {a.reviewer}" for a in submitted}
+        c = st.columns([2, 2, 1], vertical_alignment="bottom")
+        pick = c[0].selectbox(t("admin.reopen.review"), list(labels), key="adm_reopen_pick", format_func=labels.get)
+        reason = c[1].text_input(t("admin.reopen.reason"), key="adm_reopen_reason")
+        if c[2].button(t("admin.reopen.submit"), key="adm_reopen"):
+            with store_errors():
+                store.reviews.reopen(me, rnd.id, pick[0], pick[1], reason.strip())
+                st.success(t("admin.reopen.done", proposal=pick[0], reviewer=pick[1]))
+    else:
+        st.caption(t("admin.reopen.none"))
+    st.subheader(t("admin.lock.title"))
+    if rnd.status == "locked":
+        st.warning(t("admin.lock.is_locked"))
+        if st.button(t("admin.lock.unlock"), key="adm_unlock"):
+            with store_errors():
+                store.rounds.unlock_round(me, rnd.id)
+                st.rerun()
+    else:
+        st.caption(t("admin.lock.help"))
+        confirm = st.checkbox(t("admin.lock.confirm"), key="adm_lock_confirm")
+        if st.button(t("admin.lock.lock"), key="adm_lock", disabled=not confirm, type="primary"):
+            with store_errors():
+                store.rounds.lock_round(me, rnd.id)
+                st.rerun()
+    st.subheader(t("admin.export.title"))
+    if st.button(t("admin.export.prepare"), key="adm_export_prepare"):
+        with store_errors(), tempfile.TemporaryDirectory(prefix="shinsa-export-") as tmp:
+            paths = store.rounds.export_files(me, rnd.id, tmp)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                for p in paths:
+                    z.write(p, arcname=Path(p).name)
+            st.session_state["adm_export_zip"] = (rnd.id, buf.getvalue())
+    stored = st.session_state.get("adm_export_zip")
+    if stored and stored[0] == rnd.id:
+        st.download_button(t("admin.export.download"), stored[1], file_name=f"round_{rnd.id}.zip",
+                           mime="application/zip", key="adm_export_download", on_click="ignore",
+                           icon=":material/download:")
+
+
+def render() -> None:
+    me = require("chair", "secretariat")
+    st.title(t("admin.title"))
+    create_round_section(me)
+    rnd = pick_round(me)
+    if rnd is None:
+        st.info(t("app.no_round"))
+        return
+    import_section(me, rnd)
+    users_section(me)
+    assignments_section(me, rnd)
+    if me.role == "chair":
+        chair_section(me, rnd)
+
+
+with error_boundary("admin_round"):
+    render()

@@ -1,0 +1,163 @@
+"""提案の詳細 — one proposal as the chair sees it (issue 4 §4).
+
+Reads like the page: choose the proposal; its decision, scores and funded amount; the radar chart of the
+criterion mean ratios; each reviewer's levels and comments (attributed, or anonymised as the pack says —
+switchable); the eligibility results with their reasons and the resolution of a ``needs_check`` (logged);
+the bonus items with why each was or was not awarded; the reasons of the decision.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.backend import error_text, get_store, pick_pack, pick_round, require, round_call
+from app.i18n import current_lang, t
+from app.ui import STATUS_ICONS, error_boundary, score, yen_both
+from scoring.excel import anonymous_labels
+from scoring.store import StoreError
+
+
+def radar(result: dict, pack, lang: str) -> go.Figure:
+    labels = [c.label.get(lang) for c in pack.criteria]
+    short = [x if len(x) <= 14 else x[:13] + "…" for x in labels]
+    values = [result["criteria_ratio"].get(c.id) or 0.0 for c in pack.criteria]
+    fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=short + short[:1], fill="toself",
+                                    name=result["proposal_id"], customdata=labels + labels[:1],
+                                    hovertemplate="%{customdata}<br>%{r:.2f}<extra></extra>",
+                                    line=dict(color="#1565c0")))
+    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")), showlegend=False, height=420,
+                      margin=dict(l=60, r=60, t=40, b=30), title=t("chair.detail.radar"))
+    return fig
+
+
+def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
+    st.subheader(t("chair.detail.reviews"))
+    anonymise = st.toggle(t("chair.detail.anonymise"), key="chair_anonymise",
+                          value=bool(pack.policy.anonymise_comments))
+    reviews = [r for r in get_store().reviews.list_reviews(me, rid, pack.id) if r.proposal_id == proposal_id]
+    if not reviews:
+        st.info(t("chair.detail.no_reviews"))
+        return
+    names = {r.username: r.name for r in get_store().rounds.list_reviewers(me, rid)}
+    anon = anonymous_labels([r.reviewer for r in reviews], salt=f"{rid}:{proposal_id}")
+    who = (lambda r: anon[r.reviewer]) if anonymise else (lambda r: names.get(r.reviewer) or r.reviewer)
+    rows = []
+    for r in reviews:
+        row = {t("chair.detail.reviewer"): who(r), t("chair.detail.status"): t(f"reviewer.status.{r.status}")}
+        for c in pack.criteria:
+            row[c.label.get(lang)] = r.levels.get(c.id)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="chair_detail_levels")
+    for r in reviews:
+        comments = [(c.label.get(lang), r.comments.get(c.id)) for c in pack.criteria if r.comments.get(c.id)]
+        comments += [(b.label.get(lang), r.comments.get(f"bonus:{b.id}")) for b in pack.judged_bonuses
+                     if r.comments.get(f"bonus:{b.id}")]
+        if r.overall_comment:
+            comments.append((t("reviewer.overall"), r.overall_comment))
+        if comments:
+            with st.expander(t("chair.detail.comments_of", who=who(r))):
+                for label, text in comments:
+                    st.markdown(f"**{label}**：{text}")
+
+
+def eligibility_section(me, rid: int, result: dict, pack, lang: str) -> None:
+    st.subheader(t("chair.detail.eligibility"))
+    labels = {r.id: r.label.get(lang) for r in pack.eligibility}
+    resolutions = {r.rule: r for r in get_store().rounds.list_resolutions(me, rid)
+                   if r.proposal_id == result["proposal_id"]}
+    for e in result["eligibility"]:
+        rule, status = e["rule"], e["status"]
+        reason = e["reason_en"] if lang == "en" else e["reason"]
+        with st.container(border=True):
+            st.markdown(f"{STATUS_ICONS.get(status, '')} **{labels.get(rule, rule)}** — {t('status.' + status)}")
+            st.caption(reason)
+            res = resolutions.get(rule)
+            if res is not None:
+                st.info(t("chair.detail.resolved", status=t("status." + res.status), by=res.resolved_by,
+                          note=res.note or "—"))
+                if st.button(t("chair.detail.unresolve"), key=f"chair_unresolve_{rule}"):
+                    try:
+                        get_store().rounds.remove_resolution(me, rid, result["proposal_id"], rule)
+                        st.rerun()
+                    except StoreError as exc:
+                        st.error(error_text(exc))
+            elif status == "needs_check":
+                c1, c2, c3 = st.columns([1, 3, 1], vertical_alignment="bottom")
+                verdict = c1.selectbox(t("chair.detail.resolve_as"), ["pass", "fail"], key=f"chair_resolve_status_{rule}",
+                                       format_func=lambda v: t("status." + v))
+                note = c2.text_input(t("chair.detail.resolve_note"), key=f"chair_resolve_note_{rule}")
+                if c3.button(t("chair.detail.resolve"), key=f"chair_resolve_{rule}", type="primary"):
+                    try:
+                        get_store().rounds.resolve_needs_check(me, rid, result["proposal_id"], rule, verdict,
+                                                               note.strip())
+                        st.rerun()
+                    except StoreError as exc:
+                        st.error(error_text(exc))
+
+
+def render() -> None:
+    me = require("chair")
+    lang = current_lang()
+    st.title(t("chair.detail.title"))
+    top = st.columns([2, 2, 3])
+    with top[0]:
+        rnd = pick_round(me)
+    if rnd is None:
+        st.info(t("app.no_round"))
+        return
+    with top[1]:
+        pack_id = pick_pack(rnd)
+    call, resolutions = round_call(me, rnd.id, pack_id)
+    ranking = call.rank(None, resolutions)   # the official parameters
+    ids = [str(ranking.table.ids[int(i)]) for i in ranking.order]
+    if not ids:
+        st.info(t("chair.detail.none"))
+        return
+    wanted = st.query_params.get("proposal")
+    if wanted in ids and st.session_state.get("chair_detail_pick") not in ids:
+        st.session_state["chair_detail_pick"] = wanted
+    titles = {str(ranking.table.ids[i]): ranking.table.proposals[i].title for i in range(ranking.table.n)}
+    with top[2]:
+        pid = st.selectbox(t("chair.detail.pick"), ids, key="chair_detail_pick",
+                           format_func=lambda p: f"{p}　{titles[p]}")
+    st.query_params["proposal"] = pid
+    i = ids.index(pid)
+    result = ranking.result(int(ranking.order[i]), lang)
+    proposal = call.proposals[int(ranking.order[i])] if len(call.proposals) == ranking.table.n else None
+
+    st.header(f"{pid}　{result['title']}")
+    st.caption(result["applicant"])
+    m = st.columns(5)
+    m[0].metric(t("chair.col_decision"), result["decision_label"])
+    m[1].metric(t("chair.col_rank"), result["rank"] or "—")
+    m[2].metric(t("chair.col_base"), score(result["base_score"]))
+    m[3].metric(t("chair.col_total"), score(result["total_score"]), help=t("chair.detail.bonus_help",
+                                                                          bonus=score(result["bonus"])))
+    m[4].metric(t("chair.col_funded"), yen_both(result["funded_yen"]) if not pack_is_capacity(call) else
+                result["funded_yen"])
+    reasons = result["reasons_en"] if lang == "en" else result["reasons"]
+    if reasons:
+        st.info("\n".join(f"- {r}" for r in reasons))
+    left, right = st.columns([1, 1])
+    with left:
+        st.plotly_chart(radar(result, call.pack, lang), width="stretch", key="chair_radar")
+    with right:
+        st.subheader(t("chair.detail.bonus"))
+        for b in result["bonus_items"]:
+            icon = "✅" if b["awarded"] else "—"
+            st.markdown(f"{icon} {b['reason_en'] if lang == 'en' else b['reason']}（{score(b['points'])}）")
+        if proposal is not None and proposal.summary:
+            st.subheader(t("reviewer.summary"))
+            st.write(proposal.summary)
+    reviews_section(me, rnd.id, call.pack, pid, lang)
+    eligibility_section(me, rnd.id, result, call.pack, lang)
+
+
+def pack_is_capacity(call) -> bool:
+    return bool(call.pack.is_capacity)
+
+
+with error_boundary("chair_proposal"):
+    render()
