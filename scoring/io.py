@@ -60,10 +60,10 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
 
 def read_proposals(path: str | Path) -> list[Proposal]:
     path = Path(path)
-    text = _read_text(path)
-    if path.suffix.lower() == ".xlsx":  # pragma: no cover - the intake reader lives in the Excel adapter
+    if path.suffix.lower() == ".xlsx":  # the intake reader lives in the Excel adapter
         from .excel import read_intake  # type: ignore
         return read_intake(path)
+    text = _read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

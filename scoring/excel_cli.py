@@ -1,0 +1,119 @@
+"""Command-line sub-commands of the Excel adapter: ``template``, ``import-sheets``, ``intake-template``.
+
+Registered into ``python -m scoring`` by :data:`scoring.cli.EXTENSIONS`. Errors are
+``scoring.errors.InputError`` (exit 2, ``file:cell:field: message``); output is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import InputError, Problem
+
+
+def _load(pack_arg: str, proposals_arg: str, reviewers_arg: str | None):
+    from .io import read_proposals, read_reviewers
+    from .packs import load_pack
+
+    problems, pack, props, rvrs = [], None, None, None
+    for step in ("pack", "proposals", "reviewers"):
+        try:
+            if step == "pack":
+                pack = load_pack(pack_arg)
+            elif step == "proposals":
+                props = read_proposals(proposals_arg)
+            elif reviewers_arg is not None:
+                rvrs = read_reviewers(reviewers_arg)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return pack, props, rvrs
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", text, flags=re.UNICODE).strip("._") or "reviewer"
+
+
+def cmd_template(args) -> int:
+    from .cli import emit
+    from .excel import score_sheet
+    from .io import write_atomic
+    from .models import Reviewer
+
+    pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
+    if args.reviewer == "all":
+        if rvrs is None:
+            raise InputError([Problem("(arguments)", None, "--reviewer", "--reviewer all needs --reviewers FILE")])
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise InputError([Problem(str(out), None, "--out", "with --reviewer all, --out is a folder")])
+        books = [(out / f"score_sheet_{_safe_name(r.reviewer_id)}.xlsx", score_sheet(pack, props, r)) for r in rvrs]
+        out.mkdir(parents=True, exist_ok=True)
+        for path, data in books:  # every workbook is built before the first is written
+            write_atomic(path, data)
+        for path, _ in books:
+            print(path)
+        return 0
+    if rvrs is not None:
+        found = [r for r in rvrs if r.reviewer_id == args.reviewer]
+        if not found:
+            raise InputError([Problem(args.reviewers, None, "reviewer_id",
+                                      f"reviewer {args.reviewer!r} is not in the reviewers file")])
+        reviewer = found[0]
+    else:
+        reviewer = Reviewer(reviewer_id=args.reviewer)
+    emit(args.out, score_sheet(pack, props, reviewer))
+    return 0
+
+
+def cmd_import_sheets(args) -> int:
+    from .cli import emit
+    from .excel import read_score_sheets
+    from .io import REVIEW_COLUMNS, build_review_table, csv_bytes, reviews_from_rows, split_by_pack
+    from .table import ProposalTable
+
+    pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
+    rows = read_score_sheets(args.files, pack, props, rvrs)
+    dicts = [{"reviewer_id": r.reviewer_id, "proposal_id": r.proposal_id, "item": r.item, "value": r.value,
+              "status": r.status.value, "comment": r.comment} for r in rows]
+    # the core's own check of the result (same rules as a reviews.csv)
+    mine, _ = split_by_pack(props, pack)
+    build_review_table(reviews_from_rows(dicts), pack, ProposalTable.from_proposals(mine), {p.id for p in props},
+                       "(imported sheets)", rvrs)
+    emit(args.out, csv_bytes(REVIEW_COLUMNS, [[d[c] for c in REVIEW_COLUMNS] for d in dicts]))
+    return 0
+
+
+def cmd_intake_template(args) -> int:
+    from .cli import emit
+    from .excel import intake_template
+    from .packs import load_pack
+
+    pack = load_pack(args.pack) if args.pack else None
+    emit(args.out, intake_template(pack))
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("template", help="offline score sheet(s) (.xlsx) for a reviewer, or for every reviewer")
+    p.add_argument("--pack", required=True)
+    p.add_argument("--proposals", required=True)
+    p.add_argument("--reviewer", required=True, help="reviewer id, or 'all' (one workbook per reviewer)")
+    p.add_argument("--reviewers", help="reviewers file (conflicts are never put on a sheet)")
+    p.add_argument("--out", required=True, help="FILE.xlsx, or a folder with --reviewer all")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("import-sheets", help="filled score sheets back into a reviews CSV")
+    p.add_argument("files", nargs="+", metavar="FILE.xlsx")
+    p.add_argument("--pack", required=True)
+    p.add_argument("--proposals", required=True)
+    p.add_argument("--reviewers")
+    p.add_argument("--out", default="-")
+    p.set_defaults(func=cmd_import_sheets)
+
+    p = sub.add_parser("intake-template", help="the empty intake list 応募一覧.xlsx")
+    p.add_argument("--pack", help="only this pack's fact columns (default: every shipped pack's)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_intake_template)
