@@ -1,7 +1,8 @@
-"""The applicant's self-check as an Excel workbook (bytes), in the house style of the chair workbook:
-bold white header on a dark fill, frozen header row, A4 landscape fitted to the page width, yen with
-thousands separators, scores with 2 decimals, and every text a user wrote made formula-safe
-(:func:`scoring.io.safe_text`). The workbook says on its first sheet that it is an estimate.
+"""The applicant's self-check as an Excel workbook (bytes), in the house style of the chair workbook
+(:mod:`scoring.excel`: its header fill, border and number formats): bold header on the light-blue fill,
+frozen header row with a filter, A4 landscape fitted to the page width, yen with thousands separators,
+scores with 2 decimals, and every text a user wrote made formula-safe (:func:`scoring.io.safe_text`).
+The workbook says on its first sheet that it is an estimate.
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ import io
 from typing import Any, Iterable
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font
 from openpyxl.utils import get_column_letter
 
+from .excel import FILL_HEADER, MONEY_FMT, SCORE_FMT, THIN
 from .io import safe_text
 from .models import Proposal
 from .packs import CriteriaPack
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = FILL_HEADER
+HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 WARN_FONT = Font(bold=True, color="C00000")
-YEN_FORMAT = '#,##0"円"'
-SCORE_FORMAT = "0.00"
+YEN_FORMAT = MONEY_FMT
+SCORE_FORMAT = SCORE_FMT
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 _T = {
@@ -93,6 +95,7 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
     for cell in ws[1]:
         cell.fill = HEADER_FILL
         cell.font = HEADER_FONT
+        cell.border = Border(bottom=THIN)
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for row in rows:
         ws.append([safe_text(v) if isinstance(v, str) else v for v in row])
@@ -105,8 +108,9 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
             if fmt and isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                 c.number_format = fmt
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(ws.max_row, 2)}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4  # 9
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -282,7 +282,7 @@ def test_workbook_holds_the_figures_in_house_style_and_is_formula_safe():
         assert ws.freeze_panes == "A2"
         assert ws.page_setup.orientation == "landscape"
         assert str(ws.page_setup.paperSize) == str(ws.PAPERSIZE_A4)
-        assert ws["A1"].fill.fgColor.rgb.endswith("1F4E78")
+        assert ws["A1"].fill.fgColor.rgb.endswith("DDEBF7") and ws["A1"].font.b
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)

@@ -8,8 +8,11 @@ in this browser session's state only (keys ``dr_*``), and 「クリア」 wipes 
 
 from __future__ import annotations
 
-import io
 import json
+import tempfile
+from functools import partial
+from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -111,28 +114,30 @@ def _remove_member(i: int) -> None:
 
 # --- labels ----------------------------------------------------------------------------------------------------
 
-def kind_label(kind: str) -> str:
-    return t(f"kind.{kind}")
+# Format functions take the language explicitly: Streamlit may call them outside the script run.
+
+def kind_label(kind: str, lang: str | None = None) -> str:
+    return t(f"kind.{kind}", lang)
 
 
-def tech_label(tech: str) -> str:
-    return t(f"tech.{tech}")
+def tech_label(tech: str, lang: str | None = None) -> str:
+    return t(f"tech.{tech}", lang)
 
 
-def category_label(cat: str) -> str:
-    return t(f"cost.category.{cat}") if cat else ""
+def category_label(cat: str, lang: str | None = None) -> str:
+    return t(f"cost.category.{cat}", lang) if cat else ""
 
 
 def fact_label(name: str) -> str:
     return t_or(f"fact.{name}", name)
 
 
-def choice_label(name: str, value) -> str:
+def choice_label(name: str, value, lang: str | None = None) -> str:
     if value in (None, NONE):
-        return t("dry_run.fact.unanswered")
+        return t("dry_run.fact.unanswered", lang)
     if isinstance(value, bool):
-        return t("common.yes") if value else t("common.no")
-    return t_or(f"fact.choice.{name}.{value}", str(value))
+        return t("common.yes", lang) if value else t("common.no", lang)
+    return t_or(f"fact.choice.{name}.{value}", str(value), lang)
 
 
 # --- sections --------------------------------------------------------------------------------------------------
@@ -218,7 +223,14 @@ def _read_upload(name: str, data: bytes) -> list[Proposal]:
             from scoring.excel import read_intake  # written by the Excel adapter
         except ImportError:
             raise _UploadError(t("dry_run.upload.no_excel")) from None
-        return read_intake(io.BytesIO(data))
+        # read_intake reads a path: the bytes go to a private temporary file that is removed at once
+        with tempfile.TemporaryDirectory(prefix="shinsa-intake-") as tmp:
+            path = Path(tmp) / "intake.xlsx"
+            path.write_bytes(data)
+            try:
+                return read_intake(path)
+            except InputError as exc:  # name the uploaded file, not the temporary one
+                raise InputError([replace(p, file=name) for p in exc.problems]) from None
     try:
         payload = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -233,6 +245,8 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
     ss = st.session_state
     problems: list[str] = []
     kinds = [k.value for k in MemberKind]
+    lang = current_lang()
+    kind_fmt = partial(kind_label, lang=lang)
     st.header(t("dry_run.section.proposal"))
     c1, c2 = st.columns([1, 3])
     ss.setdefault("dr_id", "DRAFT-001")
@@ -243,7 +257,7 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
     st.subheader(t("dry_run.section.applicant"))
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
     app_name = c1.text_input(t("dry_run.field.applicant_name"), key="dr_app_name")
-    app_kind = c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_label)
+    app_kind = c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_fmt)
     pref = c3.text_input(t("dry_run.field.prefecture"), key="dr_app_pref")
     muni = c4.text_input(t("dry_run.field.municipality"), key="dr_app_muni")
 
@@ -254,7 +268,7 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
         c1, c2, c3, c4 = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
         name = c1.text_input(t("dry_run.field.member_name", n=i + 1), key=f"dr_m_name_{i}")
         ss.setdefault(f"dr_m_kind_{i}", MemberKind.company.value)
-        kind = c2.selectbox(t("dry_run.field.member_kind"), kinds, key=f"dr_m_kind_{i}", format_func=kind_label)
+        kind = c2.selectbox(t("dry_run.field.member_kind"), kinds, key=f"dr_m_kind_{i}", format_func=kind_fmt)
         role = c3.text_input(t("dry_run.field.member_role"), key=f"dr_m_role_{i}")
         c4.button(t("dry_run.member.remove"), key=f"dr_m_remove_{i}", on_click=_remove_member, args=(i,))
         if name.strip():
@@ -273,7 +287,7 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
     else:
         st.caption(t("dry_run.amounts.capacity"))
     techs = st.multiselect(t("dry_run.field.technologies"), [x.value for x in Technology], key="dr_tech",
-                           format_func=tech_label)
+                           format_func=partial(tech_label, lang=lang))
 
     facts = dict(ss.get("dr_extra_facts") or {})
     fields = fact_fields(pack)
@@ -288,12 +302,12 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
                 ss[key] = NONE  # a value from a file that this question cannot show: ask again
             if f.kind == "bool":
                 v = col.selectbox(fact_label(f.name), [NONE, True, False], key=key,
-                                  format_func=lambda v, n=f.name: choice_label(n, v))
+                                  format_func=partial(choice_label, f.name, lang=lang))
                 if v is not None and v != NONE:
                     facts[f.name] = bool(v)
             elif f.kind == "choice":
                 v = col.selectbox(fact_label(f.name), [NONE, *f.choices], key=key,
-                                  format_func=lambda v, n=f.name: choice_label(n, v))
+                                  format_func=partial(choice_label, f.name, lang=lang))
                 if v is not None and v != NONE:
                     facts[f.name] = v
             else:
@@ -348,7 +362,8 @@ def _cost_editor(problems: list[str]) -> list[dict]:
         column_config={
             "item": st.column_config.TextColumn(t("dry_run.cost.item"), width="medium"),
             "category": st.column_config.SelectboxColumn(t("dry_run.cost.category"), options=cats,
-                                                         format_func=category_label, required=True),
+                                                         format_func=partial(category_label, lang=current_lang()),
+                                                         required=True),
             "amount": st.column_config.TextColumn(t("dry_run.cost.amount"), help=t("dry_run.money_help")),
             "unit_price": st.column_config.TextColumn(t("dry_run.cost.unit_price")),
             "useful_life_years": st.column_config.NumberColumn(t("dry_run.cost.useful_life"), min_value=0, step=0.5),
