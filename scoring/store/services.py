@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import bcrypt
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -491,7 +491,8 @@ class Store:
         key = (round_id, pack_id)
         pack = self._packs.get(key)
         if pack is None:
-            row = s.scalar(select(RoundPack).where(RoundPack.round_id == round_id, RoundPack.pack_id == pack_id))
+            row = s.execute(select(RoundPack.data, RoundPack.source, RoundPack.version)
+                            .where(RoundPack.round_id == round_id, RoundPack.pack_id == pack_id)).first()
             if row is None:
                 raise NotFound(f"round {round_id} has no pack {pack_id!r}")
             pack = pack_from_dict(row.data, source=f"{row.source or pack_id} (stored copy, version {row.version})")
@@ -1421,6 +1422,25 @@ class AssignmentService(_Base):
             return self._conflicted(s, round_id, p, self._user(s, reviewer).id)
 
 
+_u, _r, _p, _a, _v = (User.__table__, Round.__table__, ProposalRow.__table__, Assignment.__table__,
+                      Review.__table__)
+_ACCESS = (
+    select(_u.c.username, _u.c.role, _u.c.active, _r.c.status.label("round_status"), _r.c.name.label("round_name"),
+           _p.c.id.label("proposal_pk"), _p.c.pack_id, _a.c.id.label("assignment_id"),
+           select(func.count()).select_from(Conflict.__table__)
+           .where(Conflict.__table__.c.round_id == _r.c.id, Conflict.__table__.c.user_id == _u.c.id)
+           .scalar_subquery().label("n_conflicts"),
+           _v.c.id.label("review_id"), _v.c.version.label("review_version"), _v.c.status.label("review_status"),
+           _v.c.levels, _v.c.comments, _v.c.bonus_marks, _v.c.overall_comment)
+    .select_from(_u)
+    .outerjoin(_r, _r.c.id == bindparam("rid"))
+    .outerjoin(_p, (_p.c.round_id == _r.c.id) & (_p.c.proposal_id == bindparam("pid")))
+    .outerjoin(_a, (_a.c.proposal_pk == _p.c.id) & (_a.c.user_id == _u.c.id))
+    .outerjoin(_v, (_v.c.proposal_pk == _p.c.id) & (_v.c.user_id == _u.c.id))
+    .where(_u.c.id == bindparam("uid"))
+)
+
+
 # --- reviews --------------------------------------------------------------------------------------------------
 
 def _content(round_id: int, pid: str, reviewer: str, r: Review | None) -> ReviewContent:
@@ -1525,44 +1545,46 @@ class ReviewService(_Base):
         Levels must be on the pack's scale, criteria and bonuses must exist (:class:`scoring.errors.InputError`).
         Refused if submitted (:class:`ReviewLocked`), the round is locked, or the actor is not assigned or is
         conflicted (:class:`PermissionDenied` / :class:`ConflictOfInterest`). Logged with before → after."""
+        if actor is SYSTEM or not isinstance(actor, UserInfo):
+            raise PermissionDenied("only a reviewer can write their own review")
         stale_base = None
         try:
-            with self.db.write() as s:
-                who = self._who(s, actor)
-                r, p, row = self._load(s, who, round_id, proposal_id, writable=True)
-                lv, bm, cm = _clean_content(self.store._pack(s, r.id, p.pack_id), proposal_id, levels, comments,
-                                            bonus_marks)
-                if row is not None and row.status == "submitted":
+            # The hot path: Core statements on one connection — one SELECT gathers everything the rules need.
+            with self.db.write_conn() as c:
+                a = c.execute(_ACCESS, {"uid": actor.id, "rid": round_id, "pid": proposal_id}).mappings().first()
+                who = self._check_access(c, actor, a, round_id, proposal_id, writable=True)
+                lv, bm, cm = _clean_content(self.store._pack(c, round_id, a["pack_id"]), proposal_id, levels,
+                                            comments, bonus_marks)
+                if a["review_status"] == "submitted":
                     raise ReviewLocked(f"the review of {proposal_id} is submitted; the chair must reopen it first")
                 now = utcnow()
-                if row is None:
+                content = {"levels": lv, "comments": cm, "bonus_marks": bm, "overall_comment": overall_comment or ""}
+                if a["review_id"] is None:
                     if base_version != 0:
                         raise NotFound(f"no saved review of {proposal_id} (version {base_version} does not exist)")
-                    row = Review(round_id=r.id, proposal_pk=p.id, user_id=who.id, status="draft", version=1,
-                                 levels=lv, comments=cm, bonus_marks=bm, overall_comment=overall_comment or "",
-                                 created_at=now, updated_at=now, updated_by=who.username, position=0)
-                    s.add(row)
-                    s.flush()  # a concurrent first save fails here on the unique (proposal, reviewer)
+                    # a concurrent first save fails here on the unique (proposal, reviewer)
+                    c.execute(insert(Review).values(round_id=round_id, proposal_pk=a["proposal_pk"], user_id=who.id,
+                                                    status="draft", version=1, created_at=now, updated_at=now,
+                                                    updated_by=who.username, position=0, **content))
                     before = None
                 else:
-                    if row.version != base_version:
+                    if a["review_version"] != base_version:
                         stale_base = base_version
-                        raise _stale(_content(r.id, proposal_id, who.username, row), base_version)
-                    before = _content_dict(row)
-                    res = s.execute(update(Review).where(Review.id == row.id, Review.version == base_version)
-                                    .values(levels=lv, comments=cm, bonus_marks=bm,
-                                            overall_comment=overall_comment or "", status="draft",
-                                            version=base_version + 1, updated_at=now, updated_by=who.username)
-                                    .execution_options(synchronize_session=False))
+                        raise StaleReview("stale")
+                    before = {"status": a["review_status"], "version": a["review_version"],
+                              "levels": a["levels"] or {}, "comments": a["comments"] or {},
+                              "bonus_marks": a["bonus_marks"] or {}, "overall_comment": a["overall_comment"] or ""}
+                    res = c.execute(update(Review).where(Review.id == a["review_id"], Review.version == base_version)
+                                    .values(status="draft", version=base_version + 1, updated_at=now,
+                                            updated_by=who.username, **content))
                     if res.rowcount != 1:  # PostgreSQL: another transaction committed after we read
                         stale_base = base_version
                         raise StaleReview("stale")
-                    s.expire(row)
-                after = {"status": "draft", "version": (before or {"version": 0})["version"] + 1, "levels": lv,
-                         "comments": cm, "bonus_marks": bm, "overall_comment": overall_comment or ""}
-                self._audit(s, who, "review.save", "review", round_id=r.id, proposal_id=proposal_id,
-                            subject=who.username, before=before, after=after)
-                return after["version"]
+                after = {"status": "draft", "version": base_version + 1, **content}
+                c.execute(insert(AuditLog).values(at=now, actor=who.username, action="review.save", entity="review",
+                                                  round_id=round_id, proposal_id=proposal_id, subject=who.username,
+                                                  before=before, after=after))
+                return base_version + 1
         except IntegrityError:
             stale_base = base_version
         except StaleReview as exc:
@@ -1570,6 +1592,28 @@ class ReviewService(_Base):
                 raise
         current = self._current(round_id, proposal_id, actor.username)
         raise _stale(current, stale_base)
+
+    def _check_access(self, c, actor: UserInfo, a, round_id: int, proposal_id: str, writable: bool) -> _Who:
+        """The rules of :func:`_require_access` over the row of ``_ACCESS``."""
+        if a is None or a["username"] != actor.username:
+            raise PermissionDenied(f"unknown user {actor.username!r}")
+        if not a["active"]:
+            raise PermissionDenied(f"user {a['username']!r} is deactivated")
+        who = _Who(actor.id, a["username"], a["role"])
+        if a["round_status"] is None:
+            raise NotFound(f"no round {round_id!r}")
+        if writable and a["round_status"] == "locked":
+            raise RoundLocked(f"round {a['round_name']!r} is locked")
+        if a["proposal_pk"] is None:
+            raise NotFound(f"no proposal {proposal_id!r} in round {round_id}")
+        if a["assignment_id"] is None:
+            raise _deny(who, f"open {proposal_id}: it is not assigned to them")
+        if a["n_conflicts"]:
+            prop = c.execute(select(ProposalRow.id, ProposalRow.data, ProposalRow.proposal_id)
+                             .where(ProposalRow.id == a["proposal_pk"])).first()
+            if self._conflict_pairs(c, round_id, [prop], [who.id]):
+                raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
+        return who
 
     def submit(self, actor: UserInfo, round_id: int, proposal_id: str, version: int) -> int:
         """Submit the actor's own review at ``version``; returns the new version. Refused if stale, or
