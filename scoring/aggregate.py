@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .models import Aggregation, Normalization, Reviewer
 from .packs import CriteriaPack
@@ -19,21 +20,23 @@ def conflict_mask(reviews: ReviewTable, table: ProposalTable, reviewers: list[Re
     pairs = conflict_pairs(table, reviewers)
     if not pairs:
         return mask
-    codes = {rid: k for k, rid in enumerate(sorted({r for r, _ in pairs}))}
+    code_of = {name: k for k, name in enumerate(reviews.reviewer_names)}
     n = max(table.n, 1)
-    keys = np.array([codes[r] * n + p for r, p in pairs], dtype=np.int64)
-    rev_code = np.array([codes.get(r, -1) for r in reviews.reviewer], dtype=np.int64) if reviews.n else \
-        np.zeros(0, np.int64)
-    row_keys = np.where(rev_code >= 0, rev_code * n + reviews.prop, -1)
-    return np.isin(row_keys, keys) & (rev_code >= 0)
+    pair_keys = np.fromiter((code_of[r] * n + p for r, p in pairs if r in code_of), dtype=np.int64)
+    mask = np.isin(reviews.rcode * n + reviews.prop, pair_keys)
+    return mask
 
 
 def conflict_pairs(table: ProposalTable, reviewers: list[Reviewer]) -> set[tuple[str, int]]:
     """(reviewer_id, proposal row) for every conflict of interest."""
+    tokens = {t for r in reviewers for t in r.conflicts}
+    if not tokens:
+        return set()
     by_id = table.index_of()
+    hits = np.nonzero(np.asarray(pd.Series(table.m_name, dtype=object).isin(list(tokens))))[0]
     by_name: dict[str, set[int]] = {}
-    for name, prop in zip(table.m_name, table.m_prop):
-        by_name.setdefault(name, set()).add(int(prop))
+    for j in hits:
+        by_name.setdefault(table.m_name[j], set()).add(int(table.m_prop[j]))
     pairs = set()
     for r in reviewers:
         for token in r.conflicts:
@@ -75,22 +78,19 @@ def reviewer_totals(pack: CriteriaPack, reviews: ReviewTable) -> tuple[np.ndarra
     return ratios, totals
 
 
-def normalise_zscore(totals: np.ndarray, reviewer: np.ndarray, counted: np.ndarray) -> np.ndarray:
+def normalise_zscore(totals: np.ndarray, rcode: np.ndarray, counted: np.ndarray) -> np.ndarray:
     """selection.md §3: mean_all + sd_all × (T − mean_r) / sd_r for reviewers with ≥ 3 reviews and sd_r > 0."""
     out = totals.copy()
     idx = np.nonzero(counted)[0]
     if len(idx) == 0:
         return out
     t = totals[idx]
-    codes, uniq = _factorize(reviewer[idx])
-    cnt = np.bincount(codes, minlength=len(uniq))
-    s1 = np.bincount(codes, weights=t, minlength=len(uniq))
-    s2 = np.bincount(codes, weights=t * t, minlength=len(uniq))
-    mean_r = s1 / np.maximum(cnt, 1)
-    var_r = np.maximum(s2 / np.maximum(cnt, 1) - mean_r ** 2, 0.0)
-    # recompute variance exactly (two-pass) to avoid cancellation for near-constant reviewers
-    dev = t - mean_r[codes]
-    var_r = np.bincount(codes, weights=dev * dev, minlength=len(uniq)) / np.maximum(cnt, 1)
+    codes = rcode[idx]
+    m = int(codes.max()) + 1
+    cnt = np.bincount(codes, minlength=m)
+    mean_r = np.bincount(codes, weights=t, minlength=m) / np.maximum(cnt, 1)
+    dev = t - mean_r[codes]  # two-pass variance: no cancellation for near-constant reviewers
+    var_r = np.bincount(codes, weights=dev * dev, minlength=m) / np.maximum(cnt, 1)
     sd_r = np.sqrt(var_r)
     mean_all = t.mean()
     sd_all = t.std()
@@ -98,11 +98,6 @@ def normalise_zscore(totals: np.ndarray, reviewer: np.ndarray, counted: np.ndarr
     z = np.where(applies[codes], mean_all + sd_all * dev / np.where(sd_r[codes] > 0, sd_r[codes], 1.0), t)
     out[idx] = z
     return out
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniq, codes = np.unique(values.astype(str), return_inverse=True)
-    return codes.astype(np.int64), uniq
 
 
 def aggregate_scores(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
@@ -113,7 +108,7 @@ def aggregate_scores(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTa
     counted = reviews.submitted & ~conflicted
     ratios, raw = reviewer_totals(pack, reviews)
     counted &= ~np.isnan(raw)  # an incomplete review cannot count (refused at input; belt and braces)
-    totals = normalise_zscore(raw, reviews.reviewer, counted) if normalization == Normalization.zscore else raw
+    totals = normalise_zscore(raw, reviews.rcode, counted) if normalization == Normalization.zscore else raw
     prop_c = reviews.prop[counted]
     t_c = totals[counted]
     n_rev = np.bincount(prop_c, minlength=n)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .conditions import (AllOf, AnyOf, Compare, CostLinesAll, CountMembers, CountTechnologies, Fact, FieldRef,
                          LineField, Literal, Not)
@@ -25,7 +26,16 @@ CODE_OF_STATUS = {v.value: k for k, v in STATUS_OF_CODE.items()}
 # outcome codes (which message explains the status)
 O_PASS, O_FAIL, O_UNKNOWN, O_NA, O_RESOLVED = 0, 1, 2, 3, 4
 
-_is_set = np.frompyfunc(lambda v: v is not None, 1, 1)
+def _is_set(col: np.ndarray) -> np.ndarray:
+    return ~pd.isna(col) if len(col) else np.zeros(0, bool)
+
+
+def isin_small(arr: np.ndarray, values) -> np.ndarray:
+    """Membership in a small set of ids: one vectorised comparison per value (no sort, no hashing)."""
+    mask = np.zeros(len(arr), bool)
+    for v in values:
+        mask |= arr == v
+    return mask
 
 
 def _bools(x: Any) -> np.ndarray:
@@ -53,7 +63,7 @@ def _operand(op, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         return vals, np.full(n, op.value is not None)
     if isinstance(op, Fact):
         col = t.fact(op.name)
-        known = _bools(_is_set(col)) if n else np.zeros(0, bool)
+        known = _is_set(col)
         vals = _plus(col, known, op.plus)
         return vals, known
     if isinstance(op, FieldRef):
@@ -72,25 +82,25 @@ def _operand(op, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         kinds = set(op.kinds)
         if "local_government" in kinds and "prefecture" not in op.exclude_kinds:
             kinds.add("prefecture")  # a prefecture counts as a local government in every rule
-        mask = np.isin(t.m_kind.astype(str), list(kinds)) if len(t.m_kind) else np.zeros(0, bool)
+        mask = isin_small(t.m_kind, kinds)
         if op.exclude_kinds:
-            mask &= ~np.isin(t.m_kind.astype(str), list(op.exclude_kinds))
+            mask &= ~isin_small(t.m_kind, op.exclude_kinds)
         if not op.include_applicant:
             mask &= ~t.m_is_applicant
         counts = np.bincount(t.m_prop[mask], minlength=n)
         return _plus(counts.astype(object), None, op.plus), np.ones(n, bool)
     if isinstance(op, CountTechnologies):
-        tech = t.t_tech.astype(str)
+        tech = t.t_tech
         mask = np.ones(len(tech), bool)
         if op.in_ is not None:
-            mask &= np.isin(tech, list(op.in_))
+            mask &= isin_small(tech, op.in_)
         if op.not_in is not None:
-            mask &= ~np.isin(tech, list(op.not_in))
+            mask &= ~isin_small(tech, op.not_in)
         counts = np.bincount(t.t_prop[mask], minlength=n)
         return _plus(counts.astype(object), None, op.plus), np.ones(n, bool)
     if isinstance(op, LineField):
         col = t.l_fields[op.name]
-        known = _bools(_is_set(col)) if len(col) else np.zeros(0, bool)
+        known = _is_set(col)
         return _plus(col, known, op.plus), known
     raise TypeError(op)  # pragma: no cover
 
@@ -140,8 +150,8 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
             allowed = cond.right.value if isinstance(cond.right, Literal) else ()
             none_ok = None in allowed
             allowed_set = {a for a in allowed if a is not None}
-            member = np.array([(v in allowed_set) if v is not None else none_ok for v in lv], dtype=bool) \
-                if n else np.zeros(0, bool)
+            member = np.asarray(pd.Series(lv, dtype=object).isin(list(allowed_set)), dtype=bool) & lk
+            member |= none_ok & ~lk
             known = lk | (none_ok & ~lk)
             val = member if op == "in" else ~member
             return val & known, known
@@ -151,7 +161,8 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
             eq = np.zeros(n, bool)
             idx = np.nonzero(known)[0]
             if len(idx):
-                eq[idx] = _bools([_same(a, b) for a, b in zip(lv[idx], rv[idx])])
+                right = cond.right.value if isinstance(cond.right, Literal) else rv[idx]
+                eq[idx] = np.asarray(lv[idx] == right, dtype=bool)
             val = eq if op == "eq" else ~eq
             return val & known, known
         lf, lk2 = _numeric_fast(lv, known)
@@ -204,14 +215,6 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         known = (n_viol > 0) | (n_unk == 0)
         return (n_viol == 0) & known, known
     raise TypeError(cond)  # pragma: no cover
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
-    if isinstance(a, (int, float, np.integer, np.floating)) and isinstance(b, (int, float, np.integer, np.floating)):
-        return float(a) == float(b)
-    return a == b
 
 
 # --- rules ---------------------------------------------------------------------------------------------------

@@ -272,8 +272,7 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
 
     # §8 ranking: S desc, B desc, criterion mean ratios in pack order desc, requested asc, id asc
     total = agg.base + bonus.total
-    id_rank = np.empty(n, np.int64)
-    id_rank[np.argsort(table.ids, kind="stable")] = np.arange(n)
+    id_rank = table.id_rank()
     requested_key = np.where(table.requested_known, table.requested, funded)
     q = qualifying
     keys = [id_rank[q], requested_key[q]]

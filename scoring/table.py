@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .models import Proposal
 
@@ -24,17 +25,19 @@ class ProposalTable:
     requested_known: np.ndarray     # bool
     eligible_cost: np.ndarray       # int64 yen, 0 where missing
     eligible_cost_known: np.ndarray
-    applicant_kind: np.ndarray      # object (str)
+    applicant_kind: np.ndarray      # str
     m_prop: np.ndarray              # members (applicant included): proposal index
-    m_kind: np.ndarray              # object (str)
+    m_kind: np.ndarray              # str
     m_is_applicant: np.ndarray      # bool
     m_name: np.ndarray              # object (str)
     t_prop: np.ndarray              # technologies: proposal index
-    t_tech: np.ndarray              # object (str)
+    t_tech: np.ndarray              # str
     l_prop: np.ndarray              # cost lines: proposal index
     l_no: np.ndarray                # line number within the proposal (0-based)
     l_fields: dict[str, np.ndarray]  # object arrays, None where missing
     _facts: dict[str, np.ndarray] = field(default_factory=dict)
+    _index: dict[str, int] | None = None
+    _id_rank: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -48,8 +51,19 @@ class ProposalTable:
             self._facts[name] = col
         return col
 
+    def id_rank(self) -> np.ndarray:
+        """Each proposal's position in proposal-id string order (the last tie-break), built once."""
+        if self._id_rank is None:
+            r = np.empty(self.n, np.int64)
+            r[np.argsort(self.ids, kind="stable")] = np.arange(self.n)
+            self._id_rank = r
+        return self._id_rank
+
     def index_of(self) -> dict[str, int]:
-        return {pid: i for i, pid in enumerate(self.ids)}
+        """proposal id → row (built once)."""
+        if self._index is None:
+            self._index = {pid: i for i, pid in enumerate(self.ids)}
+        return self._index
 
     @classmethod
     def from_proposals(cls, proposals: Sequence[Proposal]) -> "ProposalTable":
@@ -89,6 +103,9 @@ class ProposalTable:
             arr[:] = values
             return arr
 
+        def text(values: list) -> np.ndarray:  # closed vocabularies: fixed-width unicode, fast isin
+            return np.array(values, dtype=str) if values else np.zeros(0, dtype="<U1")
+
         return cls(
             proposals=proposals,
             ids=ids,
@@ -96,13 +113,13 @@ class ProposalTable:
             requested_known=np.array([r is not None for r in req], dtype=bool).reshape(n),
             eligible_cost=np.array([c or 0 for c in ec], dtype=np.int64).reshape(n),
             eligible_cost_known=np.array([c is not None for c in ec], dtype=bool).reshape(n),
-            applicant_kind=obj([p.applicant.kind.value for p in proposals]),
+            applicant_kind=text([p.applicant.kind.value for p in proposals]),
             m_prop=np.array(m_prop, dtype=np.int64),
-            m_kind=obj(m_kind),
+            m_kind=text(m_kind),
             m_is_applicant=np.array(m_app, dtype=bool),
             m_name=obj(m_name),
             t_prop=np.array(t_prop, dtype=np.int64),
-            t_tech=obj(t_tech),
+            t_tech=text(t_tech),
             l_prop=np.array(l_prop, dtype=np.int64),
             l_no=np.array(l_no, dtype=np.int64),
             l_fields={k: obj(v) for k, v in lf.items()},
@@ -123,6 +140,14 @@ class ReviewTable:
     levels: np.ndarray     # int16 [n, C]
     marks: np.ndarray      # int8 [n, B_judged]
     comments: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (reviewer, proposal) → item → text
+    rcode: np.ndarray = field(init=False, repr=False)           # int64 code of the reviewer per row
+    reviewer_names: np.ndarray = field(init=False, repr=False)  # code → reviewer id
+
+    def __post_init__(self) -> None:
+        # integer reviewer codes once, at load: every per-rank step then works on ints, not strings
+        codes, names = pd.factorize(pd.Series(self.reviewer, dtype=object), sort=True)
+        self.rcode = np.asarray(codes, dtype=np.int64)
+        self.reviewer_names = np.asarray(names, dtype=object)
 
     @property
     def n(self) -> int:
