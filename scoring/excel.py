@@ -75,7 +75,9 @@ class _Styles:
         q = self._quoted.get(key)
         if q is None:
             from copy import copy
-            q = copy(style) if style is not None else Cell(self._ws, row=1, column=1)._style
+
+            from openpyxl.styles.cell_style import StyleArray
+            q = copy(style) if style is not None else StyleArray()
             q.quotePrefix = 1
             self._quoted[key] = q
         return q
@@ -324,10 +326,10 @@ def _summary_sheet(ws, ctx: _ChairData, round_name, anonymise, generated_at) -> 
         row("採択額合計（円）", b["used_yen"], money)
         row("残額（円）", b["remaining_yen"], money)
     section("凡例")
-    ws.append([_text(ws, S, "採択", S.get(fill=FILL_SELECTED)),
+    ws.append([_text(ws, S, "採択（緑）", S.get(fill=FILL_SELECTED)),
                _text(ws, S, f"{_S_LIST}：採択の行は緑。赤の太線が採択ライン（最後の採択行の下）")])
-    ws.append([_text(ws, S, "補欠", S.get(fill=FILL_WAITLIST)), _text(ws, S, f"{_S_LIST}：補欠の行は黄")])
-    ws.append([_text(ws, S, "利益相反", S.get(fill=FILL_COI)),
+    ws.append([_text(ws, S, "補欠（黄）", S.get(fill=FILL_WAITLIST)), _text(ws, S, f"{_S_LIST}：補欠の行は黄")])
+    ws.append([_text(ws, S, "利益相反（灰）", S.get(fill=FILL_COI)),
                _text(ws, S, f"{_S_REV}：利益相反のため算入しない評価（灰色）。斜体は下書き（算入しない）")])
     ws.append([_text(ws, S, "所見の委員表示", bold), _text(ws, S, "匿名（委員A、委員B…）" if anonymise else "委員ID・氏名")])
     ws.append([_text(ws, S, "金額の単位", bold), _text(ws, S, unit)])
