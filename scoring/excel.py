@@ -885,6 +885,8 @@ def _level_of(value: Any) -> int | None:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return _canon(value)

@@ -1,0 +1,221 @@
+"""Offline score sheets: fill as a reviewer would, import, compare; tampered sheets refused naming the cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from scoring.cli import main
+from scoring.errors import InputError
+from scoring.excel import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
+from scoring.io import read_proposals, read_reviewers
+from scoring.models import Reviewer
+from scoring.packs import load_pack
+
+COMMENTS = {("X1", "EX-1", "service_need"): "課題設定は明確。\n2行目の所見",
+            ("X2", "EX-2", "rollout_plan"): '=HYPERLINK("http://x","y")',
+            ("X3", "EX-4", "verification_items"): "-ハンドオーバーの検証が不足"}
+
+
+def cells_by_key(ws):
+    out = {}
+    for r in range(1, ws.max_row + 1):
+        out[(ws.cell(r, 1).value, ws.cell(r, 2).value)] = r
+    return out
+
+
+def fill(path: Path, reviews: list[dict]) -> None:
+    """What a reviewer does in Excel: pick levels, write comments, set the status of each proposal."""
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    rows = cells_by_key(ws)
+    for rv in reviews:
+        r = rows[(rv["proposal_id"], rv["item"])]
+        ws.cell(r, 5).value = int(rv["value"])
+        if rv["comment"]:
+            ws.cell(r, 6).value = rv["comment"]
+            ws.cell(r, 6).data_type = "s"
+        ws.cell(rows[(rv["proposal_id"], "status")], 5).value = "提出" if rv["status"] == "submitted" else "下書き"
+    wb.save(path)
+
+
+def test_round_trip_through_the_cli(tmp_path, example_paths, capsys):
+    p = example_paths
+    sheets = tmp_path / "sheets"
+    assert main(["template", "--pack", p["pack"], "--proposals", str(p["proposals"]), "--reviewer", "all",
+                 "--reviewers", str(p["reviewers"]), "--out", str(sheets)]) == 0
+    original = list(csv.DictReader(Path(p["reviews"]).open(encoding="utf-8")))
+    for row in original:
+        row["comment"] = COMMENTS.get((row["reviewer_id"], row["proposal_id"], row["item"]), "")
+    files = sorted(sheets.glob("*.xlsx"))
+    assert [f.name for f in files] == ["score_sheet_X1.xlsx", "score_sheet_X2.xlsx", "score_sheet_X3.xlsx"]
+    for f in files:
+        rid = f.stem.split("_")[-1]
+        fill(f, [r for r in original if r["reviewer_id"] == rid])
+    capsys.readouterr()
+    out = tmp_path / "reviews.csv"
+    assert main(["import-sheets", *map(str, files), "--pack", p["pack"], "--proposals", str(p["proposals"]),
+                 "--reviewers", str(p["reviewers"]), "--out", str(out)]) == 0, capsys.readouterr().err
+    imported = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    key = lambda r: (r["reviewer_id"], r["proposal_id"], r["item"])  # noqa: E731
+    assert sorted(map(key, imported)) == sorted(map(key, original))
+    by = {key(r): r for r in imported}
+    for r in original:
+        got = by[key(r)]
+        assert (got["value"], got["status"]) == (r["value"], r["status"])
+        expected = r["comment"]
+        if expected.startswith(("=", "+", "-", "@")):
+            expected = "'" + expected  # the CSV is formula-safe (scoring.io.csv_bytes)
+        assert got["comment"] == expected
+    # ranking the imported reviews gives the ranking of the original ones
+    def rank(reviews):
+        capsys.readouterr()
+        assert main(["rank", "--pack", p["pack"], "--proposals", str(p["proposals"]), "--reviews", str(reviews),
+                     "--reviewers", str(p["reviewers"]), "--budget", "300000000", "--format", "json",
+                     "--out", "-"]) == 0
+        res = json.loads(capsys.readouterr().out)["results"]
+        return [(x["proposal_id"], x["decision"], x["total_score"], x["funded_yen"]) for x in res]
+    assert rank(out) == rank(p["reviews"])
+
+
+@pytest.fixture
+def one(tmp_path, example_paths):
+    pack = load_pack("autonomous_l4")
+    props = read_proposals(example_paths["proposals"])
+    reviewers = read_reviewers(example_paths["reviewers"])
+    path = tmp_path / "x1.xlsx"
+    path.write_bytes(score_sheet(pack, props, reviewers[0]))
+    return pack, props, reviewers, path
+
+
+def problems(fn) -> list[str]:
+    with pytest.raises(InputError) as exc:
+        fn()
+    return [str(p) for p in exc.value.problems]
+
+
+def test_sheet_layout_locked_with_dropdowns(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    assert wb[FINGERPRINT_SHEET].sheet_state == "veryHidden"
+    assert ws.protection.sheet and wb.security.lockStructure
+    rows = cells_by_key(ws)
+    r = rows[("EX-1", "service_need")]
+    assert ws.cell(r, 5).protection.locked is False and ws.cell(r, 6).protection.locked is False
+    assert ws.cell(r, 3).protection.locked is not False and ws.cell(r, 7).protection.locked is not False
+    assert "5：" in ws.cell(r, 7).value  # guidance per level
+    lists = {dv.formula1: str(dv.sqref) for dv in ws.data_validations.dataValidation}
+    assert f"E{r}" in lists['"5,4,3,2,1"'].split() or any(
+        f"E{r}" in rng for rng in lists['"5,4,3,2,1"'].split())
+    assert '"下書き,提出"' in lists
+
+
+def test_filled_by_reviewer_imports(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    rows = cells_by_key(ws)
+    for k, c in enumerate(pack.criterion_ids):
+        ws.cell(rows[("EX-3", c)], 5).value = ["5", "４", 3.0, "2 やや不十分", 1][k]
+    ws.cell(rows[("EX-3", "status")], 5).value = "提出"
+    wb.save(path)
+    got = read_score_sheets([path], pack, props, reviewers)
+    assert [(r.proposal_id, r.item, r.value, r.status.value) for r in got] == [
+        ("EX-3", c, v, "submitted") for c, v in zip(pack.criterion_ids, [5, 4, 3, 2, 1])]
+
+
+def test_tampered_locked_cell_refused_naming_it(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    r = cells_by_key(ws)[("EX-2", "verification_items")]
+    ws.cell(r, 2).value = "service_need"  # re-labelled item
+    ws.cell(r, 4).value = 50              # points changed
+    wb.save(path)
+    msgs = problems(lambda: read_score_sheets([path], pack, props, reviewers))
+    assert any(f"{SCORE_SHEET}!B{r}:structure" in m for m in msgs)
+    assert any(f"{SCORE_SHEET}!D{r}:structure" in m for m in msgs)
+
+
+def test_inserted_row_refused(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    wb[SCORE_SHEET].insert_rows(10)
+    wb.save(path)
+    msgs = problems(lambda: read_score_sheets([path], pack, props, reviewers))
+    assert any(f"{SCORE_SHEET}!A10:structure" in m for m in msgs)
+
+
+def test_edited_fingerprint_refused(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    wb[FINGERPRINT_SHEET]["B5"].value = "X2"  # pretend to be another reviewer
+    wb.save(path)
+    msgs = problems(lambda: read_score_sheets([path], pack, props, reviewers))
+    assert msgs == [f"{path}:{FINGERPRINT_SHEET}!B8:fingerprint: the hidden fingerprint sheet was altered; "
+                    "issue a new sheet with `template`"]
+
+
+def test_sheet_of_another_pack_refused(one):
+    pack, props, reviewers, path = one
+    other = load_pack("ai_edge")
+    msgs = problems(lambda: read_score_sheets([path], other, props, reviewers))
+    assert any(f"{FINGERPRINT_SHEET}!B2:pack" in m and "autonomous_l4" in m for m in msgs)
+
+
+def test_unknown_reviewer_refused(one):
+    pack, props, reviewers, path = one
+    msgs = problems(lambda: read_score_sheets([path], pack, props, reviewers[1:]))
+    assert any(f"{SCORE_SHEET}!B2:reviewer_id" in m for m in msgs)
+
+
+def test_level_outside_scale_and_blank_submitted_named(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    rows = cells_by_key(ws)
+    ws.cell(rows[("EX-1", "service_need")], 5).value = 7
+    ws.cell(rows[("EX-1", "verification_items")], 5).value = "とても良い"
+    ws.cell(rows[("EX-1", "status")], 5).value = "提出"
+    wb.save(path)
+    msgs = problems(lambda: read_score_sheets([path], pack, props, reviewers))
+    assert any(f"!E{rows[('EX-1', 'service_need')]}:value: '7' is not a level" in m for m in msgs)
+    assert any(f"!E{rows[('EX-1', 'verification_items')]}:value: 'とても良い'" in m for m in msgs)
+    assert any(f"!E{rows[('EX-1', 'rollout_plan')]}:value: submitted review" in m for m in msgs)
+
+
+def test_conflicted_proposal_never_on_the_sheet_and_refused_on_import(tmp_path, example_paths):
+    pack = load_pack("autonomous_l4")
+    props = read_proposals(example_paths["proposals"])
+    x1 = Reviewer(reviewer_id="X1", conflicts="EX-2;丁村")  # by id, and by organisation (EX-4's applicant)
+    wb = load_workbook(io.BytesIO(score_sheet(pack, props, x1)))
+    ids = {wb[SCORE_SHEET].cell(r, 1).value for r in range(8, wb[SCORE_SHEET].max_row + 1)}
+    assert ids == {"EX-1", "EX-3", "EX-5"}
+    # a sheet issued before the conflict was declared, filled for EX-2
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(score_sheet(pack, props, Reviewer(reviewer_id="X1")))
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    rows = cells_by_key(ws)
+    ws.cell(rows[("EX-2", "service_need")], 5).value = 4
+    wb.save(path)
+    msgs = problems(lambda: read_score_sheets([path], pack, props, [x1]))
+    assert any(f"!E{rows[('EX-2', 'service_need')]}:proposal_id" in m and "conflict of interest" in m for m in msgs)
+
+
+def test_same_review_in_two_files_refused(one, tmp_path):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    ws.cell(cells_by_key(ws)[("EX-1", "service_need")], 5).value = 3
+    wb.save(path)
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes(path.read_bytes())
+    msgs = problems(lambda: read_score_sheets([path, copy], pack, props, reviewers))
+    assert len(msgs) == 1 and str(copy) in msgs[0] and "also in" in msgs[0]
