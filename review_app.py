@@ -16,6 +16,11 @@ from app.settings import demo_mode  # noqa: E402
 
 LANG_NAMES = {"ja": "日本語", "en": "English"}
 
+if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
+    from app.demo import ensure_demo
+
+    ensure_demo()
+
 if LANG_KEY not in st.session_state:
     st.session_state[LANG_KEY] = DEFAULT_LANG
 with st.sidebar:
