@@ -260,8 +260,9 @@ class _Engine:
             else:
                 parts.append(ratios[rows])
                 extra = None
-            self.groups.append((k, c0, c1, np.concatenate(parts, axis=2), extra))
-        self.n_rows = int(sum(g[3].shape[0] * g[3].shape[1] for g in self.groups))
+            vals = np.concatenate(parts, axis=2)                                    # [g, k, m]
+            self.groups.append((k, c0, c1, np.ascontiguousarray(vals.transpose(0, 2, 1)), extra))  # [g, m, k]
+        self.n_rows = int(sum(g[3].shape[0] * g[3].shape[2] for g in self.groups))
         nc = self.nc = len(self.cols)
         # static tie-breaks (requested asc, id asc) as one integer key, the least significant
         id_rank = np.empty(n, np.int64)
@@ -343,15 +344,15 @@ class _Engine:
 
     # -- one chunk of resamples ----------------------------------------------------------------------------
     def _keys(self, counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[int], np.ndarray]:
-        """counts[i]: [g, R, k] draw counts of group i → (sort keys [R, nc] most significant first, their bit
-        widths, qualifying [R, nc]). Keys: S (non-qualifying last), B, the criterion mean ratios in pack order
+        """counts[i]: [g, k, R] draw counts of group i → (sort keys [nc, R] most significant first, their bit
+        widths, qualifying [nc, R]) — one column per resample. Keys: S (non-qualifying last), B, the criterion mean ratios in pack order
         (all "smaller sorts first"), then the static tie-breaks."""
-        R = counts[0].shape[1] if counts else 1
+        R = counts[0].shape[2] if counts else 1
         nc, C, J = self.nc, self.C, self.J
         gr = self.grid
         sb_packed = self.s_bits + self.b_bits <= 63
-        s_key = np.empty((R, nc), np.int64)
-        b_key = s_key if sb_packed else np.empty((R, nc), np.int64)
+        s_key = np.empty((nc, R), np.int64)
+        b_key = s_key if sb_packed else np.empty((nc, R), np.int64)
         if gr is not None:
             n_ck = -(-C // gr["per_key"])
             c_bits = [gr["bits_c"] * (min(j0 + gr["per_key"], C) - j0) for j0 in range(0, C, gr["per_key"])]
@@ -364,65 +365,67 @@ class _Engine:
         else:
             n_ck = -(-C // 3)
             c_bits = [20 * (min(j0 + 3, C) - j0) for j0 in range(0, C, 3)]
-        c_keys = [np.empty((R, nc), np.int64) for _ in range(n_ck)]
-        qual = np.empty((R, nc), bool)
+        c_keys = [np.empty((nc, R), np.int64) for _ in range(n_ck)]
+        qual = np.empty((nc, R), bool)
         nonqual = self.s_hi - self.pass_i + 1
         for (k, c0, c1, vals, extra), w in zip(self.groups, counts):
-            sums = np.matmul(w.astype(np.float64), vals)                          # [g, R, m]
-            t_sorted = vals[:, None, :, 0]                                          # [g, 1, k] ascending
+            sums = np.matmul(vals, w if w.dtype == np.float64 else w.astype(np.float64))  # [g, m, R]
+            t_sorted = vals[:, 0, :, None]                                          # [g, k, 1] ascending
             if self.agg_method == Aggregation.median:
-                cum = np.cumsum(w, axis=2)
-                lo = np.take_along_axis(t_sorted, (cum > (k - 1) // 2).argmax(axis=2)[:, :, None], 2)[:, :, 0]
-                hi = np.take_along_axis(t_sorted, (cum > k // 2).argmax(axis=2)[:, :, None], 2)[:, :, 0]
+                cum = np.cumsum(w, axis=1)
+                lo = np.take_along_axis(t_sorted, (cum > (k - 1) // 2).argmax(axis=1)[:, None, :], 1)[:, 0]
+                hi = np.take_along_axis(t_sorted, (cum > k // 2).argmax(axis=1)[:, None, :], 1)[:, 0]
                 b = (lo + hi) / 2.0
             elif self.agg_method == Aggregation.trimmed and k >= self.trim_min:
                 drawn = w > 0
-                lo = np.take_along_axis(t_sorted, drawn.argmax(axis=2)[:, :, None], 2)[:, :, 0]
-                hi = np.take_along_axis(t_sorted, (k - 1 - drawn[:, :, ::-1].argmax(axis=2))[:, :, None], 2)[:, :, 0]
-                b = (sums[:, :, 0] - lo - hi) / (k - 2)
+                lo = np.take_along_axis(t_sorted, drawn.argmax(axis=1)[:, None, :], 1)[:, 0]
+                hi = np.take_along_axis(t_sorted, (k - 1 - drawn[:, ::-1].argmax(axis=1))[:, None, :], 1)[:, 0]
+                b = (sums[:, 0] - lo - hi) / (k - 2)
             else:
-                b = sums[:, :, 0] / k
-            bonus = self.bonus_fixed_c[c0:c1, None]
-            for j in range(J):  # judged: strictly more than half of the (resampled) counted reviewers
-                bonus = bonus + np.where(2 * sums[:, :, 1 + j] > k, self.judged_pts[j], 0.0)
-            if J or self.bonus_cap < float(self.bonus_fixed_c.max(initial=0.0)):
-                bonus = np.minimum(bonus, self.bonus_cap)
+                b = sums[:, 0] / k
+            if J or self.bonus_fixed_c[c0:c1].any():
+                bonus = np.repeat(self.bonus_fixed_c[c0:c1, None], b.shape[1], axis=1)
+                for j in range(J):  # judged: strictly more than half of the (resampled) counted reviewers
+                    bonus += (2 * sums[:, 1 + j] > k) * self.judged_pts[j]
+                np.minimum(bonus, self.bonus_cap, out=bonus)
+                total = b + bonus
+            else:
+                total = b
             b_i = np.rint(b * SCALE).astype(np.int64)                              # [g, R]
-            s_i = np.rint((b + bonus) * SCALE).astype(np.int64)
+            s_i = np.rint(total * SCALE).astype(np.int64)
             q = b_i >= self.pass_i
-            crit = sums[:, :, 1 + J:]
+            crit = sums[:, 1 + J:]
             if gr is not None:
                 n_packed, at_risk = extra
-                thr = gr["floor_units"][k]
-                for a in range(len(at_risk)):
-                    q &= crit[:, :, n_packed + a] >= thr - 0.5                       # exact integers in float
-                c_vals = [np.int64(c_max[j]) - crit[:, :, j].astype(np.int64) for j in range(n_ck)]
+                if at_risk:  # exact integers in float: the unit sums against the group's threshold
+                    q &= (crit[:, n_packed:] >= gr["floor_units"][k] - 0.5).all(axis=1)
+                c_vals = [np.int64(c_max[j]) - crit[:, j].astype(np.int64) for j in range(n_ck)]
             elif C:
                 c_i = np.rint(crit * (SCALE / k)).astype(np.int64)                  # rounded mean ratios
-                q &= (c_i >= self.floor_i).all(axis=2)
+                q &= (c_i >= self.floor_i).all(axis=1)
                 c_vals = []
                 for j0 in range(0, C, 3):  # 20 bits each (10⁶ < 2²⁰), three to a key
                     packed = np.zeros(q.shape, np.int64)
                     for c in range(j0, min(j0 + 3, C)):
-                        packed = (packed << 20) | (SCALE - c_i[:, :, c])
+                        packed = (packed << 20) | (SCALE - c_i[:, c])
                     c_vals.append(packed)
             else:
                 c_vals = []
-            qual[:, c0:c1] = q.T
+            qual[c0:c1] = q
             sk = np.where(q, self.s_hi - s_i, nonqual)
             bk = np.where(q, self.b_hi - b_i, 0)
             if sb_packed:
-                s_key[:, c0:c1] = ((sk << self.b_bits) | bk).T
+                np.bitwise_or(sk << self.b_bits, bk, out=s_key[c0:c1])
             else:
-                s_key[:, c0:c1] = sk.T
-                b_key[:, c0:c1] = bk.T
+                s_key[c0:c1] = sk
+                b_key[c0:c1] = bk
             for j in range(n_ck):
-                c_keys[j][:, c0:c1] = np.where(q, c_vals[j], 0).T
+                np.multiply(q, c_vals[j], out=c_keys[j][c0:c1])
         if sb_packed:
             keys, bits = [s_key], [self.s_bits + self.b_bits]
         else:
             keys, bits = [s_key, b_key], [self.s_bits, self.b_bits]
-        keys += c_keys + [np.broadcast_to(self.static, (R, nc))]
+        keys += c_keys + [np.broadcast_to(self.static[:, None], (nc, R))]
         bits += c_bits + [max(nc - 1, 1).bit_length()]
         for key, nb in zip(keys[:-1], bits[:-1]):  # the ranges are exact by construction; check them anyway
             if key.size and (int(key.min()) < 0 or int(key.max()) >= (1 << nb)):
@@ -440,48 +443,50 @@ class _Engine:
         return out
 
     def _rank(self, counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """→ (rank [R, nc] 0 = unranked, selected [R, nc], qualifying [R, nc]) for one chunk of resamples."""
+        """→ (rank [nc, R] 0 = unranked, selected [nc, R], qualifying [nc, R]) for one chunk of resamples."""
         keys, bits, qual = self._keys(counts)
-        R, nc = qual.shape
-        order = np.lexsort(self._digits(keys, bits), axis=-1)                  # columns, best first
-        q_sorted = np.take_along_axis(qual, order, axis=1)
-        pos = np.empty((R, nc), np.int32)
-        np.put_along_axis(pos, order, np.broadcast_to(np.arange(1, nc + 1, dtype=np.int32), (R, nc)), axis=1)
+        nc, R = qual.shape
+        order = np.lexsort(self._digits(keys, bits), axis=0)                   # per resample: columns, best first
+        q_sorted = np.take_along_axis(qual, order, axis=0)
+        pos = np.empty((nc, R), np.int32)
+        np.put_along_axis(pos, order, np.broadcast_to(np.arange(1, nc + 1, dtype=np.int32)[:, None], (nc, R)), axis=0)
         ranks = np.where(qual, pos, 0)
-        selected = np.zeros((R, nc), bool)
+        selected = np.zeros((nc, R), bool)
         if self.limit is not None and nc:
             f_sorted = self.funded_c[order]
             limit = int(self.limit)
             if self.params.selection == SelectionMethod.greedy_stop:
-                cum = np.cumsum(np.where(q_sorted, f_sorted, 0), axis=1)
+                cum = np.cumsum(np.where(q_sorted, f_sorted, 0), axis=0)
                 sel_sorted = q_sorted & (cum <= limit)
             else:  # greedy_skip: walk the rank positions, all resamples at once (integers: money stays exact)
-                sel_sorted = np.zeros((R, nc), bool)
+                sel_sorted = np.zeros((nc, R), bool)
                 remaining = np.full(R, limit, np.int64)
-                n_walk = int(q_sorted.sum(axis=1).max())
+                n_walk = int(q_sorted.sum(axis=0).max())
                 fmin = int(self.funded_c.min())
+                take = np.empty(R, bool)
                 for j in range(n_walk):
-                    a = f_sorted[:, j]
-                    take = q_sorted[:, j] & (a <= remaining)
-                    sel_sorted[:, j] = take
-                    remaining -= np.where(take, a, 0)
+                    a = f_sorted[j]
+                    np.less_equal(a, remaining, out=take)
+                    take &= q_sorted[j]
+                    sel_sorted[j] = take
+                    remaining -= a * take
                     if fmin > 0 and j % 16 == 15 and (remaining < fmin).all():
                         break
-            np.put_along_axis(selected, order, sel_sorted, axis=1)
+            np.put_along_axis(selected, order, sel_sorted, axis=0)
         return ranks, selected, qual
 
     def identity(self) -> tuple[np.ndarray, np.ndarray]:
         """The engine on the original reviews (each drawn once), per proposal: must equal the official ranking."""
-        counts = [np.ones((c1 - c0, 1, k), np.int64) for k, c0, c1, *_ in self.groups]
+        counts = [np.ones((c1 - c0, k, 1), np.int64) for k, c0, c1, *_ in self.groups]
         ranks = np.zeros(self.n, np.int64)
         selected = np.zeros(self.n, bool)
         if self.nc:
             r, s, _ = self._rank(counts)
-            ranks[self.cols] = r[0]
-            selected[self.cols] = s[0]
+            ranks[self.cols] = r[:, 0]
+            selected[self.cols] = s[:, 0]
         return ranks, selected
 
-    def run(self, n_resamples: int, seed: int, chunk_elems: int = 4_000_000
+    def run(self, n_resamples: int, seed: int, chunk_elems: int = 1_500_000
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """→ rank [R, nc] (0 = unranked), selected [R, nc], qualifying [R, nc]; column j is proposal cols[j]."""
         rng = np.random.default_rng(seed)
@@ -498,13 +503,22 @@ class _Engine:
             counts = []
             for k, c0, c1, *_ in self.groups:
                 g = c1 - c0
-                u = rng.integers(0, k, size=(g * R, k), dtype=np.uint8 if k < 256 else np.int64)
-                flat = (np.arange(g * R, dtype=np.int64) * k)[:, None] + u
-                counts.append(np.bincount(flat.ravel(), minlength=g * R * k).reshape(g, R, k))
+                # k draws with replacement per proposal and resample: u[i, d, r] = which review of proposal i
+                # the d-th draw of resample r takes; counts w[i, j, r] = how often review j was drawn
+                u = rng.integers(0, k, size=(g, k, R), dtype=np.uint8 if k < 256 else np.int64)
+                if k <= 16:  # k comparisons of small integers beat a scatter for few reviews
+                    w = np.empty((g, k, R))
+                    for j in range(k):
+                        np.sum(u == j, axis=1, out=w[:, j, :])
+                else:
+                    at = np.arange(g, dtype=np.int64)[:, None, None] * (k * R) + np.arange(R, dtype=np.int64)
+                    flat = (at + u.astype(np.int64) * R).ravel()
+                    w = np.bincount(flat, minlength=g * k * R).reshape(g, k, R).astype(np.float64)
+                counts.append(w)
             r, s, q = self._rank(counts)
-            ranks[start:start + R] = r
-            selected[start:start + R] = s
-            qual[start:start + R] = q
+            ranks[start:start + R] = r.T
+            selected[start:start + R] = s.T
+            qual[start:start + R] = q.T
         return ranks, selected, qual
 
 
