@@ -25,6 +25,9 @@ PG_URL = os.environ.get("SHINSA_TEST_PG_URL", "postgresql+psycopg://postgres@127
 ALL_PACKS = ["autonomous_l4", "advanced_comms", "ai_edge", "subsidy", "planning_support", "promotion_system"]
 
 os.environ.setdefault("SHINSA_BCRYPT_ROUNDS", "4")  # the cost factor only changes speed, not behaviour
+# WAL + NORMAL still keeps every commit when a process is killed (test_kill checks exactly that); FULL, the
+# default, adds an fsync per commit against power loss, which a test cannot exercise anyway.
+os.environ.setdefault("SHINSA_SQLITE_SYNCHRONOUS", "NORMAL")
 
 
 @dataclass
