@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 import pandas as pd
 
 from .models import Aggregation, Normalization, Reviewer
@@ -23,7 +24,8 @@ def conflict_mask(reviews: ReviewTable, table: ProposalTable, reviewers: list[Re
     code_of = {name: k for k, name in enumerate(reviews.reviewer_names)}
     n = max(table.n, 1)
     pair_keys = np.fromiter((code_of[r] * n + p for r, p in pairs if r in code_of), dtype=np.int64)
-    mask = np.isin(reviews.rcode * n + reviews.prop, pair_keys)
+    keys = reviews.rcode * n + reviews.prop
+    mask = np.isin(keys, pair_keys, kind="table" if len(pair_keys) and int(keys.max()) < 50_000_000 else None)
     return mask
 
 
@@ -33,10 +35,13 @@ def conflict_pairs(table: ProposalTable, reviewers: list[Reviewer]) -> set[tuple
     if not tokens:
         return set()
     by_id = table.index_of()
-    hits = np.nonzero(np.asarray(pd.Series(table.m_name, dtype=object).isin(list(tokens))))[0]
+    name_codes = table.name_codes or {}
+    wanted = np.array(sorted(name_codes[t] for t in tokens if t in name_codes), dtype=np.int64)
     by_name: dict[str, set[int]] = {}
-    for j in hits:
-        by_name.setdefault(table.m_name[j], set()).add(int(table.m_prop[j]))
+    if len(wanted):
+        hits = np.nonzero(np.isin(table.m_name_code, wanted))[0]
+        for j in hits:
+            by_name.setdefault(table.m_name[j], set()).add(int(table.m_prop[j]))
     pairs = set()
     for r in reviewers:
         for token in r.conflicts:
@@ -71,8 +76,7 @@ def ratio_table(pack: CriteriaPack) -> np.ndarray:
 def reviewer_totals(pack: CriteriaPack, reviews: ReviewTable) -> tuple[np.ndarray, np.ndarray]:
     """Per review row: the ratio matrix and T = Σ points × ratio (NaN where a level is missing)."""
     lut = ratio_table(pack)
-    levels = np.clip(reviews.levels, 0, len(lut) - 1)
-    ratios = lut[levels] if reviews.n else np.zeros((0, len(pack.criteria)))
+    ratios = lut[reviews.levels] if reviews.n else np.zeros((0, len(pack.criteria)))  # levels validated at load
     points = np.array([c.points for c in pack.criteria], dtype=float)
     totals = ratios @ points
     return ratios, totals
@@ -134,11 +138,10 @@ def aggregate_scores(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTa
                 trimmed = (sums - lowest - highest) / (n_rev - 2)
             base = np.where(trim, trimmed, mean)
             base[~has] = np.nan
-    C = len(pack.criteria)
-    crit_ratio = np.full((n, C), np.nan)
-    r_c = ratios[counted]
+    # per-criterion means: one sparse (proposal × review row) product instead of C strided bincounts
+    rows = np.nonzero(counted)[0]
+    incidence = sparse.csr_matrix((np.ones(len(rows)), (reviews.prop[rows], rows)), shape=(n, reviews.n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        for c in range(C):
-            crit_ratio[:, c] = np.bincount(prop_c, weights=r_c[:, c], minlength=n) / n_rev
+        crit_ratio = np.asarray(incidence @ ratios) / n_rev[:, None]  # reads counted rows only: no NaN
     points = np.array([c.points for c in pack.criteria], dtype=float)
     return Aggregate(counted, conflicted, totals, raw, n_rev, base, crit_ratio, crit_ratio * points, ratios)

@@ -55,7 +55,7 @@ def compute_bonus(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable
         elif item.kind == "judged":
             j = judged_col[item.id]
             marked = counted & (reviews.marks[:, j] == 1) if reviews.n else np.zeros(0, bool)
-            m = np.bincount(reviews.prop[marked], minlength=n)
+            m = np.bincount(reviews.prop, weights=marked, minlength=n).astype(np.int64)
             marks[:, k] = m
             pts[:, k] = np.where(2 * m > n_counted, item.points, 0.0)  # a tie is not a majority
         else:  # ratio

@@ -16,7 +16,7 @@ from .conditions import (AllOf, AnyOf, Compare, CostLinesAll, CountMembers, Coun
                          LineField, Literal, Not)
 from .models import RuleStatus
 from .packs import CriteriaPack, Text
-from .table import ProposalTable
+from .table import KIND_CODE, TECH_CODE, ProposalTable
 
 # status codes in the matrix
 PASS, FAIL, NEEDS_CHECK, CONDITIONAL = 0, 1, 2, 3
@@ -36,6 +36,10 @@ def isin_small(arr: np.ndarray, values) -> np.ndarray:
     for v in values:
         mask |= arr == v
     return mask
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _bools(x: Any) -> np.ndarray:
@@ -63,41 +67,38 @@ def _operand(op, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         return vals, np.full(n, op.value is not None)
     if isinstance(op, Fact):
         col = t.fact(op.name)
-        known = _is_set(col)
-        vals = _plus(col, known, op.plus)
-        return vals, known
+        known = t.fact_known(op.name)
+        return _plus(col, known, op.plus), known
     if isinstance(op, FieldRef):
         if op.name == "requested_yen":
-            return _plus(t.requested.astype(object), t.requested_known, op.plus), t.requested_known.copy()
+            return t.requested + op.plus, t.requested_known.copy()
         if op.name == "eligible_cost_yen":
-            return _plus(t.eligible_cost.astype(object), t.eligible_cost_known, op.plus), t.eligible_cost_known.copy()
+            return t.eligible_cost + op.plus, t.eligible_cost_known.copy()
         if op.name == "applicant_kind":
             return t.applicant_kind, np.ones(n, bool)
         if op.name == "technology_count":
-            return _plus(np.bincount(t.t_prop, minlength=n).astype(object), None, op.plus), np.ones(n, bool)
+            return np.bincount(t.t_prop, minlength=n) + op.plus, np.ones(n, bool)
         if op.name == "member_count":
-            return _plus(np.bincount(t.m_prop, minlength=n).astype(object), None, op.plus), np.ones(n, bool)
+            return np.bincount(t.m_prop, minlength=n) + op.plus, np.ones(n, bool)
         raise ValueError(op.name)  # pragma: no cover - validated at load
     if isinstance(op, CountMembers):
         kinds = set(op.kinds)
         if "local_government" in kinds and "prefecture" not in op.exclude_kinds:
             kinds.add("prefecture")  # a prefecture counts as a local government in every rule
-        mask = isin_small(t.m_kind, kinds)
+        mask = isin_small(t.m_kind_code, [KIND_CODE[k] for k in kinds])
         if op.exclude_kinds:
-            mask &= ~isin_small(t.m_kind, op.exclude_kinds)
+            mask &= ~isin_small(t.m_kind_code, [KIND_CODE[k] for k in op.exclude_kinds])
         if not op.include_applicant:
             mask &= ~t.m_is_applicant
-        counts = np.bincount(t.m_prop[mask], minlength=n)
-        return _plus(counts.astype(object), None, op.plus), np.ones(n, bool)
+        return np.bincount(t.m_prop[mask], minlength=n) + op.plus, np.ones(n, bool)
     if isinstance(op, CountTechnologies):
-        tech = t.t_tech
+        tech = t.t_tech_code
         mask = np.ones(len(tech), bool)
         if op.in_ is not None:
-            mask &= isin_small(tech, op.in_)
+            mask &= isin_small(tech, [TECH_CODE[x] for x in op.in_])
         if op.not_in is not None:
-            mask &= ~isin_small(tech, op.not_in)
-        counts = np.bincount(t.t_prop[mask], minlength=n)
-        return _plus(counts.astype(object), None, op.plus), np.ones(n, bool)
+            mask &= ~isin_small(tech, [TECH_CODE[x] for x in op.not_in])
+        return np.bincount(t.t_prop[mask], minlength=n) + op.plus, np.ones(n, bool)
     if isinstance(op, LineField):
         col = t.l_fields[op.name]
         known = _is_set(col)
@@ -130,6 +131,8 @@ def _as_float(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _numeric_fast(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if vals.dtype.kind in "iuf":
+        return vals.astype(float, copy=False), known
     try:
         f = vals.astype(float)
     except (TypeError, ValueError):
@@ -155,7 +158,10 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
             known = lk | (none_ok & ~lk)
             val = member if op == "in" else ~member
             return val & known, known
-        rv, rk = _operand(cond.right, ctx)
+        if isinstance(cond.right, Literal) and cond.right.value is not None:
+            rv, rk = None, np.ones(n, bool)  # a constant: compared as a scalar below
+        else:
+            rv, rk = _operand(cond.right, ctx)
         known = lk & rk
         if op in ("eq", "ne"):
             eq = np.zeros(n, bool)
@@ -166,7 +172,10 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
             val = eq if op == "eq" else ~eq
             return val & known, known
         lf, lk2 = _numeric_fast(lv, known)
-        rf, rk2 = _numeric_fast(rv, known)
+        if isinstance(cond.right, Literal) and _is_number(cond.right.value):
+            rf, rk2 = float(cond.right.value), np.ones(n, bool)
+        else:
+            rf, rk2 = _numeric_fast(rv, known)
         known = known & lk2 & rk2
         with np.errstate(invalid="ignore"):
             if op == "lt":

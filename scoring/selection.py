@@ -226,6 +226,36 @@ def _num(x: float) -> float | None:
     return None if np.isnan(x) else x
 
 
+def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, crit6: np.ndarray,
+                    requested: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
+    """selection.md §8: S desc, B desc, criterion mean ratios in pack order desc, requested asc, id asc.
+
+    Sorts on (S, B) first and applies the rest of the chain only inside runs that tie on both — the same order
+    as one lexsort over every key, without sorting a national call on fourteen keys.
+    """
+    if not len(rows):
+        return rows
+    order = rows[np.lexsort((id_rank[rows], -base6[rows], -total6[rows]))]
+    s, b = total6[order], base6[order]
+    tied = np.zeros(len(order), bool)
+    same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
+    tied[1:] |= same
+    tied[:-1] |= same
+    if not tied.any():
+        return order
+    # every run of ties at once: one lexsort of the tied rows with the run as the primary key
+    pos = np.nonzero(tied)[0]
+    run_start = np.ones(len(pos), bool)
+    run_start[1:] = ~same[pos[1:] - 1] | (pos[1:] != pos[:-1] + 1)
+    run_id = np.cumsum(run_start)
+    sub = order[pos]
+    keys = [id_rank[sub], requested[sub]]
+    keys += [-crit6[sub, c] for c in reversed(range(crit6.shape[1]))]
+    keys.append(run_id)
+    order[pos] = sub[np.lexsort(keys)]
+    return order
+
+
 def funded_amounts(pack: CriteriaPack, table: ProposalTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """selection.md §7: (funded, capped, cap) per proposal; integer yen, no floating point in money."""
     f = pack.funding
@@ -260,8 +290,9 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     base6 = r6(np.nan_to_num(agg.base, nan=-np.inf))
     decision = np.full(n, _CODE[Decision.ranked], np.int64)
     below_pass = base6 < r6(params.pass_line)
-    below_floor = (r6(np.nan_to_num(agg.crit_ratio, nan=-1.0)) < r6(params.criterion_floor)).any(axis=1) \
-        if agg.crit_ratio.size else np.zeros(n, bool)
+    with np.errstate(invalid="ignore"):  # NaN (no counted review) is never below: insufficient_reviews decides
+        below_floor = (r6(agg.crit_ratio) < r6(params.criterion_floor)).any(axis=1) \
+            if agg.crit_ratio.size else np.zeros(n, bool)
     insufficient = agg.n_reviews < params.min_reviews
     ineligible = elig.ineligible
     decision[below_pass] = _CODE[Decision.below_pass_line]
@@ -274,12 +305,7 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     total = agg.base + bonus.total
     id_rank = table.id_rank()
     requested_key = np.where(table.requested_known, table.requested, funded)
-    q = qualifying
-    keys = [id_rank[q], requested_key[q]]
-    for c in reversed(range(len(pack.criteria))):
-        keys.append(-r6(agg.crit_ratio[q, c]))
-    keys += [-r6(agg.base[q]), -r6(total[q])]
-    ranked = q[np.lexsort(keys)] if len(q) else q
+    ranked = tie_break_order(qualifying, r6(total), r6(agg.base), r6(agg.crit_ratio), requested_key, id_rank)
     rank_no = np.zeros(n, np.int64)
     rank_no[ranked] = np.arange(1, len(ranked) + 1)
 
@@ -318,8 +344,8 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
         remaining_at[ranked] = rem_at
         used = int(f[sel].sum())
 
-    unranked = np.setdiff1d(np.arange(n), ranked, assume_unique=True)
-    unranked = unranked[np.argsort(id_rank[unranked], kind="stable")]
+    by_id = table.id_order()
+    unranked = by_id[rank_no[by_id] == 0]
     order = np.concatenate([ranked, unranked]).astype(np.int64)
 
     excluded: dict[int, list] = {}

@@ -12,7 +12,10 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .models import Proposal
+from .models import MemberKind, Proposal, Technology
+
+KIND_CODE = {k.value: i for i, k in enumerate(MemberKind)}
+TECH_CODE = {t.value: i for i, t in enumerate(Technology)}
 
 
 @dataclass
@@ -35,27 +38,71 @@ class ProposalTable:
     l_prop: np.ndarray              # cost lines: proposal index
     l_no: np.ndarray                # line number within the proposal (0-based)
     l_fields: dict[str, np.ndarray]  # object arrays, None where missing
+    m_kind_code: np.ndarray | None = None   # int8 codes of m_kind (KIND_CODE)
+    t_tech_code: np.ndarray | None = None   # int8 codes of t_tech (TECH_CODE)
+    m_name_code: np.ndarray | None = None   # int64 code of each member's name
+    name_codes: dict[str, int] | None = None
     _facts: dict[str, np.ndarray] = field(default_factory=dict)
+    _fact_known: dict[str, np.ndarray] = field(default_factory=dict)
     _index: dict[str, int] | None = None
     _id_rank: np.ndarray | None = None
+    _id_order: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return len(self.ids)
 
     def fact(self, name: str) -> np.ndarray:
-        """Object array of one fact (None where the proposal lacks it), built on first use."""
+        """Object array of one fact (None where the proposal lacks it)."""
         col = self._facts.get(name)
-        if col is None:
-            col = np.array([p.facts.get(name) for p in self.proposals] + [0], dtype=object)[:-1]
+        if col is None:  # a fact no proposal has
+            col = np.full(self.n, None, dtype=object)
             self._facts[name] = col
+            self._fact_known[name] = np.zeros(self.n, bool)
         return col
+
+    def fact_known(self, name: str) -> np.ndarray:
+        self.fact(name)
+        return self._fact_known[name]
+
+    def __post_init__(self) -> None:
+        # integer codes once, at load, so that every rank works on ints
+        if self.m_kind_code is None:
+            self.m_kind_code = np.array([KIND_CODE[k] for k in self.m_kind], dtype=np.int8)
+        if self.t_tech_code is None:
+            self.t_tech_code = np.array([TECH_CODE[t] for t in self.t_tech], dtype=np.int8)
+        if self.m_name_code is None:
+            codes, names = pd.factorize(pd.Series(self.m_name, dtype=object))
+            self.m_name_code = np.asarray(codes, dtype=np.int64)
+            self.name_codes = {name: k for k, name in enumerate(names)}
+        if not self._facts and self.proposals:
+            # every fact column at load (one pass), with where it is known
+            cols: dict[str, list] = {}
+            for i, p in enumerate(self.proposals):
+                for key, value in p.facts.items():
+                    cols.setdefault(key, []).append((i, value))
+            for key, pairs in cols.items():
+                col = np.full(self.n, None, dtype=object)
+                known = np.zeros(self.n, bool)
+                for i, value in pairs:
+                    col[i] = value
+                    known[i] = value is not None
+                self._facts[key] = col
+                self._fact_known[key] = known
+        self.index_of()
+        self.id_rank()
+
+    def id_order(self) -> np.ndarray:
+        """Rows in proposal-id string order, built once."""
+        if self._id_order is None:
+            self._id_order = np.argsort(self.ids, kind="stable")
+        return self._id_order
 
     def id_rank(self) -> np.ndarray:
         """Each proposal's position in proposal-id string order (the last tie-break), built once."""
         if self._id_rank is None:
             r = np.empty(self.n, np.int64)
-            r[np.argsort(self.ids, kind="stable")] = np.arange(self.n)
+            r[self.id_order()] = np.arange(self.n)
             self._id_rank = r
         return self._id_rank
 

@@ -147,3 +147,21 @@ def test_generated_calls_exercise_every_decision():
 
     collect()
     assert {"selected", "waitlisted", "below_pass_line", "insufficient_reviews", "ineligible"} <= seen
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 10**6))
+def test_tie_break_order_equals_one_lexsort_over_the_whole_chain(n, seed):
+    import numpy as np
+
+    from scoring.selection import tie_break_order
+
+    rng = np.random.default_rng(seed)
+    total = rng.integers(0, 4, n) * 2.5          # few distinct values: many ties
+    base = total - rng.integers(0, 2, n)
+    crit = rng.integers(0, 3, (n, 3)) / 4
+    req = rng.integers(1, 4, n) * 10
+    id_rank = rng.permutation(n)
+    rows = np.nonzero(rng.random(n) < 0.8)[0]
+    keys = [id_rank[rows], req[rows]] + [-crit[rows, c] for c in (2, 1, 0)] + [-base[rows], -total[rows]]
+    assert list(tie_break_order(rows, total, base, crit, req, id_rank)) == list(rows[np.lexsort(keys)])
