@@ -1,0 +1,163 @@
+"""The sheet 「分析」 of the chair workbook: the analyses of :func:`scoring.analytics.analyze`.
+
+``write_analysis_sheet(wb, analysis)`` adds the sheet to an openpyxl Workbook; scoring/excel.py calls it when
+given an analysis, and ``python -m scoring analyze --format xlsx`` writes a workbook with this sheet alone.
+Text cells go through :func:`scoring.io.safe_text` (never a formula); figures are numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .io import safe_text
+
+SHEET = "分析"
+
+_DECISION_JA = {"selected": "採択", "waitlisted": "補欠", "over_budget": "予算超過", "ranked": "順位付け",
+                "below_pass_line": "合格点未満", "below_criterion_floor": "項目最低基準未満",
+                "insufficient_reviews": "評価数不足", "ineligible": "要件不適合"}
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, str):
+        return safe_text(v)
+    if isinstance(v, bool):
+        return "○" if v else ""
+    return v
+
+
+def _interval(iv: list | None) -> str:
+    if not iv:
+        return ""
+    lo, hi = iv
+    if lo is None and hi is None:
+        return "順位外"
+    return f"{lo if lo is not None else '順位外'}〜{hi if hi is not None else '順位外'}"
+
+
+def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
+    """Add the sheet 「分析」 to ``wb`` (an openpyxl Workbook) and return it. Refuses a second one."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    if title in wb.sheetnames:
+        raise ValueError(f"the workbook already has a sheet named {title!r}")
+    ws = wb.create_sheet(title)
+    bold = Font(bold=True)
+    head_font = Font(bold=True, size=13)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    gray_fill = PatternFill("solid", fgColor="FFF2CC")
+    flag_fill = PatternFill("solid", fgColor="F8CBAD")
+    row = [1]
+
+    def line(*values, font=None, fill=None, number_formats: dict | None = None):
+        r = row[0]
+        for c, v in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c, value=_cell(v))
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if number_formats and c in number_formats and isinstance(v, (int, float)) and not isinstance(v, bool):
+                cell.number_format = number_formats[c]
+        row[0] += 1
+        return r
+
+    def section(text: str):
+        row[0] += 1
+        line(text, font=head_font)
+
+    def header(*names):
+        line(*names, font=bold, fill=head_fill)
+
+    def note(text: str | None):
+        if text:
+            r = line(text)
+            ws.cell(row=r, column=1).alignment = Alignment(wrap_text=False)
+
+    a = analysis
+    line(f"分析（参考情報：正式な採択結果は変更しません） — {a.get('pack', '')} {a.get('pack_version', '')}", font=head_font)
+    params = a.get("parameters", {})
+    line("集計方法", params.get("aggregation"), "採択方式", params.get("selection"), "合格点", params.get("pass_line"))
+
+    # 1. portfolio ------------------------------------------------------------------------------------------
+    p = a.get("portfolio") or {}
+    section("1. 最適ポートフォリオ（予算内で合計点が最大の組合せ）と順位順の採択")
+    if not p.get("available"):
+        note(p.get("reason"))
+    else:
+        money = "#,##0"
+        unit = "件" if p.get("unit") == "count" else "円"
+        header("", "件数", "合計点", f"使用額（{unit}）", f"未使用（{unit}）")
+        for label, side in (("順位順（貪欲法）", p["greedy"]), ("最適", p["optimal"])):
+            line(label, side["n"], side["total_score"], side["used"], side["unused"],
+                 number_formats={3: "0.00", 4: money, 5: money})
+        line("合計点の差（最適 − 順位順）", p["score_gain"], number_formats={2: "0.00"})
+        line("解の状態", "最適性を確認済み" if p.get("status") == "optimal" else str(p.get("status")))
+        note(p.get("reading"))
+        if p["only_in_optimal"] or p["only_in_greedy"]:
+            header("区分", "提案ID", "順位", "判定", "合計点", f"交付額（{unit}）")
+            for label, rows in (("最適のみ", p["only_in_optimal"]), ("順位順のみ", p["only_in_greedy"])):
+                for r in rows:
+                    line(label, r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]),
+                         r["total_score"], r["funded"], number_formats={5: "0.00", 6: money})
+
+    # 2. uncertainty ----------------------------------------------------------------------------------------
+    u = a.get("uncertainty") or {}
+    section(f"2. 順位の不確実性（評価の再標本化 {u.get('n_resamples', 0):,} 回、乱数シード {u.get('seed')}）")
+    note(u.get("reading"))
+    note("グレーゾーン：再標本化の2.5%超で採択、かつ2.5%超で不採択となる提案（採択の95%区間が採択ラインをまたぐ）。")
+    header("提案ID", "順位", "判定", "合計点", "順位の中央値", "80%区間", "95%区間", "採択確率", "合格確率", "グレーゾーン")
+    for r in u.get("proposals", []):
+        fill = gray_fill if r.get("gray_zone") else None
+        line(r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]), r["total_score"],
+             r["median_rank"], _interval(r["rank_80"]), _interval(r["rank_95"]), r["p_selected"], r["p_qualifying"],
+             "★" if r.get("gray_zone") else "", fill=fill, number_formats={4: "0.00", 8: "0.0%", 9: "0.0%"})
+
+    # 3. calibration ----------------------------------------------------------------------------------------
+    c = a.get("calibration") or {}
+    section("3. 評価委員のキャリブレーション（寛厳）と一致度")
+    ag = c.get("agreement") or {}
+    line("ICC(2,k)", ag.get("icc2k"), "ICC(3,k)", ag.get("icc3k"), "Kendall の W", ag.get("kendall_w"),
+         number_formats={2: "0.000", 4: "0.000", 6: "0.000"})
+    note(ag.get("reason"))
+    note(ag.get("reading"))
+    crit_ids: list[str] = []
+    for r in c.get("reviewers", []):
+        crit_ids = list(r.get("criteria_leniency", {}).keys())
+        break
+    header("委員ID", "氏名", "評価件数", "平均点", "標準偏差", "他委員の平均", "寛厳（平均差）", "要注意",
+           *[f"項目:{cid}" for cid in crit_ids], "所見")
+    for r in c.get("reviewers", []):
+        fill = flag_fill if r.get("flagged") else None
+        fmt = {4: "0.00", 5: "0.00", 6: "0.00", 7: "+0.00;-0.00;0.00"}
+        fmt.update({9 + j: "+0.00;-0.00;0.00" for j in range(len(crit_ids))})
+        line(r["reviewer_id"], r.get("name", ""), r["n_reviews"], r["mean"], r["sd"], r["panel_mean"], r["leniency"],
+             "⚠" if r.get("flagged") else "", *[r["criteria_leniency"].get(cid) for cid in crit_ids], r.get("reading"),
+             fill=fill, number_formats=fmt)
+    note(f"寛厳：同じ提案を評価した他の委員の平均との差の平均（点）。±{c.get('threshold', 10):g} 点を超えると要注意。")
+    line("提案ごとの評価のばらつき（標準偏差の大きい順：委員会で優先して議論）", font=bold)
+    header("提案ID", "順位", "判定", "評価数", "平均", "標準偏差", "最小", "最大", "範囲")
+    for r in c.get("disagreement", []):
+        line(r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]), r["n"], r["mean"], r["sd"],
+             r["min"], r["max"], r["range"], number_formats={5: "0.00", 6: "0.00", 7: "0.00", 8: "0.00", 9: "0.00"})
+
+    # 4. sensitivity ----------------------------------------------------------------------------------------
+    s = a.get("sensitivity") or {}
+    section("4. 感度分析（配点 ±20%・集計方法の変更）")
+    note(s.get("reading"))
+    header("変更", "新たに採択", "採択から外れる", "判定が変わる提案数", "順位が変わる提案数", "最大の順位変動")
+    for r in s.get("criteria", []):
+        line(f"{r['label']}（{r['criterion']}）×{r['factor']:g}", "、".join(r["entered"]), "、".join(r["left"]),
+             len(r["decision_changes"]), r["n_rank_changes"], r["max_rank_shift"])
+    for r in s.get("aggregation", []):
+        line(f"集計方法 = {r['aggregation']}", "、".join(r["entered"]), "、".join(r["left"]),
+             len(r["decision_changes"]), r["n_rank_changes"], r["max_rank_shift"])
+
+    widths = {"A": 34, "B": 14, "C": 14, "D": 12, "E": 12, "F": 14, "G": 14, "H": 10, "I": 10, "J": 12}
+    for col, wdt in widths.items():
+        ws.column_dimensions[col].width = wdt
+    ws.freeze_panes = "A2"
+    return ws
+
+
+__all__ = ["write_analysis_sheet", "SHEET"]

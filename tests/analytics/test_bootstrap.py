@@ -1,0 +1,151 @@
+"""Rank uncertainty: the vectorised bootstrap applies the core's rules, is reproducible, and reads right."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from scoring.analytics import _Engine, analyze, bootstrap_ranks
+from scoring.selection import rank
+
+from .synth import make_pack, make_proposals, make_reviews, random_round
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["mean", "median", "trimmed"]),
+       st.sampled_from(["greedy_skip", "greedy_stop"]), st.booleans(), st.integers(3, 7), st.booleans())
+def test_engine_on_the_original_reviews_is_the_official_ranking(seed, aggregation, method, judged, n_rev, grid):
+    pack, table, reviews = random_round(seed, n_props=25, n_reviewers=n_rev, judged=judged,
+                                        aggregation=aggregation, method=method, noise=0.3 + (seed % 10) / 10)
+    ranking = rank(pack, table, reviews)
+    ranks, selected = _Engine(ranking, reviews, use_grid=grid).identity()
+    assert ranks.tolist() == ranking.rank.tolist()
+    assert selected.tolist() == (ranking.decision == 0).tolist()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["mean", "median", "trimmed"]), st.booleans())
+def test_exact_integer_keys_and_rounded_means_give_the_same_resamples(seed, aggregation, judged):
+    pack, table, reviews = random_round(seed, n_props=20, n_reviewers=5, judged=judged, aggregation=aggregation)
+    ranking = rank(pack, table, reviews)
+    fast = _Engine(ranking, reviews, use_grid=True)
+    assert fast.grid is not None  # quarters: the exact grid applies
+    a = fast.run(60, seed)
+    b = _Engine(ranking, reviews, use_grid=False).run(60, seed)
+    for x, y in zip(a, b):
+        assert np.array_equal(x, y)
+
+
+def test_every_resample_is_a_real_rank_of_resampled_reviews():
+    """One resample, checked against scoring.selection.rank on the reviews it drew."""
+    pack, table, reviews = random_round(7, n_props=15, n_reviewers=4, judged=True, noise=1.0)
+    ranking = rank(pack, table, reviews)
+    eng = _Engine(ranking, reviews)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        counts, rows = [], []
+        for k, c0, c1, *_ in eng.groups:
+            g = c1 - c0
+            draw = rng.integers(0, k, size=(g, k))
+            w = np.zeros((g, k, 1))
+            for i in range(g):
+                for j in draw[i]:
+                    w[i, j, 0] += 1
+            counts.append(w)
+            # the review rows behind each group's columns, in the engine's order (ascending T within a proposal)
+            props = eng.cols[c0:c1]
+            for i, p in enumerate(props):
+                own = np.nonzero((reviews.prop == p) & ranking.agg.counted)[0]
+                own = own[np.lexsort((own, ranking.agg.totals[own]))]
+                rows.extend(own[draw[i]].tolist())
+        r, s, _ = eng._rank(counts)
+        resampled = reviews.subset(np.array(rows))
+        official = rank(pack, table, resampled)
+        got = np.zeros(table.n, np.int64)
+        got[eng.cols] = r[:, 0]
+        assert got.tolist() == official.rank.tolist()
+        sel = np.zeros(table.n, bool)
+        sel[eng.cols] = s[:, 0]
+        assert sel.tolist() == (official.decision == 0).tolist()
+
+
+def test_reproducible_with_a_seed():
+    pack, table, reviews = random_round(11, n_props=30, n_reviewers=5, noise=1.2)
+    ranking = rank(pack, table, reviews)
+    a = bootstrap_ranks(ranking, reviews, 1000, seed=42)
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=42)
+    assert a == b
+    assert a["reproduces_official"] is True
+    json.dumps(a, allow_nan=False)
+
+
+def test_all_reviewers_agree_gives_certain_selection():
+    rng = np.random.default_rng(5)
+    P, V = 20, 5
+    levels = np.repeat(rng.integers(2, 6, (P, 1, 5)), V, axis=1)  # every reviewer gives the same levels
+    requested = (rng.integers(20, 150, P) * 1_000_000).tolist()
+    pack = make_pack(budget_yen=int(sum(requested) * 0.4))
+    table = make_proposals(requested)
+    reviews = make_reviews(levels)
+    ranking = rank(pack, table, reviews)
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=0)
+    assert b["gray_zone"] == []
+    for row in b["proposals"]:
+        assert row["p_selected"] == (1.0 if row["decision"] == "selected" else 0.0)
+        if row["rank"] is not None:
+            assert row["rank_95"] == [row["rank"], row["rank"]] and row["median_rank"] == row["rank"]
+    assert any(r["decision"] == "selected" for r in b["proposals"])
+    assert any(r["decision"] in ("over_budget", "waitlisted") for r in b["proposals"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_far_above_the_line_is_never_in_the_gray_zone(seed):
+    pack, table, reviews = random_round(seed, n_props=30, n_reviewers=5, noise=1.3, budget_share=0.3)
+    levels = reviews.levels.copy()
+    star = 0
+    levels[reviews.prop == star] = 5  # every reviewer: top level on every criterion
+    reviews.levels[:] = levels
+    ranking = rank(pack, table, reviews)
+    assert ranking.rank[star] == 1
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=seed)
+    row = next(r for r in b["proposals"] if r["proposal_id"] == "P0000")
+    assert row["gray_zone"] is False and row["p_selected"] == 1.0 and row["rank_95"][0] == 1
+    # the gray zone is exactly the proposals with > 2.5% of resamples on each side
+    cut = b["gray_zone_rule"]["min_resamples_each_side"]
+    for r in b["proposals"]:
+        n_sel = round(r["p_selected"] * 1000)
+        assert r["gray_zone"] == (r["resampled"] and n_sel >= cut and 1000 - n_sel >= cut)
+    assert b["gray_zone"], "a noisy round should have proposals near the line"
+
+
+def test_intervals_are_nested_and_ordered():
+    pack, table, reviews = random_round(2, n_props=40, n_reviewers=4, noise=1.1)
+    ranking = rank(pack, table, reviews)
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=1)
+    for r in b["proposals"]:
+        lo95, hi95 = r["rank_95"]
+        lo80, hi80 = r["rank_80"]
+        if None not in (lo95, lo80, hi80, hi95, r["median_rank"]):
+            assert lo95 <= lo80 <= r["median_rank"] <= hi80 <= hi95
+
+
+def test_analyze_is_json_and_never_changes_the_decision():
+    pack, table, reviews = random_round(9, n_props=20, n_reviewers=4, judged=True, noise=1.0)
+    ranking = rank(pack, table, reviews)
+    before = (ranking.decision.copy(), ranking.rank.copy())
+    a = analyze(ranking, reviews, n_resamples=1000, seed=0)
+    text = json.dumps(a, ensure_ascii=False, allow_nan=False)
+    assert set(a) >= {"portfolio", "uncertainty", "calibration", "sensitivity"}
+    assert np.array_equal(before[0], ranking.decision) and np.array_equal(before[1], ranking.rank)
+    assert "グレーゾーン" in text or "95%区間" in text
+
+
+def test_no_budget_gives_intervals_without_probabilities():
+    pack, table, reviews = random_round(3)
+    pack = make_pack(budget_yen=None)
+    ranking = rank(pack, table, reviews)
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=0)
+    assert b["budget_line"] is False and b["gray_zone"] == []
+    assert all(r["p_selected"] is None for r in b["proposals"])
+    assert any(r["rank_95"][0] is not None for r in b["proposals"])
