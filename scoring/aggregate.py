@@ -139,8 +139,9 @@ def aggregate_scores(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTa
             base = np.where(trim, trimmed, mean)
             base[~has] = np.nan
     # per-criterion means: one sparse (proposal × review row) product instead of C strided bincounts
-    rows = np.nonzero(counted)[0]
-    incidence = sparse.csr_matrix((np.ones(len(rows)), (reviews.prop[rows], rows)), shape=(n, reviews.n))
+    rows = reviews.by_prop[counted[reviews.by_prop]]  # counted rows grouped by proposal: CSR without a sort
+    indptr = np.concatenate(([0], np.cumsum(n_rev)))
+    incidence = sparse.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n, reviews.n))
     with np.errstate(invalid="ignore", divide="ignore"):
         crit_ratio = np.asarray(incidence @ ratios) / n_rev[:, None]  # reads counted rows only: no NaN
     points = np.array([c.points for c in pack.criteria], dtype=float)

@@ -235,7 +235,7 @@ def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, cri
     """
     if not len(rows):
         return rows
-    order = rows[np.lexsort((id_rank[rows], -base6[rows], -total6[rows]))]
+    order = rows[np.lexsort((-base6[rows], -total6[rows]))]
     s, b = total6[order], base6[order]
     tied = np.zeros(len(order), bool)
     same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
@@ -249,11 +249,26 @@ def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, cri
     run_start[1:] = ~same[pos[1:] - 1] | (pos[1:] != pos[:-1] + 1)
     run_id = np.cumsum(run_start)
     sub = order[pos]
-    keys = [id_rank[sub], requested[sub]]
-    keys += [-crit6[sub, c] for c in reversed(range(crit6.shape[1]))]
-    keys.append(run_id)
+    keys = [id_rank[sub], requested[sub]] + _criterion_keys(crit6[sub]) + [run_id]
     order[pos] = sub[np.lexsort(keys)]
     return order
+
+
+def _criterion_keys(crit6: np.ndarray) -> list[np.ndarray]:
+    """Sort keys for 'each criterion's mean ratio, in pack order, descending' (last key = most significant).
+
+    Ratios rounded to 6 places lie in [0, 1]: as integers of 20 bits, three criteria pack into one int64 key,
+    exactly, so a ten-criterion pack sorts on four keys instead of ten.
+    """
+    C = crit6.shape[1]
+    micro = np.rint(np.nan_to_num(crit6, nan=0.0) * 1_000_000).astype(np.int64)  # 0 … 1,000,000 < 2**20
+    keys = []
+    for start in range(0, C, 3):
+        key = np.zeros(len(crit6), np.int64)
+        for c in range(start, min(start + 3, C)):
+            key = (key << 20) | micro[:, c]
+        keys.append(-key)
+    return keys[::-1]
 
 
 def funded_amounts(pack: CriteriaPack, table: ProposalTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,9 +305,9 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     base6 = r6(np.nan_to_num(agg.base, nan=-np.inf))
     decision = np.full(n, _CODE[Decision.ranked], np.int64)
     below_pass = base6 < r6(params.pass_line)
+    crit6 = r6(agg.crit_ratio)
     with np.errstate(invalid="ignore"):  # NaN (no counted review) is never below: insufficient_reviews decides
-        below_floor = (r6(agg.crit_ratio) < r6(params.criterion_floor)).any(axis=1) \
-            if agg.crit_ratio.size else np.zeros(n, bool)
+        below_floor = (crit6 < r6(params.criterion_floor)).any(axis=1) if crit6.size else np.zeros(n, bool)
     insufficient = agg.n_reviews < params.min_reviews
     ineligible = elig.ineligible
     decision[below_pass] = _CODE[Decision.below_pass_line]
@@ -305,7 +320,7 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     total = agg.base + bonus.total
     id_rank = table.id_rank()
     requested_key = np.where(table.requested_known, table.requested, funded)
-    ranked = tie_break_order(qualifying, r6(total), r6(agg.base), r6(agg.crit_ratio), requested_key, id_rank)
+    ranked = tie_break_order(qualifying, r6(total), base6, crit6, requested_key, id_rank)
     rank_no = np.zeros(n, np.int64)
     rank_no[ranked] = np.arange(1, len(ranked) + 1)
 

@@ -189,12 +189,14 @@ class ReviewTable:
     comments: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (reviewer, proposal) → item → text
     rcode: np.ndarray = field(init=False, repr=False)           # int64 code of the reviewer per row
     reviewer_names: np.ndarray = field(init=False, repr=False)  # code → reviewer id
+    by_prop: np.ndarray = field(init=False, repr=False)         # row order grouped by proposal
 
     def __post_init__(self) -> None:
         # integer reviewer codes once, at load: every per-rank step then works on ints, not strings
         codes, names = pd.factorize(pd.Series(self.reviewer, dtype=object), sort=True)
         self.rcode = np.asarray(codes, dtype=np.int64)
         self.reviewer_names = np.asarray(names, dtype=object)
+        self.by_prop = np.argsort(self.prop, kind="stable")  # rows grouped by proposal
 
     @property
     def n(self) -> int:
