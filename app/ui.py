@@ -100,4 +100,6 @@ def guarded(where: str) -> Callable[[F], F]:
     return deco
 
 
-STATUS_ICONS = {"pass": "✅", "fail": "❌", "needs_check": "⚠️", "conditional": "🔶"}
+# Material icons render with Streamlit's own font (colour emoji may be missing on a server's fonts)
+STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "needs_check": ":material/help:",
+                "conditional": ":material/rule:"}

@@ -40,11 +40,45 @@ def _gen() -> int:
     return int(st.session_state.get(GEN, 0))
 
 
+def _blank(key: str):
+    """The empty value of a form widget, or ``...`` for state that is simply dropped.
+
+    Widgets are reset by assigning their empty value: a deleted key would be restored from the value the
+    browser still shows."""
+    if key == "dr_pack":
+        return DEFAULT_PACK
+    if key == "dr_app_kind":
+        return MemberKind.company.value
+    if key.startswith("dr_level_"):
+        return None
+    if key.startswith("dr_fact_"):
+        return None if isinstance(st.session_state.get(key), (int, float)) and \
+            not isinstance(st.session_state.get(key), bool) else NONE
+    if key == "dr_tech":
+        return []
+    if key.startswith("dr_judged_"):
+        return False
+    if key in TEXT_KEYS or key.startswith(("dr_note_", "dr_m_name_", "dr_m_role_")):
+        return ""
+    return ...
+
+
+TEXT_KEYS = {"dr_id", "dr_title", "dr_summary", "dr_app_name", "dr_app_pref", "dr_app_muni", "dr_requested",
+             "dr_eligible_cost"}
+DEFAULT_PACK = "autonomous_l4"
+
+
 def clear_all() -> None:
     """Wipe everything the applicant entered (callback of the 「クリア」 button)."""
-    for key in [k for k in st.session_state.keys() if str(k).startswith(PREFIX)]:
-        del st.session_state[key]
-    st.session_state[GEN] = _gen() + 1
+    ss = st.session_state
+    for key in [k for k in ss.keys() if str(k).startswith(PREFIX)]:
+        blank = _blank(str(key))
+        if blank is ...:
+            del ss[key]
+        else:
+            ss[key] = blank
+    ss["dr_id"] = "DRAFT-001"
+    ss[GEN] = _gen() + 1
 
 
 def _empty_costs() -> pd.DataFrame:
@@ -155,7 +189,7 @@ def choose_pack():
     lang = current_lang()
     packs = {pid: load_pack(pid) for pid in SHIPPED_PACKS}
     if st.session_state.get("dr_pack") not in packs:
-        st.session_state["dr_pack"] = "autonomous_l4"
+        st.session_state["dr_pack"] = DEFAULT_PACK
     st.header(t("dry_run.section.programme"))
     pid = st.selectbox(t("dry_run.programme"), list(packs), key="dr_pack",
                        format_func=lambda p: f"{packs[p].programme.code} {packs[p].programme.name.get(lang)}")
@@ -287,7 +321,7 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
     else:
         st.caption(t("dry_run.amounts.capacity"))
     techs = st.multiselect(t("dry_run.field.technologies"), [x.value for x in Technology], key="dr_tech",
-                           format_func=partial(tech_label, lang=lang))
+                           format_func=partial(tech_label, lang=lang), placeholder=t("dry_run.choose"))
 
     facts = dict(ss.get("dr_extra_facts") or {})
     fields = fact_fields(pack)
@@ -411,7 +445,7 @@ def self_scoring(pack) -> tuple[dict, dict, dict]:
     levels, notes = {}, {}
     for c in pack.criteria:
         with st.container(border=True):
-            st.markdown(f"**{c.label.get(lang)}**　{t('dry_run.points', points=score(c.points))}")
+            st.markdown(f"**{c.label.get(lang)}**　{t('dry_run.points', points=format(c.points, 'g'))}")
             with st.expander(t("dry_run.guidance")):
                 st.markdown("\n".join(f"- **{s.level} {labels[s.level]}**：{c.guidance[s.level].get(lang)}"
                                       for s in scale if s.level in c.guidance))
@@ -425,7 +459,7 @@ def self_scoring(pack) -> tuple[dict, dict, dict]:
     if pack.judged_bonuses:
         st.subheader(t("dry_run.section.judged_bonus"))
         for b in pack.judged_bonuses:
-            judged[b.id] = st.checkbox(f"{b.label.get(lang)}（{t('dry_run.points', points=score(b.points))}）",
+            judged[b.id] = st.checkbox(f"{b.label.get(lang)}（{t('dry_run.points', points=format(b.points, 'g'))}）",
                                        key=f"dr_judged_{b.id}")
     return levels, judged, notes
 
@@ -501,9 +535,10 @@ def estimate_section(result: dict) -> None:
     st.caption(t("dry_run.estimate_notice_short"))
     if s["bonus_items"]:
         for b in s["bonus_items"]:
-            icon = "✅" if b["awarded_points"] > 0 else "—"
-            st.markdown(f"{icon} {b['reason']}（{t('dry_run.points', points=score(b['awarded_points']))}）")
-        st.caption(t("dry_run.bonus_cap", cap=score(s["bonus_cap"])))
+            icon = ":material/add_circle:" if b["awarded_points"] > 0 else ":material/remove:"
+            pts = t("dry_run.points", points=f"{b['awarded_points']:g}")
+            st.markdown(f"{icon} {b['reason']}（{pts}）")
+        st.caption(t("dry_run.bonus_cap", cap=f"{s['bonus_cap']:g}"))
     cols = st.columns(4)
     cols[0].metric(t("dry_run.metric.base"), score(s["base"]))
     cols[1].metric(t("dry_run.metric.bonus"), score(s["bonus"]))

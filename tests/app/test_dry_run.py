@@ -276,6 +276,8 @@ def test_clear_wipes_everything_entered():
     for key in ("dr_m_name_0", "dr_n_members"):
         assert key not in at.session_state or not at.session_state[key]
     assert "岩見沢" not in repr(at.session_state) and "北雪" not in repr(at.session_state)
+    assert at.text_input(key="dr_id").value == "DRAFT-001"
+    assert at.selectbox(key="dr_app_kind").value == "company"
 
 
 # --- nothing stored, nothing logged ------------------------------------------------------------------------

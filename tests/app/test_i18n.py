@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_catalog_loads_with_both_languages_and_matching_placeholders():
+    catalog.cache_clear()  # load again under the test: strict mode raises instead of logging
     cat = catalog()  # raises CatalogError on a duplicate key, a missing language or differing placeholders
     assert cat["nav.dry_run"] == {"ja": "応募前セルフチェック", "en": "Pre-application self-check"}
 
