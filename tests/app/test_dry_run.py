@@ -348,3 +348,32 @@ def test_the_dry_run_stores_and_logs_nothing(tmp_path, monkeypatch):
             assert marker.encode() not in f.read_bytes()
     logged = "\n".join(cap.lines)
     assert marker not in logged and "7,777" not in logged and "七千万円" not in logged
+
+
+def test_uploaded_intake_excel_fills_the_form():
+    import io
+
+    from openpyxl import load_workbook
+
+    from scoring.excel import intake_template
+
+    wb = load_workbook(io.BytesIO(intake_template()))
+    ws, mem = wb["応募"], wb["構成員"]
+    head = {c.value: c.column for c in ws[1]}
+    for col, v in (("提案ID", "L4-XL"), ("評価パック", "autonomous_l4"), ("提案名", "積雪地域のレベル4"),
+                   ("申請者名", "株式会社北雪モビリティ"), ("申請者種別", "企業"), ("申請額", "1億4,000万円")):
+        ws.cell(2, head[col], v)
+    for col, v in enumerate(["L4-XL", "岩見沢市", "地方公共団体", "実証フィールド"], 1):
+        mem.cell(2, col, v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = open_dry_run()
+    at.file_uploader(key="dr_upload_0").set_value(
+        ("応募一覧.xlsx", buf.getvalue(),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")).run()
+    assert_ok(at)
+    assert at.text_input(key="dr_id").value == "L4-XL"
+    assert at.text_input(key="dr_m_name_0").value == "岩見沢市"
+    assert at.selectbox(key="dr_m_kind_0").value == "local_government"
+    assert metrics(at)["申請額"] == "140,000,000円"
+    assert box(at, "success", "地方公共団体が含まれています")
