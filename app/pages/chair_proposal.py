@@ -14,21 +14,24 @@ import streamlit as st
 
 from app.backend import error_text, get_store, pick_pack, pick_round, require, round_call
 from app.i18n import current_lang, t
-from app.ui import STATUS_ICONS, error_boundary, score, yen_both
+from app.ui import error_boundary, man_oku, score, yen
+
+ICONS = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+         "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
 from scoring.excel import anonymous_labels
 from scoring.store import StoreError
 
 
 def radar(result: dict, pack, lang: str) -> go.Figure:
     labels = [c.label.get(lang) for c in pack.criteria]
-    short = [x if len(x) <= 14 else x[:13] + "…" for x in labels]
+    short = [f"{k + 1}. " + (x if len(x) <= 9 else x[:8] + "…") for k, x in enumerate(labels)]
     values = [result["criteria_ratio"].get(c.id) or 0.0 for c in pack.criteria]
     fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=short + short[:1], fill="toself",
                                     name=result["proposal_id"], customdata=labels + labels[:1],
                                     hovertemplate="%{customdata}<br>%{r:.2f}<extra></extra>",
                                     line=dict(color="#1565c0")))
     fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")), showlegend=False, height=420,
-                      margin=dict(l=60, r=60, t=40, b=30), title=t("chair.detail.radar"))
+                      margin=dict(l=110, r=110, t=50, b=40), title=t("chair.detail.radar"))
     return fig
 
 
@@ -46,8 +49,9 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
     rows = []
     for r in reviews:
         row = {t("chair.detail.reviewer"): who(r), t("chair.detail.status"): t(f"reviewer.status.{r.status}")}
-        for c in pack.criteria:
-            row[c.label.get(lang)] = r.levels.get(c.id)
+        for k, c in enumerate(pack.criteria):
+            label = c.label.get(lang)
+            row[f"{k + 1}. " + (label if len(label) <= 9 else label[:8] + "…")] = r.levels.get(c.id)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="chair_detail_levels")
     for r in reviews:
@@ -71,7 +75,7 @@ def eligibility_section(me, rid: int, result: dict, pack, lang: str) -> None:
         rule, status = e["rule"], e["status"]
         reason = e["reason_en"] if lang == "en" else e["reason"]
         with st.container(border=True):
-            st.markdown(f"{STATUS_ICONS.get(status, '')} **{labels.get(rule, rule)}** — {t('status.' + status)}")
+            st.markdown(f"{ICONS.get(status, '')} **{labels.get(rule, rule)}** — {t('status.' + status)}")
             st.caption(reason)
             res = resolutions.get(rule)
             if res is not None:
@@ -129,14 +133,14 @@ def render() -> None:
 
     st.header(f"{pid}　{result['title']}")
     st.caption(result["applicant"])
-    m = st.columns(5)
+    m = st.columns([1, 1, 1, 1, 2])
     m[0].metric(t("chair.col_decision"), result["decision_label"])
     m[1].metric(t("chair.col_rank"), result["rank"] or "—")
     m[2].metric(t("chair.col_base"), score(result["base_score"]))
     m[3].metric(t("chair.col_total"), score(result["total_score"]), help=t("chair.detail.bonus_help",
                                                                           bonus=score(result["bonus"])))
-    m[4].metric(t("chair.col_funded"), yen_both(result["funded_yen"]) if not pack_is_capacity(call) else
-                result["funded_yen"])
+    m[4].metric(t("chair.col_funded"), man_oku(result["funded_yen"]) if not pack_is_capacity(call) else
+                result["funded_yen"], help=yen(result["funded_yen"]))
     reasons = result["reasons_en"] if lang == "en" else result["reasons"]
     if reasons:
         st.info("\n".join(f"- {r}" for r in reasons))
@@ -146,7 +150,7 @@ def render() -> None:
     with right:
         st.subheader(t("chair.detail.bonus"))
         for b in result["bonus_items"]:
-            icon = "✅" if b["awarded"] else "—"
+            icon = ":material/check_circle:" if b["awarded"] else ":material/remove:"
             st.markdown(f"{icon} {b['reason_en'] if lang == 'en' else b['reason']}（{score(b['points'])}）")
         if proposal is not None and proposal.summary:
             st.subheader(t("reviewer.summary"))

@@ -31,8 +31,10 @@ from scoring.store.scenarios import ScenarioService
 W = {"budget": "chair_budget", "aggregation": "chair_aggregation", "normalization": "chair_normalization",
      "pass_line": "chair_pass_line", "selection": "chair_selection", "waitlist": "chair_waitlist"}
 FOR = "chair_whatif_for"
-DECISION_ICONS = {"selected": "✅", "waitlisted": "🟡", "over_budget": "⛔", "ranked": "🔢", "below_pass_line": "✖️",
-                  "below_criterion_floor": "✖️", "insufficient_reviews": "⏳", "ineligible": "🚫"}
+# plain symbols (the table is drawn on a canvas: no emoji font needed)
+DECISION_ICONS = {"selected": "◎", "waitlisted": "△", "over_budget": "×", "ranked": "・", "below_pass_line": "−",
+                  "below_criterion_floor": "−", "insufficient_reviews": "−", "ineligible": "−"}
+MANY_BARS = 150
 COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9e", "ranked": "#1565c0"}
 
 
@@ -123,29 +125,41 @@ def budget_gauge(ranking) -> go.Figure | None:
     used = b["used_count"] if cap else b["used_yen"]
     fig = go.Figure(go.Indicator(
         mode="gauge+number", value=used,
-        number={"suffix": t("chair.unit.count") if cap else t("chair.unit.yen"), "valueformat": ",d"},
-        title={"text": t("chair.gauge.title", limit=(f"{limit:,}" + t("chair.unit.count")) if cap else man_oku(limit))},
-        gauge={"axis": {"range": [0, limit], "tickformat": ",d"}, "bar": {"color": "#2e7d32"},
+        number={"suffix": t("chair.unit.count") if cap else t("chair.unit.yen"), "valueformat": ",d",
+                "font": {"size": 26}},
+        gauge={"axis": {"range": [0, limit], "tickvals": [0, limit],
+                        "ticktext": ["0", f"{limit:,}" if cap else man_oku(limit)]}, "bar": {"color": "#2e7d32"},
                "threshold": {"line": {"color": "#c62828", "width": 4}, "thickness": 0.9, "value": limit}}))
-    fig.update_layout(height=260, margin=dict(l=30, r=30, t=60, b=10))
+    fig.update_layout(height=230, margin=dict(l=30, r=30, t=20, b=10),
+                      title=dict(text=t("chair.gauge.title", limit=(f"{limit:,}" + t("chair.unit.count")) if cap
+                                        else man_oku(limit)), x=0.5, xanchor="center", y=0.99, font=dict(size=14)))
     return fig
 
 
 def cumulative_chart(ranking, lang: str) -> go.Figure:
     """Funded amount per ranked proposal in rank order (coloured by decision), the cumulative amount of the
     selected ones, the budget as a horizontal line and the funding line after the last selected."""
-    ranked = [int(i) for i in ranking.order if ranking.rank[int(i)] > 0]
-    ids = [str(ranking.table.ids[i]) for i in ranked]
-    decisions = [list(Decision)[ranking.decision[i]].value for i in ranked]
+    codes = [d.value for d in Decision]
+    labels = {c: decision_label(c) for c in codes}
+    rank, decision = ranking.rank.tolist(), ranking.decision.tolist()
+    funded, cum, all_ids = ranking.funded.tolist(), ranking.cumulative.tolist(), ranking.table.ids
+    ranked = [i for i in ranking.order.tolist() if rank[i] > 0]
+    ids = [str(all_ids[i]) for i in ranked]
+    decisions = [codes[decision[i]] for i in ranked]
     fig = go.Figure()
-    fig.add_bar(x=ids, y=[int(ranking.funded[i]) for i in ranked], name=t("chair.chart.funded"),
-                marker_color=[COLORS.get(d, "#9e9e9e") for d in decisions],
-                customdata=[decision_label(d) for d in decisions],
-                hovertemplate="%{x}<br>%{customdata}<br>%{y:,}<extra></extra>")
-    sel = [(x, int(ranking.cumulative[i])) for x, i in zip(ids, ranked) if ranking.cumulative[i]]
+    many = len(ranked) > MANY_BARS      # a large call: WebGL markers instead of SVG bars (fast to redraw)
+    trace = go.Scattergl(mode="markers", marker=dict(size=5)) if many else go.Bar()
+    trace.update(x=ids, y=[funded[i] for i in ranked], name=t("chair.chart.funded"),
+                 customdata=[labels[d] for d in decisions],
+                 hovertemplate="%{x}<br>%{customdata}<br>%{y:,}<extra></extra>")
+    trace.marker.color = [COLORS.get(d, "#9e9e9e") for d in decisions]
+    fig.add_trace(trace)
+    sel = [(x, cum[i]) for x, i in zip(ids, ranked) if cum[i]]
     if sel:
-        fig.add_scatter(x=[x for x, _ in sel], y=[v for _, v in sel], mode="lines+markers",
-                        name=t("chair.chart.cumulative"), line=dict(color="#1565c0"))
+        line = go.Scattergl(mode="lines") if many else go.Scatter(mode="lines+markers")
+        line.update(x=[x for x, _ in sel], y=[v for _, v in sel], name=t("chair.chart.cumulative"),
+                    line=dict(color="#1565c0"))
+        fig.add_trace(line)
     limit = ranking.params.budget_limit(ranking.pack)
     if limit is not None:
         fig.add_hline(y=limit, line_dash="dash", line_color="#c62828",
@@ -167,34 +181,27 @@ def cumulative_chart(ranking, lang: str) -> go.Figure:
 def ranking_table(ranking, lang: str) -> pd.DataFrame:
     """The ranked list in order, with a separator row where the funding line falls."""
     cap = ranking.pack.is_capacity
+    labels = {d.value: f"{DECISION_ICONS.get(d.value, '')} {decision_label(d.value)}" for d in Decision}
+    codes = [d.value for d in Decision]
+    ids, props = ranking.table.ids, ranking.table.proposals
+    rank, decision, wl = ranking.rank.tolist(), ranking.decision.tolist(), ranking.waitlist_position.tolist()
+    base, bonus, total = ranking.base.tolist(), ranking.bonus.total.tolist(), ranking.total.tolist()
+    funded, capped, cum = ranking.funded.tolist(), ranking.capped.tolist(), ranking.cumulative.tolist()
+    money = (lambda v: f"{v:,}") if cap else yen
     rows = []
     line_drawn = False
     has_line = ranking.params.budget_limit(ranking.pack) is not None
-    decisions = list(Decision)
-    for i in ranking.order:
-        i = int(i)
-        d = decisions[ranking.decision[i]].value
-        if has_line and not line_drawn and ranking.rank[i] > 0 and d != "selected":
-            rows.append({"col_rank": "", "col_id": "━━━━", "col_title": t("chair.funding_line_row"),
-                         "col_decision": "", "col_base": "", "col_bonus": "", "col_total": "", "col_funded": "",
-                         "col_cumulative": ""})
+    for i in ranking.order.tolist():
+        d = codes[decision[i]]
+        if has_line and not line_drawn and rank[i] > 0 and d != "selected":
+            rows.append(["", "━━━━", t("chair.funding_line_row"), "", "", "", "", "", ""])
             line_drawn = True
-        rows.append({
-            "col_rank": str(int(ranking.rank[i])) if ranking.rank[i] else "—",
-            "col_id": str(ranking.table.ids[i]),
-            "col_title": ranking.table.proposals[i].title,
-            "col_decision": f"{DECISION_ICONS.get(d, '')} {decision_label(d)}"
-                            + (f" {int(ranking.waitlist_position[i])}" if ranking.waitlist_position[i] else ""),
-            "col_base": score(ranking.base[i]),
-            "col_bonus": score(ranking.bonus.total[i]),
-            "col_total": score(ranking.total[i]),
-            "col_funded": (f"{int(ranking.funded[i]):,}" if cap else yen(int(ranking.funded[i])))
-                          + (" ⚠" if ranking.capped[i] else ""),
-            "col_cumulative": (f"{int(ranking.cumulative[i]):,}" if cap else yen(int(ranking.cumulative[i])))
-                              if ranking.cumulative[i] else "",
-        })
-    df = pd.DataFrame(rows)
-    return df.rename(columns={c: t(f"chair.{c}") for c in df.columns})
+        rows.append([str(rank[i]) if rank[i] else "—", str(ids[i]), props[i].title,
+                     labels[d] + (f" {wl[i]}" if wl[i] else ""), score(base[i]), score(bonus[i]), score(total[i]),
+                     money(funded[i]) + (" ⚠" if capped[i] else ""), money(cum[i]) if cum[i] else ""])
+    cols = ["col_rank", "col_id", "col_title", "col_decision", "col_base", "col_bonus", "col_total", "col_funded",
+            "col_cumulative"]
+    return pd.DataFrame(rows, columns=[t(f"chair.{c}") for c in cols])
 
 
 def reasons_section(ranking, lang: str) -> None:
@@ -295,27 +302,31 @@ def calibration_view(cal: dict, en: bool) -> None:
 # --- downloads ---------------------------------------------------------------------------------------------------
 
 def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
-    c = st.columns(3)
-    c[1].download_button(t("chair.download.json"), json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2),
-                         file_name=f"{ranking.pack.id}_ranking.json", mime="application/json",
-                         key="chair_dl_json", on_click="ignore", icon=":material/data_object:")
-    results = ranking.results(lang)
-    header = [k for k, v in results[0].items() if not isinstance(v, (list, dict))] if results else []
-    c[2].download_button(t("chair.download.csv"), csv_bytes(header, ([r[k] for k in header] for r in results)),
-                         file_name=f"{ranking.pack.id}_ranking.csv", mime="text/csv", key="chair_dl_csv",
-                         on_click="ignore", icon=":material/csv:")
-    if c[0].button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
+    """Files are built on request (the results of every proposal, the workbook), then offered for download."""
+    if st.button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
         from scoring.excel import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
+            results = ranking.results(lang)
+            header = [k for k, v in results[0].items() if not isinstance(v, (list, dict))] if results else []
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,
                                                                    lang=lang))
-    stored = st.session_state.get("chair_xlsx")
-    if stored and stored[0] == key:
-        data = stored[1]
-        c[0].download_button(t("chair.download.xlsx"), data, file_name=f"{ranking.pack.id}_chair.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             key="chair_dl_xlsx", on_click="ignore", icon=":material/download:", type="primary")
+            st.session_state["chair_files"] = (key, {
+                "csv": csv_bytes(header, ([r[k] for k in header] for r in results)),
+                "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
+    stored, files = st.session_state.get("chair_xlsx"), st.session_state.get("chair_files")
+    if not (stored and stored[0] == key and files and files[0] == key):
+        st.caption(t("chair.download.help"))
+        return
+    c = st.columns(3)
+    c[0].download_button(t("chair.download.xlsx"), stored[1], file_name=f"{ranking.pack.id}_chair.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         key="chair_dl_xlsx", on_click="ignore", icon=":material/download:", type="primary")
+    c[1].download_button(t("chair.download.csv"), files[1]["csv"], file_name=f"{ranking.pack.id}_ranking.csv",
+                         mime="text/csv", key="chair_dl_csv", on_click="ignore", icon=":material/csv:")
+    c[2].download_button(t("chair.download.json"), files[1]["json"], file_name=f"{ranking.pack.id}_ranking.json",
+                         mime="application/json", key="chair_dl_json", on_click="ignore",
+                         icon=":material/data_object:")
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
@@ -348,29 +359,30 @@ def render() -> None:
 
     counts = ranking.counts()
     b = ranking.budget_dict()
-    m = st.columns([2, 1, 1, 1, 1])
+    left, right = st.columns([1, 1])
     gauge = budget_gauge(ranking)
-    with m[0]:
+    with left:
         if gauge is not None:
             st.plotly_chart(gauge, width="stretch", key="chair_gauge")
         else:
             st.info(t("chair.no_budget"))
-    m[1].metric(t("chair.decision.selected"), counts["selected"])
-    m[2].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
-    if pack.is_capacity:
-        m[3].metric(t("chair.metric.used"), f"{b['used_count']:,}")
-        m[4].metric(t("chair.metric.remaining"), "—" if b["remaining_count"] is None else f"{b['remaining_count']:,}")
-    else:
-        m[3].metric(t("chair.metric.used"), man_oku(b["used_yen"]), help=yen(b["used_yen"]))
-        m[4].metric(t("chair.metric.remaining"), "—" if b["remaining_yen"] is None else man_oku(b["remaining_yen"]),
-                    help=None if b["remaining_yen"] is None else yen(b["remaining_yen"]))
-    tab_list, tab_chart, tab_analysis = st.tabs([t("chair.tab.list"), t("chair.tab.chart"), t("chair.tab.analysis")])
+    with right:
+        m = st.columns(2)
+        m[0].metric(t("chair.decision.selected"), counts["selected"])
+        m[1].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
+        if pack.is_capacity:
+            used, remaining = f"{b['used_count']:,}", "—" if b["remaining_count"] is None else f"{b['remaining_count']:,}"
+        else:
+            used = yen_both(b["used_yen"])
+            remaining = "—" if b["remaining_yen"] is None else yen_both(b["remaining_yen"])
+        st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
+    tab_list, tab_analysis = st.tabs([t("chair.tab.list"), t("chair.tab.analysis")])
     with tab_list:
         st.dataframe(ranking_table(ranking, lang), hide_index=True, width="stretch",
+                     column_config={t("chair.col_title"): st.column_config.TextColumn(width="medium")},
                      height=min(38 + 35 * (ranking.table.n + 1), 640), key="chair_table")
         waitlist_section(ranking)
         reasons_section(ranking, lang)
-    with tab_chart:
         st.plotly_chart(cumulative_chart(ranking, lang), width="stretch", key="chair_cumulative")
     with tab_analysis:
         analyses(me, ranking, call, key, lang)

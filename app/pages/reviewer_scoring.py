@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.backend import error_text, get_store, require
 from app.i18n import current_lang, t, t_or
-from app.ui import error_boundary, yen_both
+from app.ui import error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
@@ -144,9 +144,11 @@ def proposal_section(proposal, pack) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     with right:
         st.subheader(t("reviewer.amounts"))
-        st.metric(t("reviewer.requested"), yen_both(proposal.requested_yen))
+        st.metric(t("reviewer.requested"), man_oku(proposal.requested_yen))
+        st.caption(yen(proposal.requested_yen))
         if proposal.eligible_cost_yen is not None:
-            st.metric(t("reviewer.eligible_cost"), yen_both(proposal.eligible_cost_yen))
+            st.metric(t("reviewer.eligible_cost"), man_oku(proposal.eligible_cost_yen))
+            st.caption(yen(proposal.eligible_cost_yen))
         if proposal.technologies:
             st.markdown(t("reviewer.technologies") + "：" + "、".join(
                 t_or(f"tech.{x.value}", x.value) for x in proposal.technologies))

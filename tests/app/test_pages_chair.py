@@ -47,7 +47,7 @@ def test_whatif_budget_changes_decisions_not_the_stored_round(store):
     at.number_input(key="chair_budget").set_value(2_000_000_000).run()
     no_exception(at)
     df = table(at)
-    selected = [i for i, d in zip(df["提案ID"], df["結果"]) if d.startswith("✅")]
+    selected = [i for i, d in zip(df["提案ID"], df["結果"]) if d.startswith("◎")]
     expected = store.rounds.rank_round(chair(store), 1, "autonomous_l4", budget=2_000_000_000)
     assert selected == [r["proposal_id"] for r in expected.results() if r["decision"] == "selected"]
     assert len(selected) > 11 and "L4-011" in selected
@@ -57,16 +57,16 @@ def test_whatif_budget_changes_decisions_not_the_stored_round(store):
     assert official.counts()["selected"] == 11 and official.budget_dict()["total_yen"] == 1_700_000_000
     at.number_input(key="chair_pass_line").set_value(75.0).run()
     df = table(at)
-    assert sum(1 for d in df["結果"] if d.startswith("✅")) < len(selected)
+    assert sum(1 for d in df["結果"] if d.startswith("◎")) < len(selected)
     at.button(key="chair_whatif_reset").click().run()
-    assert sum(1 for d in table(at)["結果"] if d.startswith("✅")) == 11
+    assert sum(1 for d in table(at)["結果"] if d.startswith("◎")) == 11
 
 
 def test_whatif_aggregation_and_selection_method(store):
     at = ranking_page(store)
     at.selectbox(key="chair_aggregation").set_value("median").run()
     no_exception(at)
-    selected = {i for i, d in zip(table(at)["提案ID"], table(at)["結果"]) if d.startswith("✅")}
+    selected = {i for i, d in zip(table(at)["提案ID"], table(at)["結果"]) if d.startswith("◎")}
     assert "L4-011" in selected and "L4-015" not in selected      # the flip the analytics sample shows
     assert store.rounds.rank_round(chair(store), 1, "autonomous_l4").counts()["selected"] == 11
 
@@ -87,7 +87,7 @@ def test_named_scenario_is_saved_and_loaded_without_changing_the_round(store):
     fresh.selectbox(key="chair_scenario_pick").set_value("予算20億").run()
     fresh.button(key="chair_scenario_load").click().run()
     assert fresh.number_input(key="chair_budget").value == 2_000_000_000
-    assert sum(1 for d in table(fresh)["結果"] if d.startswith("✅")) > 11
+    assert sum(1 for d in table(fresh)["結果"] if d.startswith("◎")) > 11
 
 
 def test_chair_workbook_and_csv_downloads(store):

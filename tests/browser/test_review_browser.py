@@ -1,0 +1,143 @@
+"""The review app in a real browser (issue 4 §6): Playwright drives Debian's Chromium against a real
+``streamlit run review_app.py -- --demo`` server.
+
+A reviewer logs in, scores a proposal, reloads and finds the draft, submits; the chair sees the ranking with
+the funding line and downloads the workbook. Screenshots of the main pages go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from scoring.packs import load_pack
+from tests.browser.conftest import ROOT, SCREENSHOTS, choose, click_button, fill_text, pick_radio, wait_idle, widget
+
+pytestmark = pytest.mark.browser
+
+TITLES = {p["id"]: p["title"] for p in json.loads((ROOT / "sample_proposals" / "proposals.json").read_text("utf-8"))}
+L4 = load_pack("autonomous_l4")
+L4_LABEL = f"{L4.programme.code} {L4.programme.name.ja}"
+LEVELS = {s.level: f"{s.level} {s.label.ja}" for s in L4.scale}
+
+
+@pytest.fixture(scope="module")
+def demo(start_server) -> str:
+    return start_server("--demo")
+
+
+def login(page, url: str, username: str) -> None:
+    page.goto(url)
+    expect(page.get_by_text("デモ用アカウント")).to_be_visible()
+    fill = widget(page, "login_username").locator("input")
+    fill.fill(username)
+    widget(page, "login_password").locator("input").fill("shinsa-demo")
+    page.locator("[data-testid=stFormSubmitButton] button").click()
+    wait_idle(page)
+
+
+def open_l4_001(page) -> None:
+    expect(page.get_by_role("heading", name="担当案件").first).to_be_visible()
+    widget(page, "rv_home_pick_1").get_by_role("combobox").click()
+    page.keyboard.type("L4-001")                    # the list is long: filter it
+    page.get_by_role("option", name="L4-001", exact=False).first.click()
+    wait_idle(page)
+    click_button(page, "rv_home_open_1")
+    expect(page.get_by_role("heading", name=f"L4-001　{TITLES['L4-001']}")).to_be_visible()
+
+
+def shoot(page, name: str) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its own container, so the viewport is made as
+    tall as the content for the picture."""
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stAppViewContainer], section.main')].map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 4000)})
+    wait_idle(page)
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def checked(page, key: str) -> str | None:
+    box = widget(page, key).locator("input[type=radio]:checked")
+    if box.count() == 0:
+        return None
+    return box.first.evaluate("e => e.closest('label').innerText").strip()
+
+
+def test_reviewer_scores_reloads_finds_draft_and_submits(demo, page):
+    login(page, demo, "R01")
+    open_l4_001(page)
+    expect(page.get_by_text("デモ").first).to_be_visible()
+    pick_radio(page, "rv_level_service_need", LEVELS[4])
+    expect(page.get_by_text("下書きを保存しました")).to_be_visible()
+    fill_text(page, "rv_comment_service_need", "積雪期の課題設定が具体的で、横展開の道筋も明確。")
+    pick_radio(page, "rv_level_verification_items", LEVELS[3])
+    page.mouse.wheel(0, -5000)
+    shoot(page, "reviewer_scoring.png")
+
+    page.reload()                                   # a new browser session: log in again, the draft is there
+    login(page, demo, "R01")
+    open_l4_001(page)
+    assert checked(page, "rv_level_service_need") == LEVELS[4]
+    assert checked(page, "rv_level_verification_items") == LEVELS[3]
+    assert checked(page, "rv_level_rollout_plan") is None
+    expect(widget(page, "rv_comment_service_need").locator("textarea")).to_have_value(
+        "積雪期の課題設定が具体的で、横展開の道筋も明確。")
+
+    click_button(page, "rv_submit")                 # incomplete: refused with the missing criteria
+    expect(page.get_by_text("次の項目が未評価です")).to_be_visible()
+    for c in L4.criteria[2:]:
+        pick_radio(page, f"rv_level_{c.id}", LEVELS[3])
+    click_button(page, "rv_submit")
+    click_button(page, "rv_submit_confirm")
+    expect(page.get_by_text("評価を提出しました。")).to_be_visible()
+    expect(widget(page, "rv_level_service_need").locator("input").first).to_be_disabled()
+
+
+def test_reviewer_cannot_reach_chair_pages_by_url(demo, page):
+    login(page, demo, "R02")
+    expect(page.get_by_role("link", name="順位・採択")).to_have_count(0)
+    page.goto(f"{demo}/ranking")                    # a new session: the chair page is not reachable
+    wait_idle(page)
+    expect(page.get_by_text("予算の使用")).to_have_count(0)
+    expect(page.get_by_text("採択ライン")).to_have_count(0)
+
+
+def test_chair_sees_ranking_with_funding_line_and_downloads_workbook(demo, page, tmp_path):
+    login(page, demo, "C01")
+    expect(page.get_by_role("heading", name="順位・採択").first).to_be_visible()
+    choose(page, "app_pack_pick", L4_LABEL)
+    wait_idle(page)
+    chart = widget(page, "chair_cumulative").first
+    expect(chart.get_by_text("採択ライン")).to_be_visible()
+    expect(widget(page, "chair_gauge").first.get_by_text("予算の使用", exact=False)).to_be_visible()
+    shoot(page, "chair_ranking.png")
+
+    click_button(page, "chair_xlsx_prepare")
+    with page.expect_download() as dl:
+        click_button(page, "chair_dl_xlsx")
+    path = tmp_path / "chair.xlsx"
+    dl.value.save_as(path)
+    wb = openpyxl.load_workbook(path)
+    cells = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "L4-011" in cells and "L4-012" in cells
+
+    # what-if: a larger budget selects more, instantly, in the browser
+    fill_text(page, "chair_budget", "2000000000")
+    expect(page.get_by_text("試算中")).to_be_visible()
+
+    page.get_by_role("link", name="提案の詳細").click()
+    wait_idle(page)
+    choose(page, "app_pack_pick", L4_LABEL)
+    wait_idle(page)
+    expect(widget(page, "chair_radar").first).to_be_visible()
+    shoot(page, "proposal_detail.png")
+
+    page.get_by_role("link", name="進捗").click()
+    wait_idle(page)
+    choose(page, "app_pack_pick", L4_LABEL)
+    expect(page.get_by_role("heading", name="督促リスト", exact=False)).to_be_visible()
+    shoot(page, "progress.png")
