@@ -100,7 +100,7 @@ def read_csv_table(path: str | Path, required: Sequence[str]) -> pd.DataFrame:
     if missing:
         raise InputError([Problem(str(path), "1", c, "required column is missing") for c in missing])
     for c in df.columns:
-        df[c] = df[c].str.strip()
+        df[c] = df[c].str.strip().map(unguard_text)
     df["_line"] = np.arange(2, len(df) + 2)
     return df
 
@@ -255,6 +255,17 @@ def safe_text(value: Any) -> Any:
     """Text a user wrote, made inert for spreadsheets (OWASP CSV/formula injection): prefix with '."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
+    return value
+
+
+def unguard_text(value: Any) -> Any:
+    """The inverse of :func:`safe_text` for our own CSV files: ``'=…`` read back as ``=…``.
+
+    So that exporting and re-importing a round is the identity even for text that starts like a formula.
+    (A text that itself starts with an apostrophe followed by ``= + - @`` loses that apostrophe: documented.)
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
     return value
 
 

@@ -157,3 +157,14 @@ def test_other_packs_are_skipped_and_counted(tmp_path):
     got = json.loads(out.read_text(encoding="utf-8"))
     assert got["skipped_other_packs"] == 1
     assert "AC-X" not in {r["proposal_id"] for r in got["results"]}
+
+
+def test_csv_export_is_formula_safe_and_reads_back_as_written(tmp_path):
+    from scoring.io import csv_bytes, read_csv_table
+
+    hostile = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "普通のコメント"]
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_bytes(["comment"], [[h] for h in hostile]))
+    raw = path.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert all(not line.lstrip('"').startswith(("=", "+", "-", "@")) for line in raw), raw
+    assert list(read_csv_table(path, ["comment"])["comment"]) == hostile
