@@ -110,3 +110,23 @@ def test_a_rounds_pack_is_a_frozen_copy(store, tmp_path):
     fresh = type(store)(engine=store.db.engine)  # a new store: nothing cached, reads the stored copy
     assert fresh.rounds.pack(r.id).selection.pass_line == 60.0
     assert fresh.rounds.get_round(SYSTEM, r.id).packs == {"autonomous_l4": "2026.1"}
+
+
+def test_formula_like_comments_survive_export_and_reimport(store, tmp_path):
+    chair_user = SYSTEM
+    r = store.rounds.create_round(SYSTEM, "数式風コメント", ["autonomous_l4"])
+    hostile = '=HYPERLINK("http://x"; "y")'
+    reviews = [["A", "T-001", c, 4, "submitted", hostile if c == "service_need" else "-1点の懸念"]
+               for c in ("service_need", "verification_items", "verification_environment",
+                         "remote_monitoring_safety", "rollout_plan")]
+    files = write_files(tmp_path, small_proposals(1), [("A", "委員A", "reviewer", "")], reviews)
+    store.rounds.import_files(SYSTEM, r.id, **files)
+    out = tmp_path / "out-formula"
+    store.rounds.export_files(chair_user, r.id, out)
+    raw = (out / "reviews.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in raw and "'-1点" in raw          # guarded for spreadsheets
+    r2 = store.rounds.create_round(SYSTEM, "数式風コメント再取込", ["autonomous_l4"])
+    store.rounds.import_files(SYSTEM, r2.id, out / "proposals.json", out / "reviewers.csv", out / "reviews.csv")
+    got = store.reviews.get_review(SYSTEM, r2.id, "T-001", "A")
+    assert got.comments["service_need"] == hostile           # read back exactly as written
+    assert got.comments["rollout_plan"] == "-1点の懸念"
