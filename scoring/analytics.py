@@ -190,6 +190,16 @@ def _portfolio_reading(g: dict, o: dict, gain: float, unit: str, lang: str) -> s
 # 2. Rank uncertainty: bootstrap over each proposal's counted reviews, vectorised across resamples
 # =============================================================================================================
 
+BLOCK = 100                            # resamples per random block (each block: its own child of the seed)
+WORD_BITS = 62                         # integer fields packed into one int64 word (sums never overflow)
+
+
+def _threads_default() -> int:
+    import os
+
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 class _Engine:
     """The selection rules of selection.md §4–9 evaluated for many resamples at once.
 
@@ -199,13 +209,28 @@ class _Engine:
     judged bonuses (majority of the resampled reviewers), S(p), qualifying, the ranking and the budget line.
 
     Layout: one column per *candidate* (eligible, enough counted reviews; nobody else can ever qualify),
-    grouped by the number k of counted reviews. A resample of a proposal is a vector of k counts (how often
-    each of its reviews was drawn, summing to k), so sums over a resample are one batched matrix product per
-    group. Scores are compared as integers of 10⁻⁶ points, exactly like the core's rounding to 6 places, and
-    the ranking is one stable radix sort (np.lexsort over 16-bit digits) of the keys of selection.md §8.
+    grouped by the number k of counted reviews, each proposal's reviews by ascending T. A resample of a
+    proposal is k draws with replacement among its k reviews, drawn two at a time: one uniform integer in
+    [0, k²) is an ordered pair of draws (a, b), and per proposal a table holds the pair sums v(a) + v(b), so a
+    resample's sums are k/2 gathers. The integer quantities of a review (its total T × D, its judged marks, its
+    criterion levels as grid units, its position as a 4-bit count) are packed as bit fields into one int64
+    word whose fields cannot overflow, so one gather sums them all.
+
+    Exact integers where the pack allows (criterion ratios on a grid such as quarters, totals that are exact
+    multiples of 1/D, bonuses on the same grid): B and S are compared as integers on the grid 1/(L·D), which
+    is exactly comparing the core's values rounded to 6 places (selection.md §8) when the grid is coarser than
+    2·10⁻⁶ and has no value on a rounding half. The whole key of §8 (S, B, criterion means, requested, id)
+    then fits one int64 per proposal and resample, sorted with one np.sort per resample (the column is read
+    back from the key's lowest bits). Otherwise (e.g. z-score normalised totals): floats rounded to 6 places
+    and a stable radix sort (np.lexsort over 16-bit digits) of the same keys.
+
+    The greedy budget walk runs over rank positions with vector operations across resamples. Resamples are
+    drawn in blocks of ``BLOCK`` from ``SeedSequence(seed).spawn``, so a seed gives the same result whatever
+    the number of threads (``threads``: blocks split into that many contiguous parts run in parallel).
     """
 
-    def __init__(self, ranking: Ranking, reviews: ReviewTable, use_grid: bool = True):
+    def __init__(self, ranking: Ranking, reviews: ReviewTable, use_grid: bool = True, composite: bool = True,
+                 threads: int | None = None):
         _check_reviews(ranking, reviews)
         self.ranking = ranking
         pack, params, agg, table = ranking.pack, ranking.params, ranking.agg, ranking.table
@@ -214,6 +239,7 @@ class _Engine:
         self.params = params
         self.agg_method = params.aggregation
         self.trim_min = params.trim_min_reviews
+        self.threads = _threads_default() if threads is None else max(1, int(threads))
         self.cand = ~ranking.elig.ineligible & (agg.n_reviews >= params.min_reviews) & (agg.n_reviews > 0)
         totals = np.asarray(agg.totals, float)
         ratios = np.asarray(agg.ratios, float).reshape(len(totals), self.C)
@@ -223,12 +249,12 @@ class _Engine:
         other = [k for k in range(len(pack.bonuses)) if k not in judged_k]
         bonus_fixed = ranking.bonus.points[:, other].sum(axis=1) if other else np.zeros(n)
         self.bonus_cap = float(pack.bonus_cap)
-        marks = (reviews.marks == 1).astype(float) if self.J else np.zeros((reviews.n, 0))
+        marks = (reviews.marks == 1).astype(np.int64) if self.J else np.zeros((reviews.n, 0), np.int64)
         self.pass_i = int(np.rint(params.pass_line * SCALE))
         self.floor_i = int(np.rint(params.criterion_floor * SCALE))
         self.limit = params.budget_limit(pack)
-        # groups: vals [g, k, 1 + C + J] = (T, ratio per criterion, judged marks) of each counted review,
-        # the reviews of a proposal by ascending T (median and trimmed read order statistics off the counts)
+        # the counted reviews of the candidates, per proposal by ascending T (median and trimmed read order
+        # statistics off the draw positions)
         counted = np.nonzero(agg.counted)[0]
         prop = reviews.prop[counted]
         keep = self.cand[prop]
@@ -236,71 +262,64 @@ class _Engine:
         order = np.lexsort((counted, totals[counted], prop))
         counted, prop = counted[order], prop[order]
         k_of = agg.n_reviews
-        group_rows: list[tuple[int, int, int, np.ndarray]] = []    # (k, first column, end column, rows [g, k])
-        cols: list[np.ndarray] = []
-        c0 = 0
-        for k in np.unique(k_of[self.cand]):
-            props = np.nonzero(self.cand & (k_of == k))[0]
-            rows = counted[np.isin(prop, props)].reshape(len(props), int(k))
-            group_rows.append((int(k), c0, c0 + len(props), rows))
-            cols.append(props)
-            c0 += len(props)
-        self.groups = group_rows  # (for _criterion_grid: the k of each group)
-        self.cols = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
-        self.grid = self._criterion_grid(pack) if use_grid else None
-        # vals [g, k, m] per group: T | judged marks | criterion columns (grid: packed keys, then the unit
-        # columns of the criteria at risk of the floor; generic: the ratio of every criterion)
-        self.groups = []
-        for k, c0, c1, rows in group_rows:
-            parts = [totals[rows][:, :, None], marks[rows]]
-            if self.grid is not None:
-                packed, at_risk, risk_units = self._grid_columns(k, reviews.levels[rows])
-                parts += [packed, risk_units]
-                extra = (packed.shape[2], at_risk)
-            else:
-                parts.append(ratios[rows])
-                extra = None
-            vals = np.concatenate(parts, axis=2)                                    # [g, k, m]
-            self.groups.append((k, c0, c1, np.ascontiguousarray(vals.transpose(0, 2, 1)), extra))  # [g, m, k]
-        self.n_rows = int(sum(g[3].shape[0] * g[3].shape[2] for g in self.groups))
-        nc = self.nc = len(self.cols)
-        # static tie-breaks (requested asc, id asc) as one integer key, the least significant
+        # columns in the static tie-break order (requested asc, id asc), grouped by k
         id_rank = np.empty(n, np.int64)
         id_rank[np.argsort(table.ids, kind="stable")] = np.arange(n)
         requested_key = np.where(table.requested_known, table.requested, ranking.funded)
-        self.static = np.empty(nc, np.int64)
-        self.static[np.lexsort((id_rank[self.cols], requested_key[self.cols]))] = np.arange(nc)
+        cand_idx = np.nonzero(self.cand)[0]
+        static_all = np.empty(n, np.int64)
+        static_all[cand_idx[np.lexsort((id_rank[cand_idx], requested_key[cand_idx]))]] = np.arange(len(cand_idx))
+        starts = np.searchsorted(prop, np.arange(n))
+        spec: list[tuple[int, int, int, np.ndarray]] = []  # (k, first column, end column, rows [g, k])
+        cols: list[np.ndarray] = []
+        c0 = 0
+        for k in np.unique(k_of[self.cand]):
+            k = int(k)
+            props = np.nonzero(self.cand & (k_of == k))[0]
+            rows = counted[starts[props][:, None] + np.arange(k)[None, :]]
+            spec.append((k, c0, c0 + len(props), rows))
+            cols.append(props)
+            c0 += len(props)
+        self.cols = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
+        nc = self.nc = len(self.cols)
+        self.ks = [k for k, *_ in spec]
+        self.static = static_all[self.cols]
+        self.col_of_static = np.empty(nc, np.int64)
+        self.col_of_static[self.static] = np.arange(nc)
         self.funded_c = ranking.funded.astype(np.int64)[self.cols]
         self.bonus_fixed_c = bonus_fixed[self.cols]
-        # key ranges: a qualifying B is in [pass line, max T], S in [B, max T + bonus cap]
         t_c = totals[counted] if len(counted) else np.zeros(1)
-        self.b_hi = int(np.rint(float(t_c.max()) * SCALE)) + 1
-        self.s_hi = int(np.rint((float(t_c.max()) + self.bonus_cap) * SCALE)) + 1
-        self.s_bits = max(self.s_hi - self.pass_i + 1, 1).bit_length()
-        self.b_bits = max(self.b_hi - self.pass_i, 1).bit_length()
+        self.t_max = float(t_c.max())
+        self.grid = self._criterion_grid(pack) if use_grid else None
+        self.tint = self._total_grid(t_c) if use_grid else None
+        self._key_layout(composite)
+        self.groups = [self._group(k, c0, c1, rows, totals, ratios, marks, reviews.levels)
+                       for k, c0, c1, rows in spec]
+        self.n_rows = int(sum(g["k"] * (g["c1"] - g["c0"]) for g in self.groups))
 
+    # -- exact grids ---------------------------------------------------------------------------------------
     def _criterion_grid(self, pack: CriteriaPack) -> dict | None:
         """Exact integer criterion keys, when the pack's ratios lie on a grid (e.g. quarters).
 
         With ratios = units × u (u = gcd of the ratios in 10⁻⁶) and L = lcm of the review counts k, a mean
         ratio is sum_units × (L / k) × (u / L): an integer on a common grid for every k. When that grid is
         coarser than the core's rounding (u / L ≥ 2·10⁻⁶, and no grid value falls exactly on a rounding
-        half), comparing these integers is exactly comparing the rounded means of selection.md §8, and the
-        integers come straight out of the matrix product (exact in float64 below 2⁵³). Otherwise None: the
-        generic path rounds each mean.
+        half), comparing these integers is exactly comparing the rounded means of selection.md §8.
+        Otherwise None: the generic path rounds each mean.
         """
         C = self.C
-        if not C or not self.groups:
+        if not C or not self.ks:
             return None
         micro = {lv: ratio * SCALE for lv, ratio in pack.levels.items()}
         if any(abs(m - round(m)) > 1e-6 for m in micro.values()):
             return None
         mi = {lv: int(round(m)) for lv, m in micro.items()}
+        if min(mi.values()) < 0:
+            return None
         gu = math.gcd(*mi.values()) or SCALE
         units = {lv: m // gu for lv, m in mi.items()}
         max_units = max(units.values())
-        ks = [k for k, *_ in self.groups]
-        L = math.lcm(*ks)
+        L = math.lcm(*self.ks)
         if gu < 2 * L:
             return None
         span = max_units * L                        # a mean's grid value is in [0, span]
@@ -309,7 +328,7 @@ class _Engine:
         if per_key < 1:
             return None
         floor_units = {}
-        for k in ks:  # exact: r6(units·u/k) = round(gu·units/k) in 10⁻⁶; refuse a grid with exact halves
+        for k in self.ks:  # exact: r6(units·u/k) = round(gu·units/k) in 10⁻⁶; refuse a grid with exact halves
             thr = None
             for su in range(max_units * k + 1):
                 num, den = 2 * gu * su, k
@@ -321,116 +340,335 @@ class _Engine:
         lut = np.zeros(max(units) + 1, np.int64)
         for lv, uu in units.items():
             lut[lv] = uu
-        return {"lut": lut, "L": L, "span": span, "bits_c": bits_c, "per_key": per_key,
-                "floor_units": floor_units}
+        keys = [list(range(j0, min(j0 + per_key, C))) for j0 in range(0, C, per_key)]
+        return {"lut": lut, "L": L, "span": span, "bits_c": bits_c, "keys": keys, "floor_units": floor_units}
 
-    def _grid_columns(self, k: int, lv: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
-        """For a group's levels [g, k, C]: exact packed criterion-key columns [g, k, n_keys] (value per review,
-        summing to Σ_c (span − grid value of c) · 2^shift_c, best first), the criteria at risk of the floor and
-        their unit columns."""
-        gr = self.grid
+    def _denominator(self, k: int) -> int:
+        """B(p) of a resample is an integer sum of T·D divided by this (the aggregation's divisor)."""
+        if self.agg_method == Aggregation.median:
+            return 2
+        if self.agg_method == Aggregation.trimmed and k >= self.trim_min:
+            return k - 2
+        return k
+
+    def _total_grid(self, t_c: np.ndarray) -> dict | None:
+        """Exact integer B and S keys, when every counted total is a multiple of 1/D and bonuses lie on the
+        grid 1/(L_B·D) (L_B = lcm of the aggregation's divisors): then B·L_B·D and S·L_B·D are integers, and
+        for a grid coarser than 2·10⁻⁶ with no value on a rounding half (2⁷ ∤ L_B·D), comparing them is
+        exactly comparing r6(B) and r6(S). None otherwise (the generic path rounds floats)."""
+        from fractions import Fraction
+
+        if not self.ks or not len(t_c) or not np.isfinite(t_c).all() or float(t_c.min()) < 0:
+            return None
+        D = 1
+        for v in np.unique(t_c).tolist():
+            f = Fraction(v).limit_denominator(10_000)
+            if abs(float(f) - v) > 1e-9 * max(1.0, abs(v)):
+                return None
+            D = math.lcm(D, f.denominator)
+            if D > 500_000:
+                return None
+        LB = math.lcm(*[self._denominator(k) for k in self.ks])
+        LBD = LB * D
+        if LBD > 50_000 or LBD % 128 == 0:
+            return None
+
+        def on_grid(x: np.ndarray) -> np.ndarray | None:
+            y = np.asarray(x, float) * LBD
+            yi = np.rint(y)
+            if not np.isfinite(y).all() or (np.abs(y - yi) > 1e-7 * np.maximum(1.0, np.abs(y))).any():
+                return None
+            return yi.astype(np.int64)
+
+        fixed = on_grid(self.bonus_fixed_c)
+        pts = on_grid(self.judged_pts)
+        cap = on_grid(np.array([self.bonus_cap]))
+        tint = np.rint(t_c * D).astype(np.int64)
+        if fixed is None or pts is None or cap is None or np.abs(t_c * D - tint).max() > 1e-7 * max(1.0, float(np.abs(tint).max())):
+            return None
+        t_max = int(tint.max())
+        b_pass = (2 * self.pass_i - 1) * LBD // (2 * SCALE) + 1      # r6(B) ≥ pass line ⇔ B·L_B·D ≥ b_pass
+        return {"D": D, "LB": LB, "LBD": LBD, "fixed": fixed, "pts": pts, "cap": int(cap[0]),
+                "b_pass": b_pass, "b_max": t_max * LB}
+
+    # -- keys ----------------------------------------------------------------------------------------------
+    def _key_layout(self, composite: bool) -> None:
+        """The sort keys of selection.md §8 (all "smaller sorts first"), their bit widths, and whether they fit
+        one int64: [S field (non-qualifying last), B field, criterion key(s), static rank]."""
         C = self.C
-        u = gr["lut"][np.clip(lv, 0, len(gr["lut"]) - 1)].astype(np.int64)         # [g, k, C]
-        scale = gr["L"] // k
-        cols = []
-        for j0 in range(0, C, gr["per_key"]):
-            packed = np.zeros(u.shape[:2], np.int64)
-            for c in range(j0, min(j0 + gr["per_key"], C)):
-                packed = (packed << gr["bits_c"]) + u[:, :, c] * scale
-            cols.append(packed)
-        # a criterion can fall under the floor only where some review of the group is under it on its own
-        at_risk = [c for c in range(C) if (u[:, :, c] < gr["floor_units"][k] / k).any()]
-        return np.stack(cols, axis=2).astype(float), at_risk, u[:, :, at_risk].astype(float)
-
-    # -- one chunk of resamples ----------------------------------------------------------------------------
-    def _keys(self, counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[int], np.ndarray]:
-        """counts[i]: [g, k, R] draw counts of group i → (sort keys [nc, R] most significant first, their bit
-        widths, qualifying [nc, R]) — one column per resample. Keys: S (non-qualifying last), B, the criterion mean ratios in pack order
-        (all "smaller sorts first"), then the static tie-breaks."""
-        R = counts[0].shape[2] if counts else 1
-        nc, C, J = self.nc, self.C, self.J
-        gr = self.grid
-        sb_packed = self.s_bits + self.b_bits <= 63
-        s_key = np.empty((nc, R), np.int64)
-        b_key = s_key if sb_packed else np.empty((nc, R), np.int64)
-        if gr is not None:
-            n_ck = -(-C // gr["per_key"])
-            c_bits = [gr["bits_c"] * (min(j0 + gr["per_key"], C) - j0) for j0 in range(0, C, gr["per_key"])]
-            c_max = []
-            for j0 in range(0, C, gr["per_key"]):
-                m = 0
-                for _ in range(j0, min(j0 + gr["per_key"], C)):
-                    m = (m << gr["bits_c"]) + gr["span"]
-                c_max.append(m)
+        ti, gr = self.tint, self.grid
+        if ti is not None:
+            bon_lo = min(0, int(ti["fixed"].min()) if len(ti["fixed"]) else 0, ti["cap"])
+            bon_hi = max(0, ti["cap"])
+            b_lo = min(ti["b_pass"], ti["b_max"])
+            self.b_hi = ti["b_max"]
+            self.s_hi = ti["b_max"] + bon_hi
+            s_lo = b_lo + bon_lo
         else:
-            n_ck = -(-C // 3)
-            c_bits = [20 * (min(j0 + 3, C) - j0) for j0 in range(0, C, 3)]
-        c_keys = [np.empty((nc, R), np.int64) for _ in range(n_ck)]
-        qual = np.empty((nc, R), bool)
-        nonqual = self.s_hi - self.pass_i + 1
-        for (k, c0, c1, vals, extra), w in zip(self.groups, counts):
-            sums = np.matmul(vals, w if w.dtype == np.float64 else w.astype(np.float64))  # [g, m, R]
-            t_sorted = vals[:, 0, :, None]                                          # [g, k, 1] ascending
-            if self.agg_method == Aggregation.median:
-                cum = np.cumsum(w, axis=1)
-                lo = np.take_along_axis(t_sorted, (cum > (k - 1) // 2).argmax(axis=1)[:, None, :], 1)[:, 0]
-                hi = np.take_along_axis(t_sorted, (cum > k // 2).argmax(axis=1)[:, None, :], 1)[:, 0]
-                b = (lo + hi) / 2.0
-            elif self.agg_method == Aggregation.trimmed and k >= self.trim_min:
-                drawn = w > 0
-                lo = np.take_along_axis(t_sorted, drawn.argmax(axis=1)[:, None, :], 1)[:, 0]
-                hi = np.take_along_axis(t_sorted, (k - 1 - drawn[:, ::-1].argmax(axis=1))[:, None, :], 1)[:, 0]
-                b = (sums[:, 0] - lo - hi) / (k - 2)
+            self.b_hi = int(np.rint(self.t_max * SCALE)) + 1
+            self.s_hi = int(np.rint((self.t_max + max(self.bonus_cap, 0.0)) * SCALE)) + 1
+            b_lo = s_lo = self.pass_i
+        self.nonqual = max(self.s_hi - s_lo, 0) + 1
+        bits = [self.nonqual.bit_length(), max(self.b_hi - b_lo, 1).bit_length()]
+        if gr is not None:
+            self.c_max = []
+            for key in gr["keys"]:
+                m = 0
+                for _ in key:
+                    m = (m << gr["bits_c"]) + gr["span"]
+                self.c_max.append(m)
+                bits.append(gr["bits_c"] * len(key))
+        else:
+            self.c_max = []
+            bits += [20 * (min(j0 + 3, C) - j0) for j0 in range(0, C, 3)]
+        bits.append(max(self.nc - 1, 1).bit_length())
+        self.key_bits = bits
+        self.composite = composite and sum(bits) <= 63
+        self.shifts = [sum(bits[i + 1:]) for i in range(len(bits))]
+
+    # -- per group tables ----------------------------------------------------------------------------------
+    def _group(self, k: int, c0: int, c1: int, rows: np.ndarray, totals, ratios, marks, levels) -> dict:
+        g = c1 - c0
+        gr, ti = self.grid, self.tint
+        needs_pos = self.agg_method == Aggregation.median or (self.agg_method == Aggregation.trimmed
+                                                              and k >= self.trim_min)
+        fields: list[tuple[str, np.ndarray, int]] = []   # (name, per-review non-negative ints [g, k], width)
+        t_sorted = totals[rows]                                                  # [g, k] ascending
+        if ti is not None:
+            t_int = np.rint(t_sorted * ti["D"]).astype(np.int64)
+            fields.append(("T", t_int, max(int(t_int.max()) * k, 1).bit_length()))
+        else:
+            t_int = None
+        for j in range(self.J):
+            fields.append((f"m{j}", marks[rows, j], max(k, 1).bit_length()))
+        at_risk: list[int] = []
+        if gr is not None:
+            u = gr["lut"][np.clip(levels[rows], 0, len(gr["lut"]) - 1)].astype(np.int64)   # [g, k, C]
+            scale = gr["L"] // k
+            for q, key in enumerate(gr["keys"]):
+                packed = np.zeros((g, k), np.int64)
+                for c in key:
+                    packed = (packed << gr["bits_c"]) + u[:, :, c] * scale
+                fields.append((f"c{q}", packed, gr["bits_c"] * len(key)))
+            # a criterion can fall under the floor only where some review of the group is under it on its own
+            at_risk = [c for c in range(self.C) if (u[:, :, c] < gr["floor_units"][k] / k).any()]
+        nibbles = needs_pos and k <= 15
+        if nibbles:  # how often each position was drawn, 4 bits per position
+            fields.append(("cnt", np.broadcast_to(np.left_shift(1, 4 * np.arange(k, dtype=np.int64)), (g, k)),
+                           4 * k))
+        words: list[list[tuple[str, int, int]]] = []      # per word: (name, shift, width)
+        vals: list[np.ndarray] = []
+        for name, v, width in fields:
+            if width > WORD_BITS:
+                raise RuntimeError("bootstrap field wider than a word")
+            if not words or sum(w for *_, w in words[-1]) + width > WORD_BITS:
+                words.append([])
+                vals.append(np.zeros((g, k), np.int64))
+            shift = sum(w for *_, w in words[-1])
+            words[-1].append((name, shift, width))
+            vals[-1] = vals[-1] + (np.asarray(v, np.int64) << shift)
+        floats: list[tuple[str, np.ndarray]] = []
+        if ti is None:
+            floats.append(("T", t_sorted))
+        if gr is None:
+            for c in range(self.C):
+                floats.append((f"r{c}", ratios[rows][:, :, c]))
+        field_of = {name: (wi, shift, width) for wi, word in enumerate(words) for name, shift, width in word}
+        pair = k * k <= 65_535
+        return {"k": k, "c0": c0, "c1": c1, "rows": rows, "pair": pair, "needs_pos": needs_pos,
+                "nibbles": nibbles, "t_sorted": t_sorted, "t_int": t_int, "at_risk": at_risk,
+                "field_of": field_of, "float_names": [name for name, _ in floats],
+                "int_tables": [self._tables(v, k, pair) for v in vals],
+                "float_tables": [self._tables(v, k, pair) for _, v in floats]}
+
+    @staticmethod
+    def _tables(v: np.ndarray, k: int, pair: bool) -> tuple[np.ndarray | None, np.ndarray]:
+        """(pair table [g·k²] of v(a) + v(b) at a·k + b, single table [g·k]), flattened for np.take."""
+        v = np.ascontiguousarray(v)
+        two = (v[:, :, None] + v[:, None, :]).reshape(-1) if pair else None
+        return two, v.reshape(-1)
+
+    # -- draws ---------------------------------------------------------------------------------------------
+    def _draw(self, rng: np.random.Generator, R: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per group: (pair codes [k//2, g, R] in [0, k²), single codes [k % 2, g, R] in [0, k)); without pair
+        tables (k > 255) every draw is a single."""
+        out = []
+        for grp in self.groups:
+            k, g = grp["k"], grp["c1"] - grp["c0"]
+            if grp["pair"]:
+                pairs = rng.integers(0, k * k, size=(k // 2, g, R), dtype=np.uint16)  # (uint16: faster than uint8)
+                singles = rng.integers(0, k, size=(k % 2, g, R), dtype=np.uint16)
             else:
-                b = sums[:, 0] / k
-            if J or self.bonus_fixed_c[c0:c1].any():
-                bonus = np.repeat(self.bonus_fixed_c[c0:c1, None], b.shape[1], axis=1)
-                for j in range(J):  # judged: strictly more than half of the (resampled) counted reviewers
-                    bonus += (2 * sums[:, 1 + j] > k) * self.judged_pts[j]
+                pairs = np.zeros((0, g, R), np.int64)
+                singles = rng.integers(0, k, size=(k, g, R), dtype=np.int64)
+            out.append((pairs, singles))
+        return out
+
+    def codes_of_positions(self, positions: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Explicit draws: positions[i] [g, R, k] (which of its k reviews, in ascending T, each draw takes)."""
+        out = []
+        for grp, pos in zip(self.groups, positions):
+            k = grp["k"]
+            pos = np.moveaxis(np.asarray(pos, np.int64), 2, 0)                    # [k, g, R]
+            if grp["pair"]:
+                m = k // 2
+                out.append((pos[0:2 * m:2] * k + pos[1:2 * m:2], pos[2 * m:]))
+            else:
+                out.append((np.zeros((0,) + pos.shape[1:], np.int64), pos))
+        return out
+
+    @staticmethod
+    def _sum(tables: tuple[np.ndarray | None, np.ndarray], idx2: list, idx1: list) -> np.ndarray:
+        two, one = tables
+        s = None
+        for i in idx2:
+            x = np.take(two, i)
+            s = x if s is None else np.add(s, x, out=s)
+        for i in idx1:
+            x = np.take(one, i)
+            s = x if s is None else np.add(s, x, out=s)
+        return s
+
+    # -- one block of resamples ----------------------------------------------------------------------------
+    def _group_keys(self, grp: dict, pairs: np.ndarray, singles: np.ndarray):
+        """→ (key fields [g, R] per key of the layout, qualifying [g, R]) of one group for R resamples."""
+        k, g = grp["k"], grp["c1"] - grp["c0"]
+        R = pairs.shape[2] if pairs.shape[0] else singles.shape[2]
+        big = g * k * k >= 2 ** 31
+        off2 = (np.arange(g, dtype=np.int64 if big else np.int32) * (k * k))[:, None]
+        off1 = (np.arange(g, dtype=np.int64 if big else np.int32) * k)[:, None]
+        idx2 = [np.add(p, off2) for p in pairs]
+        idx1 = [np.add(s, off1) for s in singles]
+        words = [self._sum(t, idx2, idx1) for t in grp["int_tables"]]
+        fl = {name: self._sum(t, idx2, idx1) for name, t in zip(grp["float_names"], grp["float_tables"])}
+        fo = grp["field_of"]
+
+        def field(name: str) -> np.ndarray:
+            wi, shift, width = fo[name]
+            w = words[wi]
+            return (w >> shift) & ((1 << width) - 1) if shift or width < 63 else w
+
+        ti, gr = self.tint, self.grid
+        lo = hi = None
+        if grp["needs_pos"]:
+            if grp["nibbles"]:
+                cw = field("cnt")
+                cnt = np.stack([(cw >> (4 * j)) & 15 for j in range(k)])            # [k, g, R]
+            else:
+                pos = [p // k for p in pairs] + [p % k for p in pairs] + list(singles)
+                cnt = np.stack([sum((p == j).astype(np.int64) for p in pos) for j in range(k)])
+            if self.agg_method == Aggregation.median:
+                cum = np.cumsum(cnt, axis=0)
+                lo = (cum > (k - 1) // 2).argmax(axis=0)
+                hi = (cum > k // 2).argmax(axis=0)
+            else:
+                drawn = cnt > 0
+                lo = drawn.argmax(axis=0)
+                hi = k - 1 - drawn[::-1].argmax(axis=0)
+        rows_g = np.arange(g)[:, None]
+        if ti is not None:
+            t_sum = field("T")
+            t_int = grp["t_int"]
+            d = self._denominator(k)
+            if self.agg_method == Aggregation.median:
+                num = t_int[rows_g, lo] + t_int[rows_g, hi]
+            elif lo is not None:
+                num = t_sum - t_int[rows_g, lo] - t_int[rows_g, hi]
+            else:
+                num = t_sum
+            b_key = num * (ti["LB"] // d) if ti["LB"] != d else num
+            q = b_key >= ti["b_pass"]
+            fixed = ti["fixed"][grp["c0"]:grp["c1"], None]
+            if self.J or fixed.any():
+                bonus = np.broadcast_to(fixed, b_key.shape).copy()
+                for j in range(self.J):  # judged: strictly more than half of the (resampled) counted reviewers
+                    wi, shift, width = fo[f"m{j}"]
+                    won = (words[wi] & (((1 << width) - 1) << shift)) >= ((k // 2 + 1) << shift)
+                    bonus += won * int(ti["pts"][j])
+                np.minimum(bonus, ti["cap"], out=bonus)
+                s_key = b_key + bonus
+            else:
+                s_key = b_key
+        else:
+            t_sum, t_sorted = fl["T"], grp["t_sorted"]
+            if self.agg_method == Aggregation.median:
+                b = (t_sorted[rows_g, lo] + t_sorted[rows_g, hi]) / 2.0
+            elif lo is not None:
+                b = (t_sum - t_sorted[rows_g, lo] - t_sorted[rows_g, hi]) / (k - 2)
+            else:
+                b = t_sum / k
+            if self.J or self.bonus_fixed_c[grp["c0"]:grp["c1"]].any():
+                bonus = np.repeat(self.bonus_fixed_c[grp["c0"]:grp["c1"], None], R, axis=1)
+                for j in range(self.J):
+                    bonus += (2 * field(f"m{j}") > k) * self.judged_pts[j]
                 np.minimum(bonus, self.bonus_cap, out=bonus)
                 total = b + bonus
             else:
                 total = b
-            b_i = np.rint(b * SCALE).astype(np.int64)                              # [g, R]
-            s_i = np.rint(total * SCALE).astype(np.int64)
-            q = b_i >= self.pass_i
-            crit = sums[:, 1 + J:]
-            if gr is not None:
-                n_packed, at_risk = extra
-                if at_risk:  # exact integers in float: the unit sums against the group's threshold
-                    q &= (crit[:, n_packed:] >= gr["floor_units"][k] - 0.5).all(axis=1)
-                c_vals = [np.int64(c_max[j]) - crit[:, j].astype(np.int64) for j in range(n_ck)]
-            elif C:
-                c_i = np.rint(crit * (SCALE / k)).astype(np.int64)                  # rounded mean ratios
-                q &= (c_i >= self.floor_i).all(axis=1)
-                c_vals = []
-                for j0 in range(0, C, 3):  # 20 bits each (10⁶ < 2²⁰), three to a key
-                    packed = np.zeros(q.shape, np.int64)
-                    for c in range(j0, min(j0 + 3, C)):
-                        packed = (packed << 20) | (SCALE - c_i[:, c])
-                    c_vals.append(packed)
-            else:
-                c_vals = []
-            qual[c0:c1] = q
-            sk = np.where(q, self.s_hi - s_i, nonqual)
-            bk = np.where(q, self.b_hi - b_i, 0)
-            if sb_packed:
-                np.bitwise_or(sk << self.b_bits, bk, out=s_key[c0:c1])
-            else:
-                s_key[c0:c1] = sk
-                b_key[c0:c1] = bk
-            for j in range(n_ck):
-                np.multiply(q, c_vals[j], out=c_keys[j][c0:c1])
-        if sb_packed:
-            keys, bits = [s_key], [self.s_bits + self.b_bits]
-        else:
-            keys, bits = [s_key, b_key], [self.s_bits, self.b_bits]
-        keys += c_keys + [np.broadcast_to(self.static[:, None], (nc, R))]
-        bits += c_bits + [max(nc - 1, 1).bit_length()]
-        for key, nb in zip(keys[:-1], bits[:-1]):  # the ranges are exact by construction; check them anyway
-            if key.size and (int(key.min()) < 0 or int(key.max()) >= (1 << nb)):
+            b_key = np.rint(b * SCALE).astype(np.int64)
+            s_key = np.rint(total * SCALE).astype(np.int64)
+            q = b_key >= self.pass_i
+        c_fields = []
+        if gr is not None:
+            thr = gr["floor_units"][k] * (gr["L"] // k)
+            mask = (1 << gr["bits_c"]) - 1
+            for q_i, key in enumerate(gr["keys"]):
+                cf = field(f"c{q_i}")
+                for pos_in_key, c in enumerate(key):
+                    if c in grp["at_risk"]:  # the field compared in place: (cf & mask·2^shift) ≥ thr·2^shift
+                        shift = gr["bits_c"] * (len(key) - 1 - pos_in_key)
+                        q &= (cf & (mask << shift)) >= (thr << shift)
+                c_fields.append(self.c_max[q_i] - cf)
+        elif self.C:
+            c_i = [np.rint(fl[f"r{c}"] * (SCALE / k)).astype(np.int64) for c in range(self.C)]
+            for c in range(self.C):
+                q &= c_i[c] >= self.floor_i
+            for j0 in range(0, self.C, 3):  # 20 bits each (10⁶ < 2²⁰), three to a key
+                packed = np.zeros(q.shape, np.int64)
+                for c in range(j0, min(j0 + 3, self.C)):
+                    packed = (packed << 20) | (SCALE - c_i[c])
+                c_fields.append(packed)
+        st = self.static[grp["c0"]:grp["c1"], None]
+        s_f = np.subtract(self.s_hi, s_key, out=s_key if s_key is not b_key else None)
+        b_f = np.subtract(self.b_hi, b_key, out=b_key)
+        fields = [s_f, b_f] + c_fields
+        # the fields' ranges are exact by construction (B ≤ max T, bonus within its bounds, criterion sums ≤
+        # span; the qualifying have B at or above the pass line): check the lower bound, which any slip breaks
+        for key in fields:
+            if key.size and int(key.min()) < 0:
                 raise RuntimeError("sort key out of range in the bootstrap engine")
-        return keys, bits, qual
+        if self.composite:  # one int64: S | B | criteria | static, non-qualifying after every qualifying
+            comp = s_f << self.shifts[0]
+            for key, sh in zip(fields[1:], self.shifts[1:]):
+                np.bitwise_or(comp, key << sh, out=comp)
+            np.copyto(comp, self.nonqual << self.shifts[0], where=~q)
+            np.bitwise_or(comp, st, out=comp)
+            return [comp], q
+        keys = [np.where(q, s_f, self.nonqual)] + [np.where(q, key, 0) for key in fields[1:]]
+        keys.append(np.broadcast_to(st, q.shape))
+        return keys, q
+
+    def _order(self, draws: list[tuple[np.ndarray, np.ndarray]], R: int):
+        """→ (columns by rank [R, nc] best first, number qualifying [R], qualifying [R, nc]) of one block."""
+        nc = self.nc
+        qual = np.empty((R, nc), bool)
+        if self.composite:
+            comp = np.empty((R, nc), np.int64)
+            for grp, (pairs, singles) in zip(self.groups, draws):
+                (key,), q = self._group_keys(grp, pairs, singles)
+                comp[:, grp["c0"]:grp["c1"]] = key.T
+                qual[:, grp["c0"]:grp["c1"]] = q.T
+            comp.sort(axis=1)
+            order = self.col_of_static[comp & ((1 << self.key_bits[-1]) - 1)]
+        else:
+            full = [np.empty((R, nc), np.int64) for _ in self.key_bits]
+            for grp, (pairs, singles) in zip(self.groups, draws):
+                keys, q = self._group_keys(grp, pairs, singles)
+                for dst, key in zip(full, keys):
+                    dst[:, grp["c0"]:grp["c1"]] = key.T
+                qual[:, grp["c0"]:grp["c1"]] = q.T
+            order = np.lexsort(self._digits(full, self.key_bits), axis=1)
+        return order, qual.sum(axis=1), qual
 
     @staticmethod
     def _digits(keys: list[np.ndarray], bits: list[int]) -> list[np.ndarray]:
@@ -442,83 +680,105 @@ class _Engine:
                 out.append(((key >> shift) & 0xFFFF).astype(np.uint16))
         return out
 
-    def _rank(self, counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """→ (rank [nc, R] 0 = unranked, selected [nc, R], qualifying [nc, R]) for one chunk of resamples."""
-        keys, bits, qual = self._keys(counts)
-        nc, R = qual.shape
-        order = np.lexsort(self._digits(keys, bits), axis=0)                   # per resample: columns, best first
-        q_sorted = np.take_along_axis(qual, order, axis=0)
-        pos = np.empty((nc, R), np.int32)
-        np.put_along_axis(pos, order, np.broadcast_to(np.arange(1, nc + 1, dtype=np.int32)[:, None], (nc, R)), axis=0)
-        ranks = np.where(qual, pos, 0)
-        selected = np.zeros((nc, R), bool)
+    def _walk(self, order: np.ndarray, nq: np.ndarray) -> np.ndarray:
+        """The budget line for every resample at once → selected, by rank position [R, nc]."""
+        R, nc = order.shape
+        limit = int(self.limit)
+        f = np.take(self.funded_c, order.T)                                    # [nc, R] by rank position
+        qpos = np.arange(nc)[:, None] < nq[None, :]                            # qualifying positions
+        f[~qpos] = 0
+        cum = np.cumsum(f, axis=0)
+        fits = (cum <= limit) & qpos
+        if self.params.selection == SelectionMethod.greedy_stop:
+            return fits.T
+        # greedy_skip: the leading run that fits as a whole is taken in every resample; then walk the rank
+        # positions, all resamples at once (integers: money stays exact)
+        f[~qpos] = limit + 1                                                   # non-qualifying: never fits
+        j0 = int(fits.argmin(axis=0).min()) if not fits.all() else nc
+        sel = np.zeros((nc, R), bool)
+        sel[:j0] = True
+        remaining = np.full(R, limit, np.int64) - (cum[j0 - 1] if j0 else 0)
+        n_walk = int(nq.max()) if len(nq) else 0
+        fmin = int(self.funded_c.min()) if nc else 0
+        take = np.empty(R, bool)
+        for j in range(j0, n_walk):
+            a = f[j]
+            np.less_equal(a, remaining, out=take)
+            sel[j] = take
+            remaining -= a * take
+            if fmin > 0 and j % 16 == 15 and (remaining < fmin).all():
+                break
+        return sel.T
+
+    def _scatter(self, order: np.ndarray, nq: np.ndarray, ranks: np.ndarray, selected: np.ndarray) -> None:
+        """Ranks and the budget line of resamples [R, nc] in rank order → per column (in place)."""
+        R, nc = order.shape
+        flat = (order + (np.arange(R, dtype=np.int64) * nc)[:, None]).ravel()
+        pos = np.arange(1, nc + 1, dtype=np.int32)[None, :]
+        ranks.ravel()[flat] = np.where(pos <= nq[:, None], pos, 0).ravel()
         if self.limit is not None and nc:
-            f_sorted = self.funded_c[order]
-            limit = int(self.limit)
-            if self.params.selection == SelectionMethod.greedy_stop:
-                cum = np.cumsum(np.where(q_sorted, f_sorted, 0), axis=0)
-                sel_sorted = q_sorted & (cum <= limit)
-            else:  # greedy_skip: walk the rank positions, all resamples at once (integers: money stays exact)
-                sel_sorted = np.zeros((nc, R), bool)
-                remaining = np.full(R, limit, np.int64)
-                n_walk = int(q_sorted.sum(axis=0).max())
-                fmin = int(self.funded_c.min())
-                take = np.empty(R, bool)
-                for j in range(n_walk):
-                    a = f_sorted[j]
-                    np.less_equal(a, remaining, out=take)
-                    take &= q_sorted[j]
-                    sel_sorted[j] = take
-                    remaining -= a * take
-                    if fmin > 0 and j % 16 == 15 and (remaining < fmin).all():
-                        break
-            np.put_along_axis(selected, order, sel_sorted, axis=0)
+            selected.ravel()[flat] = self._walk(order, nq).ravel()
+
+    def _rank_draws(self, draws: list[tuple[np.ndarray, np.ndarray]], R: int):
+        """→ (rank [R, nc] 0 = unranked, selected [R, nc], qualifying [R, nc]) for explicit draws."""
+        order, nq, qual = self._order(draws, R)
+        ranks = np.zeros((R, self.nc), np.int32)
+        selected = np.zeros((R, self.nc), bool)
+        self._scatter(order, nq, ranks, selected)
         return ranks, selected, qual
+
+    def rank_positions(self, positions: list[np.ndarray]):
+        """The engine on explicit draws: positions[i] [g, R, k] per group → (rank, selected, qualifying)."""
+        R = positions[0].shape[1] if positions else 1
+        return self._rank_draws(self.codes_of_positions(positions), R)
 
     def identity(self) -> tuple[np.ndarray, np.ndarray]:
         """The engine on the original reviews (each drawn once), per proposal: must equal the official ranking."""
-        counts = [np.ones((c1 - c0, k, 1), np.int64) for k, c0, c1, *_ in self.groups]
         ranks = np.zeros(self.n, np.int64)
         selected = np.zeros(self.n, bool)
         if self.nc:
-            r, s, _ = self._rank(counts)
-            ranks[self.cols] = r[:, 0]
-            selected[self.cols] = s[:, 0]
+            pos = [np.broadcast_to(np.arange(g["k"]), (g["c1"] - g["c0"], 1, g["k"])) for g in self.groups]
+            r, s, _ = self.rank_positions(pos)
+            ranks[self.cols] = r[0]
+            selected[self.cols] = s[0]
         return ranks, selected
 
-    def run(self, n_resamples: int, seed: int, chunk_elems: int = 1_500_000
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """→ rank [R, nc] (0 = unranked), selected [R, nc], qualifying [R, nc]; column j is proposal cols[j]."""
-        rng = np.random.default_rng(seed)
+    def run(self, n_resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """→ rank [R, nc] (0 = unranked), selected [R, nc], qualifying [R, nc]; column j is proposal cols[j].
+
+        Block b of ``BLOCK`` resamples draws from child b of ``SeedSequence(seed)``: the result depends on the
+        seed only, not on the number of threads."""
         nc = self.nc
-        per_resample = max(self.n_rows, nc * (4 + self.C), 1)
-        chunk = int(max(1, min(n_resamples, chunk_elems // per_resample)))
         ranks = np.zeros((n_resamples, nc), np.int32)
         selected = np.zeros((n_resamples, nc), bool)
         qual = np.zeros((n_resamples, nc), bool)
         if nc == 0:
             return ranks, selected, qual
-        for start in range(0, n_resamples, chunk):
-            R = min(chunk, n_resamples - start)
-            counts = []
-            for k, c0, c1, *_ in self.groups:
-                g = c1 - c0
-                # k draws with replacement per proposal and resample: u[i, d, r] = which review of proposal i
-                # the d-th draw of resample r takes; counts w[i, j, r] = how often review j was drawn
-                u = rng.integers(0, k, size=(g, k, R), dtype=np.uint8 if k < 256 else np.int64)
-                if k <= 16:  # k comparisons of small integers beat a scatter for few reviews
-                    w = np.empty((g, k, R))
-                    for j in range(k):
-                        np.sum(u == j, axis=1, out=w[:, j, :])
-                else:
-                    at = np.arange(g, dtype=np.int64)[:, None, None] * (k * R) + np.arange(R, dtype=np.int64)
-                    flat = (at + u.astype(np.int64) * R).ravel()
-                    w = np.bincount(flat, minlength=g * k * R).reshape(g, k, R).astype(np.float64)
-                counts.append(w)
-            r, s, q = self._rank(counts)
-            ranks[start:start + R] = r.T
-            selected[start:start + R] = s.T
-            qual[start:start + R] = q.T
+        n_blocks = -(-n_resamples // BLOCK)
+        children = np.random.SeedSequence(seed).spawn(n_blocks)
+
+        def part(blocks: range) -> None:  # blocks of draws and sorts, then one budget walk over the part
+            p0, p1 = blocks.start * BLOCK, min(blocks.stop * BLOCK, n_resamples)
+            order = np.empty((p1 - p0, nc), np.int64)
+            nq = np.empty(p1 - p0, np.int64)
+            for b in blocks:
+                r0, r1 = b * BLOCK, min((b + 1) * BLOCK, n_resamples)
+                rng = np.random.Generator(np.random.PCG64(children[b]))
+                o, n_q, q = self._order(self._draw(rng, r1 - r0), r1 - r0)
+                order[r0 - p0:r1 - p0], nq[r0 - p0:r1 - p0], qual[r0:r1] = o, n_q, q
+            self._scatter(order, nq, ranks[p0:p1], selected[p0:p1])
+
+        n_parts = min(self.threads, n_blocks)
+        bounds = [n_blocks * i // n_parts for i in range(n_parts + 1)]
+        parts = [range(bounds[i], bounds[i + 1]) for i in range(n_parts)]
+        if n_parts == 1:
+            part(parts[0])
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(n_parts) as ex:
+                for fut in [ex.submit(part, p) for p in parts]:
+                    fut.result()
         return ranks, selected, qual
 
 
@@ -549,38 +809,44 @@ def bootstrap_ranks(ranking: Ranking, reviews: ReviewTable, n_resamples: int = D
     unranked = n + 1
     bounds = {name: _order_stat_bounds(R, lvl) for name, lvl in INTERVALS.items()}
     # per proposal: sorted resampled ranks (unranked = n + 1, worse than any rank); non-candidates never rank
-    sorted_c = np.sort(np.where(ranks_c > 0, ranks_c, unranked), axis=0)
-    sorted_ranks = np.full((R, n), unranked, np.int64)
-    sorted_ranks[:, eng.cols] = sorted_c
-    med = sorted_ranks[(R - 1) // 2]  # the lower median: always an attained rank
+    sorted_c = np.where(ranks_c.T > 0, ranks_c.T, unranked)                  # [nc, R]
+    sorted_c.sort(axis=1)
+    # per proposal, the order statistics read: its resampled ranks in ascending order at these positions
+    at = sorted({(R - 1) // 2} | {j for lh in bounds.values() for j in lh})
+    stats = np.full((n, len(at)), unranked, np.int64)
+    stats[eng.cols] = sorted_c[:, at]
+    col = {j: stats[:, m].tolist() for m, j in enumerate(at)}
+    med = col[(R - 1) // 2]  # the lower median: always an attained rank
     n_sel = np.zeros(n, np.int64)
     n_sel[eng.cols] = selected_c.sum(axis=0)
     n_qual = np.zeros(n, np.int64)
     n_qual[eng.cols] = qual_c.sum(axis=0)
-    p_sel = n_sel / R
-    p_qual = n_qual / R
+    p_sel = (n_sel / R).tolist()
+    p_qual = (n_qual / R).tolist()
     has_line = eng.limit is not None
     side_min = int(math.floor((1.0 - GRAY_LEVEL) / 2.0 * R + 1e-9))  # more than this on each side
-    gray = has_line & eng.cand & (n_sel > side_min) & ((R - n_sel) > side_min)
+    gray = (has_line & eng.cand & (n_sel > side_min) & ((R - n_sel) > side_min)).tolist()
 
     def bound(v: int) -> int | None:
         return None if v >= unranked else int(v)
 
+    decisions = [d.value for d in Decision]
+    ids, rank_, dec, total, cand = (ranking.table.ids, ranking.rank.tolist(), ranking.decision.tolist(),
+                                    ranking.total, eng.cand.tolist())
     rows = []
-    for i in ranking.order:
-        i = int(i)
-        iv = {name: [bound(sorted_ranks[lo, i]), bound(sorted_ranks[hi, i])] for name, (lo, hi) in bounds.items()}
+    for i in ranking.order.tolist():
+        iv = {name: [bound(col[lo][i]), bound(col[hi][i])] for name, (lo, hi) in bounds.items()}
         rows.append({
-            "proposal_id": str(ranking.table.ids[i]),
-            "rank": int(ranking.rank[i]) or None,
-            "decision": list(Decision)[ranking.decision[i]].value,
-            "total_score": _f(ranking.total[i]),
+            "proposal_id": str(ids[i]),
+            "rank": int(rank_[i]) or None,
+            "decision": decisions[dec[i]],
+            "total_score": _f(total[i]),
             "median_rank": bound(med[i]),
             "rank_80": iv["80"], "rank_95": iv["95"],
             "p_selected": float(p_sel[i]) if has_line else None,
             "p_qualifying": float(p_qual[i]),
             "gray_zone": bool(gray[i]),
-            "resampled": bool(eng.cand[i]),
+            "resampled": bool(cand[i]),
         })
     gray_ids = [r["proposal_id"] for r in rows if r["gray_zone"]]
     return {

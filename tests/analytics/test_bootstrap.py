@@ -44,29 +44,26 @@ def test_every_resample_is_a_real_rank_of_resampled_reviews():
     eng = _Engine(ranking, reviews)
     rng = np.random.default_rng(3)
     for _ in range(5):
-        counts, rows = [], []
-        for k, c0, c1, *_ in eng.groups:
+        positions, rows = [], []
+        for grp in eng.groups:
+            k, c0, c1 = grp["k"], grp["c0"], grp["c1"]
             g = c1 - c0
             draw = rng.integers(0, k, size=(g, k))
-            w = np.zeros((g, k, 1))
-            for i in range(g):
-                for j in draw[i]:
-                    w[i, j, 0] += 1
-            counts.append(w)
+            positions.append(draw[:, None, :])
             # the review rows behind each group's columns, in the engine's order (ascending T within a proposal)
             props = eng.cols[c0:c1]
             for i, p in enumerate(props):
                 own = np.nonzero((reviews.prop == p) & ranking.agg.counted)[0]
                 own = own[np.lexsort((own, ranking.agg.totals[own]))]
                 rows.extend(own[draw[i]].tolist())
-        r, s, _ = eng._rank(counts)
+        r, s, _ = eng.rank_positions(positions)
         resampled = reviews.subset(np.array(rows))
         official = rank(pack, table, resampled)
         got = np.zeros(table.n, np.int64)
-        got[eng.cols] = r[:, 0]
+        got[eng.cols] = r[0]
         assert got.tolist() == official.rank.tolist()
         sel = np.zeros(table.n, bool)
-        sel[eng.cols] = s[:, 0]
+        sel[eng.cols] = s[0]
         assert sel.tolist() == (official.decision == 0).tolist()
 
 
