@@ -133,6 +133,11 @@ def read_reviews(path: str | Path) -> pd.DataFrame:
     return read_csv_table(path, REVIEW_COLUMNS[:5])
 
 
+def _isin(values: np.ndarray, allowed) -> np.ndarray:
+    """Membership by hashing (numpy's isin compares object arrays pairwise: quadratic on a national call)."""
+    return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy(dtype=bool)
+
+
 def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTable, all_ids: set[str],
                        source: str, reviewers: list[Reviewer] | None = None) -> ReviewTable:
     """Validate the long review table against the pack and build the level matrix — vectorised.
@@ -159,24 +164,24 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     status = df["status"].astype(str).to_numpy()
 
     report(rid == "", "reviewer_id", lambda j: "required field is empty")
-    unknown_prop = ~np.isin(pid, list(all_ids)) if len(pid) else np.zeros(0, bool)
+    unknown_prop = ~_isin(pid, all_ids)
     report(unknown_prop, "proposal_id", lambda j: f"{pid[j]!r} is not a proposal in the proposals file")
     row_of = table.index_of()
     prop_idx = np.array([row_of.get(p, -1) for p in pid], dtype=np.int64)
     mine = prop_idx >= 0
     if reviewers is not None:
         known_r = {r.reviewer_id for r in reviewers}
-        report(mine & ~np.isin(rid, list(known_r)) & (rid != ""), "reviewer_id",
+        report(mine & ~_isin(rid, known_r) & (rid != ""), "reviewer_id",
                lambda j: f"{rid[j]!r} is not in the reviewers file")
-    bad_status = mine & ~np.isin(status, [s.value for s in ReviewStatus])
+    bad_status = mine & ~_isin(status, [s.value for s in ReviewStatus])
     report(bad_status, "status", lambda j: f"{status[j]!r} is not one of ['submitted', 'draft']")
 
     crit_ids = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
     col_of = {c: k for k, c in enumerate(crit_ids)}
     bonus_of = {f"bonus:{b}": k for k, b in enumerate(judged)}
-    is_crit = np.isin(item, crit_ids)
-    is_bonus = np.isin(item, list(bonus_of))
+    is_crit = _isin(item, crit_ids)
+    is_bonus = _isin(item, bonus_of)
     report(mine & ~is_crit & ~is_bonus, "item",
            lambda j: f"{item[j]!r} is not a criterion or judged bonus of pack {pack.id} "
                      f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join('bonus:' + b for b in judged)})"
@@ -204,7 +209,7 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     ok_idx = np.nonzero(ok)[0]
     it = item[ok_idx]
     vals = np.nan_to_num(value[ok_idx]).astype(np.int64)
-    crit_rows = np.isin(it, crit_ids)
+    crit_rows = _isin(it, crit_ids)
     if crit_rows.any():
         lv[codes[crit_rows], np.array([col_of[x] for x in it[crit_rows]])] = vals[crit_rows]
     if (~crit_rows).any():
