@@ -120,6 +120,8 @@ def cmd_rank(args) -> int:
 
     if args.budget is not None and args.budget < 0:
         raise InputError([Problem("(arguments)", None, "--budget", f"must not be negative (got {args.budget})")])
+    if getattr(args, "analysis", False) and args.format != "xlsx":
+        raise UsageError("--analysis adds the 分析 sheet to --format xlsx; for JSON use `python -m scoring analyze`")
     if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
         from .store.cli import round_call
 
@@ -141,7 +143,12 @@ def cmd_rank(args) -> int:
             from .excel import chair_workbook
         except ImportError:
             raise UsageError("--format xlsx is not available in this build") from None
-        data = chair_workbook(ranking, call)
+        analysis = None
+        if getattr(args, "analysis", False):  # issue 6: the 分析 sheet (default resamples, seed 0)
+            from .analytics import analyze
+
+            analysis = analyze(ranking, call.reviews, reviewers=call.reviewers, seed=0)
+        data = chair_workbook(ranking, call, analysis=analysis)
     emit(args.out, data)
     return 0
 
@@ -188,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database URL for --round (default: DATABASE_URL, else the SQLite file)")
     add_rank_options(p)
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    p.add_argument("--analysis", action="store_true",
+                   help="with --format xlsx: add the 分析 sheet (optimal portfolio, rank intervals, calibration)")
     p.add_argument("--out", default="-")
     p.set_defaults(func=cmd_rank)
 
