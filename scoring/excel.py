@@ -341,7 +341,8 @@ def _list_sheet(ws, ctx: _ChairData) -> None:
     cols = ["rank", "id", "title", "applicant", "decision", "waitlist", "base", "bonus", "total", "n_reviews",
             "requested_n" if cap else "requested", "funded_n" if cap else "funded", "capped",
             "cumulative_n" if cap else "cumulative", "reasons", "conditions"]
-    _widths(ws, [6, 12, 44, 28, 16, 8, 9, 7, 9, 7, 16, 16, 8, 18, 70, 40])
+    # narrow enough that A4 landscape "fit to width" stays legible; long texts wrap
+    _widths(ws, [5, 10, 30, 18, 12, 6, 8, 7, 8, 6, 15, 15, 6, 15, 46, 24])
     n = len(ctx.order)
     _table_sheet(ws, n, len(cols), "C2")
     _header(ws, ctx, [_lbl(c, lang) for c in cols])
@@ -365,7 +366,7 @@ def _list_sheet(ws, ctx: _ChairData) -> None:
                 "n": S.get(**kw) if kw else None,
                 "s": S.get(number_format=SCORE_FMT, **kw),
                 "m": S.get(number_format=MONEY_FMT, **kw),
-                "w": S.get(alignment=Alignment(wrap_text=False), **kw) if kw else None,
+                "w": S.get(alignment=Alignment(wrap_text=True, vertical="top"), **kw),
             }
     rank = np.asarray(r.rank)
     wl = np.asarray(r.waitlist_position)
@@ -382,14 +383,14 @@ def _list_sheet(ws, ctx: _ChairData) -> None:
         fk = "sel" if sel[i] else ("wl" if dec[i] == ctx.waitlisted_code else "plain")
         k = kinds[(fk, "line" if i == line_row else "plain")]
         tn, ts, tm = k["n"], k["s"], k["m"]
-        tt = k["t"]
+        tt, tw = k["t"], k["w"]
         reasons = r.reasons(i, lang)
         conds = r.elig.conditions(i, lang)
         ws.append([
             _num(ws, int(rank[i]) or None, tn),
             _text(ws, S, ids[i], tt),
-            _text(ws, S, titles[i], tt),
-            _text(ws, S, apps[i], tt),
+            _text(ws, S, titles[i], tw),
+            _text(ws, S, apps[i], tw),
             _text(ws, S, dl[dec[i]], tt),
             _num(ws, int(wl[i]) or None, tn),
             _num(ws, float(base[i]), ts),
@@ -400,8 +401,8 @@ def _list_sheet(ws, ctx: _ChairData) -> None:
             _num(ws, int(funded[i]), tm),
             _text(ws, S, yes if capped[i] else "", tt),
             _num(ws, int(cum[i]) or None, tm),
-            _text(ws, S, sep.join(reasons), tt),
-            _text(ws, S, sep.join(conds), tt),
+            _text(ws, S, sep.join(reasons), tw),
+            _text(ws, S, sep.join(conds), tw),
         ])
 
 
