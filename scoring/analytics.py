@@ -410,6 +410,18 @@ class _Engine:
             b_lo = s_lo = self.pass_i
         self.nonqual = max(self.s_hi - s_lo, 0) + 1
         bits = [self.nonqual.bit_length(), max(self.b_hi - b_lo, 1).bit_length()]
+        # exact S = B + bonus: among equal S, "B descending" is "bonus ascending", and the bonus takes few
+        # values (fixed bonuses + subsets of the judged ones, capped): its rank among them is a narrower field
+        self.bonus_vals = None
+        if ti is not None and self.J <= 12:
+            fixed = np.unique(ti["fixed"]) if len(ti["fixed"]) else np.zeros(1, np.int64)
+            sums = np.zeros(1, np.int64)
+            for p in ti["pts"]:
+                sums = np.unique(np.concatenate([sums, sums + int(p)]))
+            vals = np.unique(np.minimum(fixed[:, None] + sums[None, :], ti["cap"]))
+            if len(vals) <= 65_536 and (len(vals) - 1).bit_length() < bits[1]:
+                self.bonus_vals = vals
+                bits[1] = (len(vals) - 1).bit_length()
         if gr is not None:
             self.c_max = []
             for key in gr["keys"]:
@@ -579,6 +591,7 @@ class _Engine:
             b_key = num * (ti["LB"] // d) if ti["LB"] != d else num
             q = b_key >= ti["b_pass"]
             fixed = ti["fixed"][grp["c0"]:grp["c1"], None]
+            bonus = None
             if self.J or fixed.any():
                 bonus = np.broadcast_to(fixed, b_key.shape).copy()
                 for j in range(self.J):  # judged: strictly more than half of the (resampled) counted reviewers
@@ -630,7 +643,12 @@ class _Engine:
                 c_fields.append(packed)
         st = self.static[grp["c0"]:grp["c1"], None]
         s_f = np.subtract(self.s_hi, s_key, out=s_key if s_key is not b_key else None)
-        b_f = np.subtract(self.b_hi, b_key, out=b_key)
+        if self.bonus_vals is None:
+            b_f = np.subtract(self.b_hi, b_key, out=b_key)
+        elif len(self.bonus_vals) == 1:
+            b_f = np.zeros_like(b_key)
+        else:  # the bonus's rank among its possible values (each resample's bonus is one of them)
+            b_f = np.searchsorted(self.bonus_vals, np.zeros_like(b_key) if bonus is None else bonus)
         fields = [s_f, b_f] + c_fields
         # the fields' ranges are exact by construction (B ≤ max T, bonus within its bounds, criterion sums ≤
         # span; the qualifying have B at or above the pass line): check the lower bound, which any slip breaks

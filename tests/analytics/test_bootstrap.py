@@ -9,6 +9,8 @@ from hypothesis import given, settings, strategies as st
 from scoring.analytics import _Engine, analyze, bootstrap_ranks
 from scoring.selection import rank
 
+from tests.factories import ROOT
+
 from .synth import make_pack, make_proposals, make_reviews, random_round
 
 
@@ -37,13 +39,12 @@ def test_exact_integer_keys_and_rounded_means_give_the_same_resamples(seed, aggr
         assert np.array_equal(x, y)
 
 
-def test_every_resample_is_a_real_rank_of_resampled_reviews():
-    """One resample, checked against scoring.selection.rank on the reviews it drew."""
-    pack, table, reviews = random_round(7, n_props=15, n_reviewers=4, judged=True, noise=1.0)
-    ranking = rank(pack, table, reviews)
+def check_resamples_against_rank(pack, table, reviews, params=None, n=5, seed=3):
+    """Single resamples of the engine, each checked against scoring.selection.rank on the reviews it drew."""
+    ranking = rank(pack, table, reviews, None, params)
     eng = _Engine(ranking, reviews)
-    rng = np.random.default_rng(3)
-    for _ in range(5):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
         positions, rows = [], []
         for grp in eng.groups:
             k, c0, c1 = grp["k"], grp["c0"], grp["c1"]
@@ -58,13 +59,82 @@ def test_every_resample_is_a_real_rank_of_resampled_reviews():
                 rows.extend(own[draw[i]].tolist())
         r, s, _ = eng.rank_positions(positions)
         resampled = reviews.subset(np.array(rows))
-        official = rank(pack, table, resampled)
+        official = rank(pack, table, resampled, None, params)
         got = np.zeros(table.n, np.int64)
         got[eng.cols] = r[0]
         assert got.tolist() == official.rank.tolist()
         sel = np.zeros(table.n, bool)
         sel[eng.cols] = s[0]
         assert sel.tolist() == (official.decision == 0).tolist()
+    return eng
+
+
+def test_every_resample_is_a_real_rank_of_resampled_reviews():
+    """One resample, checked against scoring.selection.rank on the reviews it drew."""
+    pack, table, reviews = random_round(7, n_props=15, n_reviewers=4, judged=True, noise=1.0)
+    check_resamples_against_rank(pack, table, reviews)
+
+
+SMALL_KS = (3, 4, 5, 6)            # exact grids: one composite int64 key
+LARGE_KS = (3, 4, 5, 7, 10, 15, 16, 17)  # fine grids (fallbacks), explicit position counts for k > 15
+
+
+def mixed_round(seed, aggregation, method="greedy_skip", ks=SMALL_KS):
+    """Proposals with different numbers of counted reviews (groups of several k, pair tables with an odd single
+    draw, 4-bit position counts for k ≤ 15 and explicit counts above), a judged bonus, some under the pass line."""
+    rng = np.random.default_rng(seed)
+    P, V = 40, max(ks)
+    quality = rng.uniform(2.0, 5.0, P)
+    levels = np.clip(np.rint(quality[:, None, None] + rng.normal(0, 1.0, (P, V, 5))), 1, 5).astype(int)
+    k = rng.choice(ks, size=P)
+    present = np.arange(V)[None, :] < k[:, None]
+    requested = (rng.integers(20, 150, P) * 1_000_000).tolist()
+    pack = make_pack(int(sum(requested) * 0.35), judged=True, aggregation=aggregation, method=method)
+    marks = rng.integers(0, 2, (P, V, 1))
+    return pack, make_proposals(requested), make_reviews(levels, marks=marks, present=present)
+
+
+@pytest.mark.parametrize("aggregation", ["mean", "median", "trimmed"])
+@pytest.mark.parametrize("method", ["greedy_skip", "greedy_stop"])
+@pytest.mark.parametrize("ks", [SMALL_KS, LARGE_KS], ids=["small_k", "large_k"])
+def test_mixed_review_counts_resample_like_rank(aggregation, method, ks):
+    pack, table, reviews = mixed_round(4, aggregation, method, ks)
+    eng = check_resamples_against_rank(pack, table, reviews, n=4)
+    assert {g["k"] for g in eng.groups} == set(ks)
+    if ks == SMALL_KS:
+        assert eng.tint is not None and eng.grid is not None and eng.composite
+    elif aggregation != "mean":
+        assert {g["k"] for g in eng.groups if g["needs_pos"] and not g["nibbles"]} == {16, 17}
+    # and the whole engine: exact integers vs rounded floats, one composite key vs the radix sort of every key
+    ranking = rank(pack, table, reviews)
+    a = eng.run(300, 1)
+    for other in (_Engine(ranking, reviews, use_grid=False), _Engine(ranking, reviews, composite=False)):
+        for x, y in zip(a, other.run(300, 1)):
+            assert np.array_equal(x, y)
+
+
+def test_normalised_totals_take_the_float_path_and_still_reproduce_the_ranking():
+    from scoring.selection import Params
+
+    pack, table, reviews = mixed_round(8, "trimmed", ks=LARGE_KS)
+    params = Params.from_pack(pack, normalization="zscore")
+    ranking = rank(pack, table, reviews, None, params)
+    eng = _Engine(ranking, reviews)
+    assert eng.tint is None  # z-scores are not on a grid
+    ranks, selected = eng.identity()
+    assert ranks.tolist() == ranking.rank.tolist() and selected.tolist() == (ranking.decision == 0).tolist()
+    b = bootstrap_ranks(ranking, reviews, 1000, seed=2)
+    assert b["reproduces_official"] is True and b == bootstrap_ranks(ranking, reviews, 1000, seed=2)
+
+
+def test_the_result_of_a_seed_does_not_depend_on_the_threads():
+    pack, table, reviews = random_round(12, n_props=40, n_reviewers=5, judged=True, noise=1.2)
+    ranking = rank(pack, table, reviews)
+    runs = [_Engine(ranking, reviews, threads=t).run(1000, 9) for t in (1, 2, 3)]
+    for other in runs[1:]:
+        for x, y in zip(runs[0], other):
+            assert np.array_equal(x, y)
+    assert not np.array_equal(runs[0][0], _Engine(ranking, reviews).run(1000, 10)[0])  # the seed matters
 
 
 def test_reproducible_with_a_seed():
@@ -146,3 +216,26 @@ def test_no_budget_gives_intervals_without_probabilities():
     assert b["budget_line"] is False and b["gray_zone"] == []
     assert all(r["p_selected"] is None for r in b["proposals"])
     assert any(r["rank_95"][0] is not None for r in b["proposals"])
+
+
+SHIPPED = sorted(p.stem for p in (ROOT / "criteria").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("pack_id", SHIPPED)
+def test_every_shipped_pack_resamples_like_rank_on_the_demo_round(pack_id):
+    """Real packs: fact and ratio bonuses, capacity packs, subsidy rates; exact and float paths agree."""
+    from scoring.call import load_call
+
+    d = ROOT / "sample_proposals"
+    call = load_call(pack_id, d / "proposals.json", d / "reviews.csv", d / "reviewers.csv")
+    assert call.table.n >= 3
+    eng = check_resamples_against_rank(call.pack, call.table, call.reviews.subset(~call.rank().agg.conflicted),
+                                       n=3)
+    ranking = call.rank()
+    ranks, selected = _Engine(ranking, call.reviews).identity()
+    assert ranks.tolist() == ranking.rank.tolist() and selected.tolist() == (ranking.decision == 0).tolist()
+    a = _Engine(ranking, call.reviews).run(200, 4)
+    for other in (_Engine(ranking, call.reviews, use_grid=False), _Engine(ranking, call.reviews, composite=False)):
+        for x, y in zip(a, other.run(200, 4)):
+            assert np.array_equal(x, y)
+    assert eng.nc > 0
