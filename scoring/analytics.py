@@ -295,7 +295,6 @@ class _Engine:
         self._key_layout(composite)
         self.groups = [self._group(k, c0, c1, rows, totals, ratios, marks, reviews.levels)
                        for k, c0, c1, rows in spec]
-        self.n_rows = int(sum(g["k"] * (g["c1"] - g["c0"]) for g in self.groups))
 
     # -- exact grids ---------------------------------------------------------------------------------------
     def _criterion_grid(self, pack: CriteriaPack) -> dict | None:
@@ -384,7 +383,8 @@ class _Engine:
         pts = on_grid(self.judged_pts)
         cap = on_grid(np.array([self.bonus_cap]))
         tint = np.rint(t_c * D).astype(np.int64)
-        if fixed is None or pts is None or cap is None or np.abs(t_c * D - tint).max() > 1e-7 * max(1.0, float(np.abs(tint).max())):
+        if fixed is None or pts is None or cap is None \
+                or np.abs(t_c * D - tint).max() > 1e-7 * max(1.0, float(np.abs(tint).max())):
             return None
         t_max = int(tint.max())
         b_pass = (2 * self.pass_i - 1) * LBD // (2 * SCALE) + 1      # r6(B) ≥ pass line ⇔ B·L_B·D ≥ b_pass
@@ -422,6 +422,12 @@ class _Engine:
             if len(vals) <= 65_536 and (len(vals) - 1).bit_length() < bits[1]:
                 self.bonus_vals = vals
                 bits[1] = (len(vals) - 1).bit_length()
+                lo, hi = int(vals[0]), int(vals[-1])
+                # rank of a bonus value: a lookup table over the value range when it is small
+                self.bonus_lut = None
+                if hi - lo <= 1_000_000:
+                    self.bonus_lut = np.full(hi - lo + 1, -1, np.int64)
+                    self.bonus_lut[vals - lo] = np.arange(len(vals))
         if gr is not None:
             self.c_max = []
             for key in gr["keys"]:
@@ -543,7 +549,8 @@ class _Engine:
 
     # -- one block of resamples ----------------------------------------------------------------------------
     def _group_keys(self, grp: dict, pairs: np.ndarray, singles: np.ndarray):
-        """→ (key fields [g, R] per key of the layout, qualifying [g, R]) of one group for R resamples."""
+        """→ (sort keys [g, R] of one group for R resamples: the one composite int64 key, or every key of the
+        layout for the radix sort; qualifying [g, R])."""
         k, g = grp["k"], grp["c1"] - grp["c0"]
         R = pairs.shape[2] if pairs.shape[0] else singles.shape[2]
         big = g * k * k >= 2 ** 31
@@ -648,7 +655,11 @@ class _Engine:
         elif len(self.bonus_vals) == 1:
             b_f = np.zeros_like(b_key)
         else:  # the bonus's rank among its possible values (each resample's bonus is one of them)
-            b_f = np.searchsorted(self.bonus_vals, np.zeros_like(b_key) if bonus is None else bonus)
+            bonus = np.zeros_like(b_key) if bonus is None else bonus
+            if self.bonus_lut is not None:
+                b_f = np.take(self.bonus_lut, bonus - int(self.bonus_vals[0]))
+            else:
+                b_f = np.searchsorted(self.bonus_vals, bonus)
         fields = [s_f, b_f] + c_fields
         # the fields' ranges are exact by construction (B ≤ max T, bonus within its bounds, criterion sums ≤
         # span; the qualifying have B at or above the pass line): check the lower bound, which any slip breaks
@@ -702,20 +713,33 @@ class _Engine:
         """The budget line for every resample at once → selected, by rank position [R, nc]."""
         R, nc = order.shape
         limit = int(self.limit)
-        f = np.take(self.funded_c, order.T)                                    # [nc, R] by rank position
+        f = np.ascontiguousarray(np.take(self.funded_c, order).T)              # [nc, R] by rank position
         qpos = np.arange(nc)[:, None] < nq[None, :]                            # qualifying positions
-        f[~qpos] = 0
-        cum = np.cumsum(f, axis=0)
-        fits = (cum <= limit) & qpos
         if self.params.selection == SelectionMethod.greedy_stop:
-            return fits.T
-        # greedy_skip: the leading run that fits as a whole is taken in every resample; then walk the rank
-        # positions, all resamples at once (integers: money stays exact)
+            f[~qpos] = 0
+            return ((np.cumsum(f, axis=0) <= limit) & qpos).T
+        # greedy_skip: the leading run that fits as a whole (every position qualifying and the running sum
+        # within the budget) is taken in every resample; find its end in chunks of positions, then walk the
+        # remaining rank positions, all resamples at once (integers: money stays exact)
         f[~qpos] = limit + 1                                                   # non-qualifying: never fits
-        j0 = int(fits.argmin(axis=0).min()) if not fits.all() else nc
+        carry = np.zeros(R, np.int64)
+        j0 = 0
+        while j0 < nc and limit < 1 << 55:  # (65 values of at most limit + 1 summed stay within int64)
+            j1 = min(nc, j0 + 64)
+            cum = np.cumsum(f[j0:j1], axis=0)
+            cum += carry
+            fits = cum <= limit
+            if not fits.all():
+                m = int(np.where(fits.all(axis=0), j1 - j0, fits.argmin(axis=0)).min())
+                if m:
+                    carry = cum[m - 1]
+                j0 += m
+                break
+            carry = cum[-1]
+            j0 = j1
         sel = np.zeros((nc, R), bool)
         sel[:j0] = True
-        remaining = np.full(R, limit, np.int64) - (cum[j0 - 1] if j0 else 0)
+        remaining = limit - carry
         n_walk = int(nq.max()) if len(nq) else 0
         fmin = int(self.funded_c.min()) if nc else 0
         take = np.empty(R, bool)
@@ -809,16 +833,17 @@ def _order_stat_bounds(R: int, level: float) -> tuple[int, int]:
 
 
 def bootstrap_ranks(ranking: Ranking, reviews: ReviewTable, n_resamples: int = DEFAULT_RESAMPLES,
-                    seed: int = 0) -> dict:
+                    seed: int = 0, threads: int | None = None) -> dict:
     """Rank intervals and selection probabilities by resampling each proposal's counted reviews.
 
     Per proposal: median rank, 80% and 95% rank intervals, P(selected), P(qualifying) and whether it is in the
     gray zone (strictly more than 2.5% of the resamples on each side of the funding line, i.e. its 95%
-    interval of outcomes holds both "selected" and "not selected"). Deterministic for a given seed.
+    interval of outcomes holds both "selected" and "not selected"). Deterministic for a given seed, whatever
+    the number of ``threads`` (default: up to 2, the CPUs available).
     """
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")
-    eng = _Engine(ranking, reviews)
+    eng = _Engine(ranking, reviews, threads=threads)
     n = eng.n
     id_ranks, id_sel = eng.identity()
     reproduces = bool(np.array_equal(id_ranks, ranking.rank) and np.array_equal(id_sel, _selected(ranking)))
