@@ -61,7 +61,10 @@ def shoot(page, name: str) -> None:
 
 
 def checked(page, key: str) -> str | None:
-    box = widget(page, key).locator("input[type=radio]:checked")
+    wait_idle(page)
+    group = widget(page, key)
+    expect(group.locator("input[type=radio]").first).to_be_attached()  # the group has rendered
+    box = group.locator("input[type=radio]:checked")
     if box.count() == 0:
         return None
     return box.first.evaluate("e => e.closest('label').innerText").strip()
