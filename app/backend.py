@@ -107,6 +107,23 @@ def pick_pack(round_info, key: str = "app_pack_pick") -> str:
     return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p))
 
 
+def round_pack_header(me: UserInfo, title_key: str):
+    """A chair page's head: its title, then the round and programme pickers side by side.
+
+    Returns ``(round, pack_id, third column)`` — the free column is for the page's own picker — or ``None``
+    (with a message) when there is no round yet."""
+    st.title(t(title_key))
+    top = st.columns([2, 2, 3])
+    with top[0]:
+        rnd = pick_round(me)
+    if rnd is None:
+        st.info(t("app.no_round"))
+        return None
+    with top[1]:
+        pack_id = pick_pack(rnd)
+    return rnd, pack_id, top[2]
+
+
 def pack_label(round_id: int, pack_id: str) -> str:
     from .i18n import current_lang
 
@@ -139,4 +156,27 @@ def round_call(me: UserInfo, round_id: int, pack: str):
     value = get_store().rounds.call(me, round_id, pack)
     with _calls_lock:
         _calls[key] = (marker, value)
+    return value
+
+
+# --- the chair's analyses (bootstrap etc.), computed once per round state and what-if settings ---------------
+
+_analyses: dict[tuple, dict] = {}
+_ANALYSES_KEPT = 32
+
+
+def round_analysis(key: tuple, compute):
+    """The analyses of one state of a round: ``key`` holds everything that determines them — the database,
+    the round, the pack, the audit marker (any stored change) and the what-if settings — so a result is
+    shared only where it is the same for every chair. Only chair pages call this (after ``require("chair")``)."""
+    full = (str(get_store().db.engine.url),) + tuple(key)
+    with _calls_lock:
+        hit = _analyses.get(full)
+    if hit is not None:
+        return hit
+    value = compute()
+    with _calls_lock:
+        if len(_analyses) >= _ANALYSES_KEPT:
+            _analyses.pop(next(iter(_analyses)))
+        _analyses[full] = value
     return value

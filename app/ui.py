@@ -26,13 +26,14 @@ log = logging.getLogger("shinsa.app")
 FONT_FAMILY = "Noto Sans CJK JP, Hiragino Sans, Meiryo, sans-serif"
 TEMPLATE_NAME = "shinsa"
 
-pio.templates[TEMPLATE_NAME] = go.layout.Template(layout=go.Layout(
+# merged with plotly_white once here: a default named "a+b" is merged again for every figure (~17 ms each)
+pio.templates[TEMPLATE_NAME] = pio.templates.merge_templates("plotly_white", go.layout.Template(layout=go.Layout(
     font=dict(family=FONT_FAMILY, size=13),
     title=dict(font=dict(family=FONT_FAMILY)),
     hoverlabel=dict(font=dict(family=FONT_FAMILY)),
     legend=dict(font=dict(family=FONT_FAMILY)),
-))
-pio.templates.default = f"plotly_white+{TEMPLATE_NAME}"
+)))
+pio.templates.default = TEMPLATE_NAME
 
 
 def yen(amount: int | None) -> str:

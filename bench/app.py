@@ -105,8 +105,17 @@ def serve(script: Path, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"server did not start: {log.read_text(errors='replace')[-3000:]}")
 
 
-IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')")
+# Streamlit marks its root element with the script state ("running" while a run or fragment run is under way,
+# "notRunning" when it is over); after that, two animation frames = the browser has painted the result.
+IDLE = ("() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'")
+PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def settle(page) -> None:
+    """Wait until Streamlit's run is over and the browser has painted a frame after it."""
+    page.wait_for_function(IDLE)
+    page.evaluate(PAINTED)
 
 
 def set_number(page, key: str, value: int) -> None:
@@ -123,7 +132,7 @@ def time_minimal(page, url: str, repeats: int) -> list[float]:
         t0 = time.perf_counter()
         set_number(page, "x", k)
         page.get_by_text(f"value {k}", exact=True).wait_for()
-        page.wait_for_function(IDLE)
+        settle(page)
         out.append(time.perf_counter() - t0)
     return out
 
@@ -135,15 +144,18 @@ def time_whatif(page, url: str, repeats: int) -> list[float]:
     page.locator("[data-testid=stFormSubmitButton] button").click()
     page.locator(".st-key-chair_budget input").wait_for(timeout=120_000)
     page.locator(".st-key-chair_cumulative").wait_for(timeout=120_000)
-    page.wait_for_function(IDLE)
+    settle(page)
     out = []
     for k in range(repeats):
         budget = (5_000_000_000 if k % 2 == 0 else 8_000_000_000) + k * 1_000_000
         t0 = time.perf_counter()
         set_number(page, "chair_budget", budget)
-        # re-rendered: the gauge shows the new budget and the script run is over
-        page.get_by_text(f"予算 {budget // 100_000_000}億", exact=False).first.wait_for(timeout=120_000)
-        page.wait_for_function(IDLE)
+        # re-rendered: the budget gauge and the cumulative chart both show the new budget, the run is over and
+        # the browser has painted
+        text = f"予算 {budget // 100_000_000}億"
+        page.locator(".st-key-chair_gauge").get_by_text(text, exact=False).first.wait_for(timeout=120_000)
+        page.locator(".st-key-chair_cumulative").get_by_text(text, exact=False).first.wait_for(timeout=120_000)
+        settle(page)
         out.append(time.perf_counter() - t0)
     return out
 

@@ -1,8 +1,8 @@
 """ラウンド管理 — administration of a round (issue 4 §4): chair and secretariat.
 
 Reads like the page: create a round; import proposals / reviewers / reviews (canonical files, all or
-nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); lock
-or unlock the round (chair); export the round's files.
+nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); the
+review deadline (chair); lock or unlock the round (chair); export the round's files.
 """
 
 from __future__ import annotations
@@ -115,6 +115,24 @@ def assignments_section(me, rnd) -> None:
             st.rerun()
 
 
+def deadline_section(me, rnd) -> None:
+    """The round's review deadline (評価締切): reviewers see it, with the days left, on 担当案件."""
+    st.subheader(t("admin.deadline.title"))
+    c = st.columns([2, 1, 1], vertical_alignment="bottom")
+    picked = c[0].date_input(t("admin.deadline.date"), value=rnd.deadline, key=f"adm_deadline_{rnd.id}",
+                             format="YYYY-MM-DD", disabled=rnd.status == "locked")
+    if c[1].button(t("admin.deadline.set"), key="adm_deadline_set", disabled=rnd.status == "locked" or picked is None):
+        with store_errors():
+            get_store().rounds.set_deadline(me, rnd.id, picked)
+            st.success(t("admin.deadline.done", date=f"{picked:%Y-%m-%d}"))
+    if rnd.deadline is not None and c[2].button(t("admin.deadline.clear"), key="adm_deadline_clear",
+                                                disabled=rnd.status == "locked"):
+        with store_errors():
+            get_store().rounds.set_deadline(me, rnd.id, None)
+            st.session_state.pop(f"adm_deadline_{rnd.id}", None)
+            st.rerun()
+
+
 def chair_section(me, rnd) -> None:
     store = get_store()
     st.subheader(t("admin.reopen.title"))
@@ -130,6 +148,7 @@ def chair_section(me, rnd) -> None:
                 st.success(t("admin.reopen.done", proposal=pick[0], reviewer=pick[1]))
     else:
         st.caption(t("admin.reopen.none"))
+    deadline_section(me, rnd)
     st.subheader(t("admin.lock.title"))
     if rnd.status == "locked":
         st.warning(t("admin.lock.is_locked"))

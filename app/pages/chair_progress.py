@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.backend import get_store, pick_pack, pick_round, require
+from app.backend import get_store, require, round_pack_header
 from app.i18n import t
 from app.ui import error_boundary
 
@@ -20,15 +20,10 @@ ORDER = ("assigned", "draft", "submitted", "conflict")
 
 def render() -> None:
     me = require("chair", "secretariat")
-    st.title(t("chair.progress.title"))
-    c = st.columns([2, 2, 3])
-    with c[0]:
-        rnd = pick_round(me)
-    if rnd is None:
-        st.info(t("app.no_round"))
+    head = round_pack_header(me, "chair.progress.title")
+    if head is None:
         return
-    with c[1]:
-        pack_id = pick_pack(rnd)
+    rnd, pack_id, _ = head
     matrix = get_store().rounds.progress(me, rnd.id, pack_id)
     counts = matrix.counts()
     m = st.columns(4)

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.backend import error_text, get_store, pick_pack, pick_round, require, round_call
+from app.backend import error_text, get_store, require, round_call, round_pack_header
 from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen
 
@@ -66,16 +66,21 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
                     st.markdown(f"**{label}**：{text}")
 
 
-def eligibility_section(me, rid: int, result: dict, pack, lang: str) -> None:
+def rule_labels(ranking, lang: str) -> dict[str, str]:
+    """Every rule the core evaluated — the pack's and the built-in ones (申請額の記載, 上限額以内) — by id, with
+    the label the core gives it (:class:`scoring.eligibility.RuleInfo`): users never see a rule's raw id."""
+    return {r.id: r.label.get(lang) for r in ranking.elig.rules}
+
+
+def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang: str) -> None:
     st.subheader(t("chair.detail.eligibility"))
-    labels = {r.id: r.label.get(lang) for r in pack.eligibility}
     resolutions = {r.rule: r for r in get_store().rounds.list_resolutions(me, rid)
                    if r.proposal_id == result["proposal_id"]}
     for e in result["eligibility"]:
         rule, status = e["rule"], e["status"]
         reason = e["reason_en"] if lang == "en" else e["reason"]
         with st.container(border=True):
-            st.markdown(f"{ICONS.get(status, '')} **{labels.get(rule, rule)}** — {t('status.' + status)}")
+            st.markdown(f"{ICONS.get(status, '')} **{labels[rule]}** — {t('status.' + status)}")
             st.caption(reason)
             res = resolutions.get(rule)
             if res is not None:
@@ -104,15 +109,10 @@ def eligibility_section(me, rid: int, result: dict, pack, lang: str) -> None:
 def render() -> None:
     me = require("chair")
     lang = current_lang()
-    st.title(t("chair.detail.title"))
-    top = st.columns([2, 2, 3])
-    with top[0]:
-        rnd = pick_round(me)
-    if rnd is None:
-        st.info(t("app.no_round"))
+    head = round_pack_header(me, "chair.detail.title")
+    if head is None:
         return
-    with top[1]:
-        pack_id = pick_pack(rnd)
+    rnd, pack_id, third = head
     call, resolutions = round_call(me, rnd.id, pack_id)
     ranking = call.rank(None, resolutions)   # the official parameters
     ids = [str(ranking.table.ids[int(i)]) for i in ranking.order]
@@ -123,7 +123,7 @@ def render() -> None:
     if wanted in ids and st.session_state.get("chair_detail_pick") not in ids:
         st.session_state["chair_detail_pick"] = wanted
     titles = {str(ranking.table.ids[i]): ranking.table.proposals[i].title for i in range(ranking.table.n)}
-    with top[2]:
+    with third:
         pid = st.selectbox(t("chair.detail.pick"), ids, key="chair_detail_pick",
                            format_func=lambda p: f"{p}　{titles[p]}")
     st.query_params["proposal"] = pid
@@ -156,7 +156,7 @@ def render() -> None:
             st.subheader(t("reviewer.summary"))
             st.write(proposal.summary)
     reviews_section(me, rnd.id, call.pack, pid, lang)
-    eligibility_section(me, rnd.id, result, call.pack, lang)
+    eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang)
 
 
 def pack_is_capacity(call) -> bool:

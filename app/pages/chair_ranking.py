@@ -2,11 +2,13 @@
 
 Reads like the page: choose the round and the programme; what-if controls (budget, aggregation,
 normalisation, pass line, selection method, waitlist) that re-rank at once without touching the stored round;
-save the what-if as a named scenario; the budget gauge; the ranked table with the funding line, the waitlist
-and the reasons of every proposal that is not selected; the cumulative budget chart; analyses beside the
+save the what-if as a named scenario; the budget gauge; the ranked table (one virtualised table: the funding
+line as a separator row, the reasons of every proposal that is not selected in its own column); the waitlist;
+the cumulative budget chart; analyses beside the
 official decision (optimal portfolio, rank intervals / gray zone, reviewer calibration, sensitivity);
 downloads (the chair workbook, CSV, JSON).
 
+Everything below the pickers is one ``st.fragment``: a what-if change reruns and redraws only that part.
 Every figure comes from :class:`scoring.selection.Ranking` (``Call.rank``) and :mod:`scoring.analytics`.
 """
 
@@ -15,13 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.backend import change_marker, error_text, get_store, pick_pack, pick_round, require, round_call
+from app.backend import change_marker, error_text, get_store, require, round_analysis, round_call, round_pack_header
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, score, yen, yen_both
+from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.selection import Params
@@ -34,7 +37,7 @@ FOR = "chair_whatif_for"
 # plain symbols (the table is drawn on a canvas: no emoji font needed)
 DECISION_ICONS = {"selected": "◎", "waitlisted": "△", "over_budget": "×", "ranked": "・", "below_pass_line": "−",
                   "below_criterion_floor": "−", "insufficient_reviews": "−", "ineligible": "−"}
-MANY_BARS = 150
+MANY = 200   # ranked proposals above which the chart shows the cumulative line only
 COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9e", "ranked": "#1565c0"}
 
 
@@ -57,12 +60,19 @@ def set_whatif(values: dict) -> None:
         st.session_state[key] = values.get(k)
 
 
-def whatif_controls(pack, target) -> dict:
+def whatif_values(pack, target) -> tuple[dict, dict]:
+    """The what-if settings held by the widgets (the pack's own when the round or programme changed), and the
+    pack's own settings."""
     ss = st.session_state
     base = official(pack)
     if ss.get(FOR) != target or any(k not in ss for k in W.values()):
         set_whatif(base)
         ss[FOR] = target
+    return {k: ss.get(key) for k, key in W.items()}, base
+
+
+def whatif_controls(pack, base: dict) -> None:
+    ss = st.session_state
     with st.container(border=True):
         head, reset = st.columns([5, 1], vertical_alignment="center")
         head.markdown("**" + t("chair.whatif.title") + "**　" + t("chair.whatif.help"))
@@ -85,8 +95,6 @@ def whatif_controls(pack, target) -> dict:
         c[4].selectbox(t("chair.whatif.selection"), [m.value for m in SelectionMethod], key=W["selection"],
                        format_func=lambda v: t(f"chair.selection.{v}"))
         c[5].number_input(t("chair.whatif.waitlist"), key=W["waitlist"], min_value=0, step=1)
-    values = {k: ss.get(key) for k, key in W.items()}
-    return values, base
 
 
 def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
@@ -116,105 +124,149 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
 
 # --- figures -----------------------------------------------------------------------------------------------------
 
-def budget_gauge(ranking) -> go.Figure | None:
+def budget_gauge(ranking) -> None:
+    """The budget gauge: how much of the budget (or of the capacity) the selection uses. Drawn by the browser
+    itself (a bar and two lines of text), so a what-if redraws it at no cost."""
     b = ranking.budget_dict()
     cap = ranking.pack.is_capacity
     limit = b["capacity_count"] if cap else b["total_yen"]
-    if limit is None:
-        return None
-    used = b["used_count"] if cap else b["used_yen"]
-    fig = go.Figure(go.Indicator(
-        mode="gauge+number", value=used,
-        number={"suffix": t("chair.unit.count") if cap else t("chair.unit.yen"), "valueformat": ",d",
-                "font": {"size": 26}},
-        gauge={"axis": {"range": [0, limit], "tickvals": [0, limit],
-                        "ticktext": ["0", f"{limit:,}" if cap else man_oku(limit)]}, "bar": {"color": "#2e7d32"},
-               "threshold": {"line": {"color": "#c62828", "width": 4}, "thickness": 0.9, "value": limit}}))
-    fig.update_layout(height=230, margin=dict(l=30, r=30, t=20, b=10),
-                      title=dict(text=t("chair.gauge.title", limit=(f"{limit:,}" + t("chair.unit.count")) if cap
-                                        else man_oku(limit)), x=0.5, xanchor="center", y=0.99, font=dict(size=14)))
-    return fig
+    with st.container(border=True, key="chair_gauge"):
+        if limit is None:
+            st.info(t("chair.no_budget"))
+            return
+        used = b["used_count"] if cap else b["used_yen"]
+        shown = (lambda v: f"{v:,}" + t("chair.unit.count")) if cap else man_oku
+        st.markdown("**" + t("chair.gauge.title", limit=shown(limit)) + "**")
+        st.progress(min(max(used / limit, 0.0), 1.0) if limit else 1.0,
+                    text=t("chair.gauge.used", used=shown(used), share=f"{used / limit:.1%}" if limit else "—"))
 
 
-def cumulative_chart(ranking, lang: str) -> go.Figure:
-    """Funded amount per ranked proposal in rank order (coloured by decision), the cumulative amount of the
-    selected ones, the budget as a horizontal line and the funding line after the last selected."""
-    codes = [d.value for d in Decision]
-    labels = {c: decision_label(c) for c in codes}
-    rank, decision = ranking.rank.tolist(), ranking.decision.tolist()
-    funded, cum, all_ids = ranking.funded.tolist(), ranking.cumulative.tolist(), ranking.table.ids
-    ranked = [i for i in ranking.order.tolist() if rank[i] > 0]
-    ids = [str(all_ids[i]) for i in ranked]
-    decisions = [codes[decision[i]] for i in ranked]
+def cumulative_chart(ranking) -> go.Figure:
+    """Funded amount per ranked proposal in rank order (one vertical stick each, one SVG path per decision),
+    the cumulative amount of the selected ones, the budget as a horizontal line and the funding line after the
+    last selected.
+
+    A few SVG paths whatever the size of the call (not one bar per proposal, nor a new WebGL context on every
+    redraw). Above ``MANY`` ranked proposals the per-proposal sticks are left out (the table lists every
+    amount): the chart keeps the cumulative line, the budget and the funding line, and a what-if redraws it
+    cheaply."""
+    codes = list(Decision)
+    order = ranking.order
+    ranked = order[ranking.rank[order] > 0]
+    n = len(ranked)
+    x = np.arange(1, n + 1, dtype=float)
+    dec = ranking.decision[ranked]
+    funded = ranking.funded[ranked].astype(float)
+    ids = np.asarray(ranking.table.ids, dtype=object)[ranked]
+    width = max(1.0, min(16.0, 700.0 / max(n, 1)))
     fig = go.Figure()
-    many = len(ranked) > MANY_BARS      # a large call: WebGL markers instead of SVG bars (fast to redraw)
-    trace = go.Scattergl(mode="markers", marker=dict(size=5)) if many else go.Bar()
-    trace.update(x=ids, y=[funded[i] for i in ranked], name=t("chair.chart.funded"),
-                 customdata=[labels[d] for d in decisions],
-                 hovertemplate="%{x}<br>%{customdata}<br>%{y:,}<extra></extra>")
-    trace.marker.color = [COLORS.get(d, "#9e9e9e") for d in decisions]
-    fig.add_trace(trace)
-    sel = [(x, cum[i]) for x, i in zip(ids, ranked) if cum[i]]
-    if sel:
-        line = go.Scattergl(mode="lines") if many else go.Scatter(mode="lines+markers")
-        line.update(x=[x for x, _ in sel], y=[v for _, v in sel], name=t("chair.chart.cumulative"),
-                    line=dict(color="#1565c0"))
-        fig.add_trace(line)
+    for code, d in enumerate(codes if n <= MANY else ()):
+        mask = dec == code
+        if not mask.any():
+            continue
+        k = int(mask.sum())
+        xs = np.repeat(x[mask], 3)
+        xs[2::3] = np.nan
+        ys = np.column_stack([np.zeros(k), funded[mask], np.full(k, np.nan)]).ravel()
+        hover = np.repeat(ids[mask], 3)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=decision_label(d.value), customdata=hover,
+                                 line=dict(color=COLORS.get(d.value, "#9e9e9e"), width=width),
+                                 hovertemplate="%{customdata}<br>" + decision_label(d.value) + "<extra></extra>"))
+    cum = ranking.cumulative[ranked]
+    sel = cum > 0
+    if sel.any():
+        fig.add_trace(go.Scatter(x=x[sel], y=cum[sel].astype(float), mode="lines", name=t("chair.chart.cumulative"),
+                                 line=dict(color="#1565c0"), customdata=ids[sel],
+                                 hovertemplate="%{customdata}<br>%{y:,}<extra></extra>"))
+    shapes, notes = [], []
     limit = ranking.params.budget_limit(ranking.pack)
-    if limit is not None:
-        fig.add_hline(y=limit, line_dash="dash", line_color="#c62828",
-                      annotation_text=t("chair.chart.budget", amount=man_oku(limit) if not ranking.pack.is_capacity
-                                        else f"{limit:,}"), annotation_position="top left")
-    last = max((k for k, d in enumerate(decisions) if d == "selected"), default=None)
-    if last is not None and last + 1 < len(ids):
-        fig.add_vline(x=last + 0.5, line_dash="dot", line_color="#c62828", line_width=2)
-        fig.add_annotation(x=last + 0.5, y=1.02, yref="paper", text=t("chair.funding_line"), showarrow=False,
-                           font=dict(color="#c62828"))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), yaxis_tickformat=",d",
-                      legend=dict(orientation="h", y=-0.2), xaxis_title=t("chair.chart.x"),
+    if limit is not None:   # the budget: a dashed horizontal line across the plot
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=limit, y1=limit,
+                           line=dict(color="#c62828", dash="dash")))
+        notes.append(dict(xref="paper", x=0, y=limit, xanchor="left", yanchor="bottom", showarrow=False,
+                          text=t("chair.chart.budget", amount=man_oku(limit) if not ranking.pack.is_capacity
+                                 else f"{limit:,}")))
+    selected = np.flatnonzero(dec == codes.index(Decision.selected))
+    if len(selected) and selected[-1] + 1 < n:   # the funding line: after the last selected
+        at = float(selected[-1]) + 1.5
+        shapes.append(dict(type="line", yref="paper", x0=at, x1=at, y0=0, y1=1,
+                           line=dict(color="#c62828", dash="dot", width=2)))
+        notes.append(dict(x=at, y=1.02, yref="paper", text=t("chair.funding_line"), showarrow=False,
+                          font=dict(color="#c62828")))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), yaxis_tickformat=",d", hovermode="closest",
+                      shapes=shapes, annotations=notes,
+                      legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("chair.chart.x"), range=[0, n + 1]),
                       yaxis_title=t("chair.unit.count_axis") if ranking.pack.is_capacity else t("chair.unit.yen_axis"))
     return fig
 
 
-# --- tables ------------------------------------------------------------------------------------------------------
+# --- the ranked list ---------------------------------------------------------------------------------------------
+
+def half_up(values: np.ndarray) -> np.ndarray:
+    """Scores rounded to 2 decimals, half up (selection.md, Rounding for display); NaN stays NaN. The 1e-9
+    snap first undoes binary noise (2.675 is 2.67499… as a float, shown 2.68 as ``ui.score`` does)."""
+    v = np.round(np.asarray(values, dtype=float) * 100, 9)
+    return np.floor(v + 0.5) / 100
+
 
 def ranking_table(ranking, lang: str) -> pd.DataFrame:
-    """The ranked list in order, with a separator row where the funding line falls."""
-    cap = ranking.pack.is_capacity
-    labels = {d.value: f"{DECISION_ICONS.get(d.value, '')} {decision_label(d.value)}" for d in Decision}
+    """The ranked list in order — numbers stay numbers (formatted by the table's column configuration) — with
+    a separator row where the funding line falls and, for every proposal not selected, its reasons."""
     codes = [d.value for d in Decision]
-    ids, props = ranking.table.ids, ranking.table.proposals
-    rank, decision, wl = ranking.rank.tolist(), ranking.decision.tolist(), ranking.waitlist_position.tolist()
-    base, bonus, total = ranking.base.tolist(), ranking.bonus.total.tolist(), ranking.total.tolist()
-    funded, capped, cum = ranking.funded.tolist(), ranking.capped.tolist(), ranking.cumulative.tolist()
-    money = (lambda v: f"{v:,}") if cap else yen
-    rows = []
-    line_drawn = False
-    has_line = ranking.params.budget_limit(ranking.pack) is not None
-    for i in ranking.order.tolist():
-        d = codes[decision[i]]
-        if has_line and not line_drawn and rank[i] > 0 and d != "selected":
-            rows.append(["", "━━━━", t("chair.funding_line_row"), "", "", "", "", "", ""])
-            line_drawn = True
-        rows.append([str(rank[i]) if rank[i] else "—", str(ids[i]), props[i].title,
-                     labels[d] + (f" {wl[i]}" if wl[i] else ""), score(base[i]), score(bonus[i]), score(total[i]),
-                     money(funded[i]) + (" ⚠" if capped[i] else ""), money(cum[i]) if cum[i] else ""])
-    cols = ["col_rank", "col_id", "col_title", "col_decision", "col_base", "col_bonus", "col_total", "col_funded",
-            "col_cumulative"]
-    return pd.DataFrame(rows, columns=[t(f"chair.{c}") for c in cols])
+    labels = [f"{DECISION_ICONS.get(c, '')} {decision_label(c)}" for c in codes]
+    order = ranking.order
+    props = ranking.table.proposals
+    rank = ranking.rank[order]
+    dec = ranking.decision[order]
+    wl = ranking.waitlist_position[order]
+    selected_code = codes.index(Decision.selected.value)
+    frame = pd.DataFrame({
+        "rank": pd.array(np.where(rank > 0, rank, 0), dtype="Int64"),
+        "id": np.asarray(ranking.table.ids, dtype=object)[order].astype(str),
+        "title": [props[i].title for i in order.tolist()],
+        "decision": [labels[d] + (f" {w}" if w else "") for d, w in zip(dec.tolist(), wl.tolist())],
+        "base": half_up(ranking.base[order]),
+        "bonus": half_up(ranking.bonus.total[order]),
+        "total": half_up(ranking.total[order]),
+        "funded": pd.array(ranking.funded[order], dtype="Int64"),
+        "capped": ranking.capped[order].astype(bool),
+        "cumulative": pd.array(ranking.cumulative[order], dtype="Int64"),
+        "reasons": [" / ".join(ranking.reasons(i, lang)) if d != selected_code else ""
+                    for i, d in zip(order.tolist(), dec.tolist())],
+    })
+    frame.loc[frame["rank"] == 0, "rank"] = pd.NA
+    frame.loc[frame["cumulative"] == 0, "cumulative"] = pd.NA
+    if ranking.params.budget_limit(ranking.pack) is not None:
+        after = np.flatnonzero((rank > 0) & (dec != selected_code))
+        if len(after):
+            line = pd.DataFrame({"id": ["━━━━"], "decision": [t("chair.funding_line_row")], "title": [""],
+                                 "reasons": [""], "capped": [False]})
+            frame = pd.concat([frame.iloc[:after[0]], line, frame.iloc[after[0]:]], ignore_index=True)
+            frame = frame.astype({"rank": "Int64", "funded": "Int64", "cumulative": "Int64"})
+    return frame.rename(columns=table_labels(ranking))
 
 
-def reasons_section(ranking, lang: str) -> None:
-    decisions = list(Decision)
-    not_selected = [int(i) for i in ranking.order if decisions[ranking.decision[int(i)]] != Decision.selected]
-    if not not_selected:
-        return
-    with st.expander(t("chair.reasons.title", n=len(not_selected)), icon=":material/info:"):
-        st.dataframe(pd.DataFrame([{
-            t("chair.col_id"): str(ranking.table.ids[i]),
-            t("chair.col_decision"): decision_label(decisions[ranking.decision[i]].value),
-            t("chair.reasons.reason"): " / ".join(ranking.reasons(i, lang))} for i in not_selected]),
-            hide_index=True, width="stretch")
+def table_labels(ranking) -> dict[str, str]:
+    money = "" if ranking.pack.is_capacity else "_yen"
+    return {"rank": t("chair.col_rank"), "id": t("chair.col_id"), "title": t("chair.col_title"),
+            "decision": t("chair.col_decision"), "base": t("chair.col_base"), "bonus": t("chair.col_bonus"),
+            "total": t("chair.col_total"), "funded": t(f"chair.col_funded{money}"), "capped": t("chair.col_capped"),
+            "cumulative": t(f"chair.col_cumulative{money}"), "reasons": t("chair.reasons.reason")}
+
+
+def table_config(ranking) -> dict:
+    """Formatting in the browser: thousands separators for money, two decimals for scores."""
+    c = st.column_config
+    label = table_labels(ranking)
+    score_col = c.NumberColumn(format="%.2f", width="small")
+    return {label["rank"]: c.NumberColumn(format="%d", width="small"),
+            label["id"]: c.TextColumn(width="small"), label["title"]: c.TextColumn(width="medium"),
+            label["decision"]: c.TextColumn(width="medium"),
+            label["base"]: score_col, label["bonus"]: score_col, label["total"]: score_col,
+            label["funded"]: c.NumberColumn(format="localized"),
+            label["capped"]: c.CheckboxColumn(width="small", help=t("chair.col_capped_help")),
+            label["cumulative"]: c.NumberColumn(format="localized"),
+            label["reasons"]: c.TextColumn(width="large")}
 
 
 def waitlist_section(ranking) -> None:
@@ -226,7 +278,7 @@ def waitlist_section(ranking) -> None:
 
 # --- analyses ----------------------------------------------------------------------------------------------------
 
-def analyses(me, ranking, call, key: tuple, lang: str) -> None:
+def analyses(ranking, call, key: tuple, lang: str) -> None:
     from scoring.analytics import analyze
 
     ss = st.session_state
@@ -238,8 +290,9 @@ def analyses(me, ranking, call, key: tuple, lang: str) -> None:
             st.caption(t("chair.analysis.help"))
             if st.button(t("chair.analysis.run"), key="chair_analysis_run", icon=":material/analytics:"):
                 with st.spinner(t("chair.analysis.running")):
-                    result = analyze(ranking, ranking.reviews, reviewers=call.reviewers, n_resamples=500,
-                                     portfolio_time_limit=20)
+                    # scoring.analytics' own defaults (1,000 resamples, seed 0: selection.md §10), once per state
+                    result = round_analysis(key, lambda: analyze(ranking, ranking.reviews, reviewers=call.reviewers,
+                                                                 portfolio_time_limit=20))
                 ss["chair_analysis"] = (key, result)
                 st.rerun()
         return
@@ -333,61 +386,61 @@ def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
 
 def render() -> None:
     me = require("chair")
-    lang = current_lang()
-    st.title(t("chair.ranking.title"))
-    top = st.columns([2, 2, 3])
-    with top[0]:
-        rnd = pick_round(me)
-    if rnd is None:
-        st.info(t("app.no_round"))
-        return
-    with top[1]:
-        pack_id = pick_pack(rnd)
-    call, resolutions = round_call(me, rnd.id, pack_id)
-    pack = call.pack
-    values, base = whatif_controls(pack, (rnd.id, pack_id))
-    changed = values != base
-    params = Params.from_pack(pack, **{k: v for k, v in values.items() if k != "budget"},
-                              budget=values["budget"])
-    if values["budget"] is None:  # "no budget": rank only (Params.from_pack ignores a None override)
-        params = replace(params, **{"capacity_count" if pack.is_capacity else "budget_yen": None})
-    ranking = call.rank(params, resolutions)
-    key = (rnd.id, pack_id, change_marker(me, rnd.id), tuple(sorted(values.items())))
-    if changed:
-        st.warning(t("chair.whatif.active"), icon=":material/science:")
-    scenario_controls(me, rnd.id, pack, values, changed)
+    head = round_pack_header(me, "chair.ranking.title")
+    if head is not None:
+        ranking_view(head[0], head[1])
 
-    counts = ranking.counts()
-    b = ranking.budget_dict()
-    left, right = st.columns([1, 1])
-    gauge = budget_gauge(ranking)
-    with left:
-        if gauge is not None:
-            st.plotly_chart(gauge, width="stretch", key="chair_gauge")
-        else:
-            st.info(t("chair.no_budget"))
-    with right:
-        m = st.columns(2)
-        m[0].metric(t("chair.decision.selected"), counts["selected"])
-        m[1].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
-        if pack.is_capacity:
-            used, remaining = f"{b['used_count']:,}", "—" if b["remaining_count"] is None else f"{b['remaining_count']:,}"
-        else:
-            used = yen_both(b["used_yen"])
-            remaining = "—" if b["remaining_yen"] is None else yen_both(b["remaining_yen"])
-        st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
-    tab_list, tab_analysis = st.tabs([t("chair.tab.list"), t("chair.tab.analysis")])
-    with tab_list:
-        st.dataframe(ranking_table(ranking, lang), hide_index=True, width="stretch",
-                     column_config={t("chair.col_title"): st.column_config.TextColumn(width="medium")},
-                     height=min(38 + 35 * (ranking.table.n + 1), 640), key="chair_table")
-        waitlist_section(ranking)
-        reasons_section(ranking, lang)
-        st.plotly_chart(cumulative_chart(ranking, lang), width="stretch", key="chair_cumulative")
-    with tab_analysis:
-        analyses(me, ranking, call, key, lang)
-    st.divider()
-    downloads(ranking, call, rnd, lang, key)
+
+@st.fragment
+def ranking_view(rnd, pack_id: str) -> None:
+    """Everything a what-if changes. A fragment: changing a what-if control reruns (and redraws) only this part
+    of the page, not the title, the pickers or the sidebar. Everything is computed first and then drawn in one
+    go, so the browser gets the new elements together and lays the page out once."""
+    with error_boundary("chair_ranking"):
+        me = require("chair")          # the acting user re-read on every run of the fragment too
+        lang = current_lang()
+        call, resolutions = round_call(me, rnd.id, pack_id)
+        pack = call.pack
+        values, base = whatif_values(pack, (rnd.id, pack_id))
+        changed = values != base
+        params = Params.from_pack(pack, **{k: v for k, v in values.items() if k != "budget"},
+                                  budget=values["budget"])
+        if values["budget"] is None:  # "no budget": rank only (Params.from_pack ignores a None override)
+            params = replace(params, **{"capacity_count" if pack.is_capacity else "budget_yen": None})
+        ranking = call.rank(params, resolutions)
+        key = (rnd.id, pack_id, change_marker(me, rnd.id), tuple(sorted(values.items())))
+        table, chart = ranking_table(ranking, lang), cumulative_chart(ranking)
+        counts, b = ranking.counts(), ranking.budget_dict()
+
+        whatif_controls(pack, base)
+        if changed:
+            st.warning(t("chair.whatif.active"), icon=":material/science:")
+        scenario_controls(me, rnd.id, pack, values, changed)
+        left, right = st.columns([1, 1])
+        with left:
+            budget_gauge(ranking)
+        with right:
+            m = st.columns(2)
+            m[0].metric(t("chair.decision.selected"), counts["selected"])
+            m[1].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
+            if pack.is_capacity:
+                used = f"{b['used_count']:,}"
+                remaining = "—" if b["remaining_count"] is None else f"{b['remaining_count']:,}"
+            else:
+                used = yen_both(b["used_yen"])
+                remaining = "—" if b["remaining_yen"] is None else yen_both(b["remaining_yen"])
+            st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
+        tab_list, tab_analysis = st.tabs([t("chair.tab.list"), t("chair.tab.analysis")])
+        with tab_list:
+            # one Arrow table, virtualised by the browser: only the visible rows are drawn
+            st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
+                         height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
+            waitlist_section(ranking)
+            st.plotly_chart(chart, width="stretch", key="chair_cumulative")
+        with tab_analysis:
+            analyses(ranking, call, key, lang)
+        st.divider()
+        downloads(ranking, call, rnd, lang, key)
 
 
 with error_boundary("chair_ranking"):

@@ -1,10 +1,14 @@
 """担当案件 — a reviewer's assigned proposals (issue 4 §3).
 
 Reads like the page: how far I am (a progress bar and the counts), then my proposals with their status
-(未着手 / 下書き / 提出済), and a button to open one. Conflicted proposals are not listed.
+(未着手 / 下書き / 提出済), the round's deadline (評価締切) with the days left, and a button to open one.
+Conflicted proposals are not listed; a locked round stays listed, its reviews read-only.
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -14,15 +18,35 @@ from app.i18n import t
 from app.ui import error_boundary
 from scoring.store.services import local_time
 
+JST = ZoneInfo("Asia/Tokyo")
 STATUS_KEYS = {"assigned": "reviewer.status.assigned", "draft": "reviewer.status.draft",
                "submitted": "reviewer.status.submitted"}
+
+
+def days_left(deadline: date, today: date | None = None) -> int:
+    """Whole days from today (Japan time, where the committee works) to the deadline; negative once past."""
+    today = today or datetime.now(JST).date()
+    return (deadline - today).days
+
+
+def deadline_line(deadline: date | None) -> None:
+    """The round's deadline (評価締切) with the days remaining; the secretariat's notice when none is set."""
+    if deadline is None:
+        st.caption(t("reviewer.deadline_hint"))
+        return
+    n = days_left(deadline)
+    text = t("reviewer.deadline", date=f"{deadline:%Y-%m-%d}") + "　" + (
+        t("reviewer.deadline_days", n=n) if n > 0 else t("reviewer.deadline_today") if n == 0
+        else t("reviewer.deadline_past", n=-n))
+    (st.error if n < 0 else st.warning if n <= 3 else st.info)(text, icon=":material/event:")
 
 
 def render() -> None:
     me = require("reviewer", "chair")
     store = get_store()
     st.title(t("reviewer.home.title"))
-    mine = store.assignments.list_assignments_for(me)
+    # locked rounds too: their reviews stay readable (read-only) after the chair locks the round
+    mine = store.assignments.list_assignments_for(me, include_locked=True)
     todo = [a for a in mine if a.status != "conflict"]
     if not todo:
         st.info(t("reviewer.none_assigned"))
@@ -37,7 +61,7 @@ def render() -> None:
         if rnd is not None and rnd.status == "locked":
             st.warning(t("reviewer.round_locked"))
         else:
-            st.caption(t("reviewer.deadline_hint"))
+            deadline_line(rnd.deadline if rnd is not None else None)
         counts = {s: sum(1 for a in items if a.status == s) for s in STATUS_KEYS}
         st.progress(counts["submitted"] / len(items),
                     text=t("reviewer.progress", done=counts["submitted"], total=len(items)))

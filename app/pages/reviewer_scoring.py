@@ -61,7 +61,7 @@ def choose_target(me) -> tuple[int, str] | None:
         if target is not None:
             st.session_state[TARGET] = target
     target = st.session_state.get(TARGET)
-    mine = [a for a in get_store().assignments.list_assignments_for(me) if a.status != "conflict"]
+    mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
     options = [(a.round_id, a.proposal_id) for a in mine]
     titles = {(a.round_id, a.proposal_id): f"{a.proposal_id}　{a.title}" for a in mine}
     if not options:
@@ -175,10 +175,10 @@ def _fact(v) -> str:
     return "—" if v is None else str(v)
 
 
-def scoring_section(target, pack, review) -> None:
+def scoring_section(target, pack, review, round_locked: bool = False) -> None:
     lang = current_lang()
     rid, pid = target
-    locked = review.status == "submitted"
+    locked = review.status == "submitted" or round_locked
     args = (rid, pid, pack.id)
     scale = sorted(pack.scale, key=lambda s: -s.level)
     labels = {s.level: s.label.get(lang) for s in scale}
@@ -296,12 +296,16 @@ def render() -> None:
         ss[CONFIRM] = False
     elif review.version != ss.get(VERSION) and review.status == "submitted":
         load_into_widgets(review, pack)     # submitted elsewhere: show it read-only
+    round_locked = store.rounds.get_round(me, rid).status == "locked"
     proposal_section(proposal, pack)
+    if round_locked:
+        st.warning(t("reviewer.round_locked"), icon=":material/lock:")
     status_line(review)
-    scoring_section(target, pack, review)
-    submit_section(me, target, pack, review)
-    if review.status != "submitted":
-        conflict_section(me, target)
+    scoring_section(target, pack, review, round_locked)
+    if not round_locked:
+        submit_section(me, target, pack, review)
+        if review.status != "submitted":
+            conflict_section(me, target)
 
 
 with error_boundary("reviewer_scoring"):

@@ -70,7 +70,10 @@ def cmd_round(args) -> int:
     try:
         if args.action == "create":
             info = store.rounds.create_round(SYSTEM, args.name, args.pack, args.description or "")
-            _print({"id": info.id, "name": info.name, "packs": info.packs})
+            if args.deadline:
+                info = store.rounds.set_deadline(SYSTEM, info.id, args.deadline)
+            _print({"id": info.id, "name": info.name, "packs": info.packs,
+                    "deadline": info.deadline.isoformat() if info.deadline else None})
         elif args.action == "list":
             _print([{"id": r.id, "name": r.name, "status": r.status, "packs": r.packs, "proposals": r.n_proposals}
                     for r in store.rounds.list_rounds(SYSTEM)])
@@ -193,6 +196,7 @@ def register(sub) -> None:
     p.add_argument("name", nargs="?", help="the round's name (create) or id/name (lock, unlock)")
     p.add_argument("--pack", action="append", default=[], help="a pack of the round (repeat for several)")
     p.add_argument("--description")
+    p.add_argument("--deadline", help="create: the review deadline (評価締切), YYYY-MM-DD")
     db_opt(p)
     p.set_defaults(func=_round_checked)
 
@@ -237,6 +241,16 @@ def _round_checked(args) -> int:
         raise InputError([Problem("(arguments)", None, "name", f"`round {args.action}` needs the round's name")])
     if args.action == "create" and not args.pack:
         raise InputError([Problem("(arguments)", None, "--pack", "a round needs at least one --pack")])
+    if args.deadline:
+        from datetime import date
+
+        if args.action != "create":
+            raise InputError([Problem("(arguments)", None, "--deadline", "only with `round create`")])
+        try:
+            date.fromisoformat(args.deadline)
+        except ValueError:
+            raise InputError([Problem("(arguments)", None, "--deadline",
+                                      f"{args.deadline!r} is not a date (YYYY-MM-DD)")]) from None
     return cmd_round(args)
 
 

@@ -6,9 +6,9 @@ pack as read from its YAML, a review's levels/comments/marks).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +57,7 @@ class Round(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)   # 評価締切 (a calendar day; 0002)
     __table_args__ = (CheckConstraint("status in ('open', 'locked')", name="ck_rounds_status"),)
 
 

@@ -26,7 +26,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -164,6 +164,7 @@ class RoundInfo:
     created_at: datetime
     locked_at: datetime | None = None
     n_proposals: int = 0
+    deadline: date | None = None   # 評価締切: the last day reviews are due (optional; RoundService.set_deadline)
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,8 @@ def _user_info(u: User) -> UserInfo:
 
 
 def _round_info(r: Round, packs: dict[str, str], n: int) -> RoundInfo:
-    return RoundInfo(r.id, r.name, r.description, r.status, packs, as_utc(r.created_at), as_utc(r.locked_at), n)
+    return RoundInfo(r.id, r.name, r.description, r.status, packs, as_utc(r.created_at), as_utc(r.locked_at), n,
+                     r.deadline)
 
 
 def _content_dict(r: Review | None) -> dict | None:
@@ -737,6 +739,30 @@ class RoundService(_Base):
             r.locked_at = utcnow() if status == "locked" else None
             self._audit(s, who, f"round.{'lock' if status == 'locked' else 'unlock'}", "round", round_id=r.id,
                         before={"status": before}, after={"status": status})
+            s.flush()
+            return self._info(s, r)
+
+    def set_deadline(self, actor: UserInfo, round_id: int, deadline: date | str | None) -> RoundInfo:
+        """Chair. The round's review deadline (評価締切): a day (``date`` or ``YYYY-MM-DD``), or ``None`` to
+        clear it. Logged; refused in a locked round."""
+        if isinstance(deadline, str):
+            try:
+                deadline = date.fromisoformat(deadline.strip())
+            except ValueError:
+                raise InputError([Problem("(round)", None, "deadline",
+                                          f"{deadline!r} is not a date (YYYY-MM-DD)")]) from None
+        if deadline is not None and (not isinstance(deadline, date) or isinstance(deadline, datetime)):
+            raise InputError([Problem("(round)", None, "deadline", "must be a date (YYYY-MM-DD)")])
+        with self.db.write() as s:
+            who = self._who(s, actor)
+            if not who.is_(Role.chair):
+                raise _deny(who, "set the deadline")
+            r = self._round(s, round_id, writable=True)
+            before = r.deadline
+            r.deadline = deadline
+            self._audit(s, who, "round.deadline", "round", round_id=r.id,
+                        before={"deadline": before.isoformat() if before else None},
+                        after={"deadline": deadline.isoformat() if deadline else None})
             s.flush()
             return self._info(s, r)
 
@@ -1307,9 +1333,11 @@ class AssignmentService(_Base):
                 .outerjoin(Review, (Review.proposal_pk == Assignment.proposal_pk) & (Review.user_id == Assignment.user_id))
                 .order_by(Assignment.round_id, ProposalRow.position, User.username))
 
-    def list_assignments_for(self, actor: UserInfo, round_id: int | None = None) -> list[AssignmentInfo]:
-        """The actor's own assignments (all open rounds, or one), with their review status; conflicted ones are
-        listed with status ``conflict`` and cannot be opened."""
+    def list_assignments_for(self, actor: UserInfo, round_id: int | None = None, *,
+                             include_locked: bool = False) -> list[AssignmentInfo]:
+        """The actor's own assignments (all open rounds — and the locked ones too with ``include_locked``, to
+        read one's reviews there — or one round), with their review status; conflicted ones are listed with
+        status ``conflict`` and cannot be opened."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if who.id is None:
@@ -1317,6 +1345,9 @@ class AssignmentService(_Base):
             q = self._query().where(Assignment.user_id == who.id)
             if round_id is not None:
                 rounds = [self._round(s, round_id).id]
+            elif include_locked:
+                rounds = list(s.scalars(select(Round.id).where(Round.id.in_(
+                    select(Assignment.round_id).where(Assignment.user_id == who.id)))))
             else:
                 rounds = list(s.scalars(select(Round.id).where(Round.status == "open")))
             q = q.where(Assignment.round_id.in_(rounds))

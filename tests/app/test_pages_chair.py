@@ -23,7 +23,7 @@ def ranking_page(store, pack="autonomous_l4"):
 
 
 def table(at):
-    return next(df.value for df in at.dataframe if "提案ID" in df.value.columns and "交付額" in df.value.columns)
+    return next(df.value for df in at.dataframe if "提案ID" in df.value.columns and "交付額（円）" in df.value.columns)
 
 
 def test_ranking_shows_decisions_funding_line_and_reasons(store):
@@ -31,15 +31,100 @@ def test_ranking_shows_decisions_funding_line_and_reasons(store):
     df = table(at)
     ids = list(df["提案ID"])
     line = ids.index("━━━━")
-    selected = [i for i, d in zip(ids, df["結果"]) if "採択" in d and "補欠" not in d]
+    selected = [i for i, d in zip(ids, df["結果"]) if "採択" in d and "補欠" not in d and "ライン" not in d]
     assert len(selected) == 11 and ids[:line] == selected        # the funding line right after the last selected
     assert ids[line + 1] == "L4-011" and "補欠 1" in df["結果"].iloc[line + 1]
-    assert "1,562,000,000円" in set(df["累計"])                  # cumulative of the selected, in yen
+    assert 1_562_000_000 in set(df["累計（円）"].dropna())         # cumulative of the selected, in yen (a number)
     shown = texts(at)
     assert "採択 11" in shown and "補欠 3" in shown
-    reasons = next(d.value for d in at.dataframe if "理由" in d.value.columns)
-    assert any("予算残額" in r for r in reasons["理由"])             # why the waitlisted are not selected
-    assert len([c for c in at.get("plotly_chart")]) >= 2          # gauge and cumulative chart
+    reasons = dict(zip(df["提案ID"], df["理由"]))                    # reasons beside every proposal not selected
+    assert "予算残額" in reasons["L4-011"] and reasons[selected[0]] == ""
+    assert len([c for c in at.get("plotly_chart")]) >= 1          # the cumulative chart
+    assert "予算の使用" in texts(at) and at.get("progress")           # the budget gauge
+
+
+def test_ranking_table_is_one_numeric_table_formatted_by_column(store):
+    """One Arrow table: numbers stay numbers (sortable, formatted in the browser: thousands separators for
+    yen, two decimals for scores, rounded half up), no separate reasons table."""
+    import json
+
+    at = ranking_page(store)
+    frames = [d for d in at.dataframe if "提案ID" in d.value.columns]
+    assert len(frames) == 1
+    df = frames[0].value
+    assert str(df["交付額（円）"].dtype) == "Int64" and str(df["合計点"].dtype) == "float64"
+    assert all(round(v, 2) == v for v in df["合計点"].dropna())
+    config = json.loads(frames[0].proto.columns)
+    assert config["交付額（円）"]["type_config"]["format"] == "localized"
+    assert config["合計点"]["type_config"]["format"] == "%.2f"
+
+
+def test_ranking_half_up_rounding_matches_ui_score():
+    import numpy as np
+
+    from app.ui import score
+    from tests.app.review_fixtures import ROOT
+
+    ns = {"__name__": "chair_ranking_module"}
+    src = (ROOT / "app" / "pages" / "chair_ranking.py").read_text("utf-8").split("\nwith error_boundary(")[0]
+    exec(compile(src, "chair_ranking", "exec"), ns)
+    values = np.array([2.675, 1.005, 81.125, 0.0, 99.994999, 12.3449999999])
+    assert [f"{v:.2f}" for v in ns["half_up"](values)] == [score(v) for v in values]
+    assert np.isnan(ns["half_up"](np.array([np.nan])))[0]
+
+
+def test_cumulative_chart_stays_a_few_svg_paths_for_a_large_call():
+    """A call of 1,000 proposals: a handful of SVG traces (no WebGL, no bar per proposal), so a what-if
+    redraws little."""
+    from tests.app.review_fixtures import ROOT
+
+    ns = {"__name__": "chair_ranking_module"}
+    src = (ROOT / "app" / "pages" / "chair_ranking.py").read_text("utf-8").split("\nwith error_boundary(")[0]
+    exec(compile(src, "chair_ranking", "exec"), ns)
+    ranking = large_ranking(1000)
+    fig = ns["cumulative_chart"](ranking)
+    assert fig.data and all(tr.type == "scatter" for tr in fig.data) and len(fig.data) <= 2
+    assert sum(len(tr.x) for tr in fig.data) <= int(ranking.counts()["selected"]) + 1
+    assert any("採択ライン" in str(a.text) for a in fig.layout.annotations)
+    small = ns["cumulative_chart"](large_ranking(40))     # a small call: one path per decision + cumulative
+    assert all(tr.type == "scatter" for tr in small.data) and 2 <= len(small.data) <= 9
+
+
+def large_ranking(n: int):
+    """A synthetic call of ``n`` proposals × 5 reviewers of autonomous_l4, ranked with a budget."""
+    import copy
+    import json
+    import random
+
+    import pandas as pd
+
+    from scoring.call import load_call
+    from scoring.packs import load_pack
+    from scoring.selection import Params
+    from tests.app.review_fixtures import ROOT
+
+    pack = load_pack("autonomous_l4")
+    sample = next(p for p in json.loads((ROOT / "sample_proposals" / "proposals.json").read_text("utf-8"))
+                  if p["id"] == "L4-001")
+    rng = random.Random(7)
+    props, rows = [], []
+    for k in range(n):
+        p = copy.deepcopy(sample)
+        p.update(id=f"L4-{k + 1:04d}", title=f"合成 {k + 1}", requested_yen=rng.randrange(50, 150) * 1_000_000)
+        props.append(p)
+        q = rng.random()
+        for r in range(5):
+            for c in pack.criteria:
+                rows.append({"reviewer_id": f"B{r}", "proposal_id": p["id"], "item": c.id,
+                             "value": min(5, max(1, round(1 + 4 * q + rng.gauss(0, 0.8)))), "status": "submitted"})
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="shinsa-large-") as tmp:
+        (Path(tmp) / "proposals.json").write_text(json.dumps(props, ensure_ascii=False), "utf-8")
+        pd.DataFrame(rows).to_csv(Path(tmp) / "reviews.csv", index=False)
+        call = load_call("autonomous_l4", Path(tmp) / "proposals.json", Path(tmp) / "reviews.csv")
+    return call.rank(Params.from_pack(pack, budget=n * 10_000_000))
 
 
 def test_whatif_budget_changes_decisions_not_the_stored_round(store):
@@ -106,6 +191,15 @@ def test_analyses_tabs(store):
     at = ranking_page(store)
     at.button(key="chair_analysis_run").click().run()
     no_exception(at)
+    # the bootstrap uses scoring.analytics' defaults: 1,000 resamples, seed 0 (selection.md §10)
+    from scoring.analytics import analyze
+
+    key, result = at.session_state["chair_analysis"]
+    assert result["uncertainty"]["n_resamples"] == 1000 and result["uncertainty"]["seed"] == 0
+    call, resolutions = store.rounds.call(chair(store), 1, "autonomous_l4")
+    ranking = call.rank(None, resolutions)
+    expected = analyze(ranking, ranking.reviews, reviewers=call.reviewers, portfolio_time_limit=20)
+    assert result["uncertainty"] == expected["uncertainty"]
     shown = texts(at)
     assert "グレーゾーン" in shown and "最適な組合せの合計点" in shown
     assert any(c.key == "chair_calibration_chart" for c in at.get("plotly_chart") if hasattr(c, "key")) or \
@@ -169,5 +263,24 @@ def test_admin_auto_assign_reopen_and_lock(store):
     assert store.rounds.get_round(me, 1).status == "locked"
     rv = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-001"})
     no_exception(rv)
-    assert not [r for r in rv.radio if r.key and r.key.startswith("rv_level_")]   # nothing left to edit
+    levels = [r for r in rv.radio if r.key and r.key.startswith("rv_level_")]
+    assert levels and all(r.disabled for r in levels)                        # readable, nothing left to edit
+    assert not [b for b in rv.button if b.key in ("rv_submit", "rv_conflict_declare")]
+    assert "確定済み" in texts(rv)
     assert not store.reviews.get_review(store.users.get("R01"), 1, "L4-001").exists
+
+
+def test_proposal_detail_shows_builtin_rule_labels_not_ids(store):
+    """The built-in rules (申請額の記載, 上限額以内) are shown by the label the core gives them."""
+    me = chair(store)
+    call, resolutions = store.rounds.call(me, 1, "autonomous_l4")
+    ranking = call.rank(None, resolutions)
+    builtin = {r.id: r.label.ja for r in ranking.elig.rules if r.id in ("amount", "cap")}
+    assert builtin                                                     # the pack has a built-in rule
+    at = app_as(store, "C01", "chair_proposal")
+    at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
+    at.selectbox(key="chair_detail_pick").set_value("L4-001").run()
+    no_exception(at)
+    shown = "\n".join(str(m.value) for m in at.markdown)
+    for rule_id, label in builtin.items():
+        assert f"**{label}**" in shown and f"**{rule_id}**" not in shown

@@ -124,3 +124,43 @@ def test_english_switch_on_the_scoring_page(store):
     at.radio(key="lang").set_value("en").run()
     no_exception(at)
     assert "Overall comment" in [w.label for w in at.text_area]
+
+
+def test_locked_round_stays_listed_and_readable(store):
+    """After the chair locks the round a reviewer still finds their reviews (read-only), not an empty list."""
+    chair = store.users.get("C01")
+    store.rounds.lock_round(chair, 1)
+    at = app_as(store, "R01", "reviewer_home")
+    no_exception(at)
+    assert "確定済み" in texts(at) and "提出済 61" in texts(at)
+    assert any(o.startswith("L4-002") for o in at.selectbox(key="rv_home_pick_1").options)
+    page = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-002"})
+    no_exception(page)
+    level = page.radio(key="rv_level_service_need")
+    assert level.disabled and level.value == store.reviews.get_review(r01(store), 1, "L4-002").levels["service_need"]
+
+
+def test_my_proposals_shows_the_deadline_with_days_left(store):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    at = app_as(store, "R01", "reviewer_home")
+    assert "評価締切" not in texts(at) and "事務局からの案内" in texts(at)    # none set yet
+    day = datetime.now(ZoneInfo("Asia/Tokyo")).date() + timedelta(days=10)
+    store.rounds.set_deadline(store.users.get("C01"), 1, day)
+    at = app_as(store, "R01", "reviewer_home")
+    no_exception(at)
+    assert f"評価締切：{day:%Y-%m-%d}" in texts(at) and "あと 10 日" in texts(at)
+    store.rounds.set_deadline(store.users.get("C01"), 1, day - timedelta(days=12))
+    assert "締切を 2 日過ぎています" in texts(app_as(store, "R01", "reviewer_home"))
+
+
+def test_chair_sets_the_deadline_on_the_admin_page(store):
+    from datetime import date
+
+    at = app_as(store, "C01", "admin_round")
+    at.date_input(key="adm_deadline_1").set_value(date(2027, 1, 15)).run()
+    at.button(key="adm_deadline_set").click().run()
+    no_exception(at)
+    assert store.rounds.get_round(store.users.get("C01"), 1).deadline == date(2027, 1, 15)
+    assert any(e.action == "round.deadline" for e in store.audit.query(store.users.get("C01"), 1))
