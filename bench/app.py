@@ -4,12 +4,13 @@ Builds a temp SQLite store (one round, pack autonomous_l4, 1,000 proposals, 10 r
 starts a real ``streamlit run review_app.py`` server, logs a chair in with Playwright (Chromium) and times,
 N times each:
 
-- what-if: from changing the budget on 「順位・採択」 to the re-rendered ranking (the new used amount shown and
-  Streamlit idle);
+- what-if: from changing the budget on 「順位・採択」 to the re-rendered ranking: the budget gauge and the
+  cumulative chart both show the new budget, Streamlit's run is over (its root element's
+  ``data-test-script-state`` is ``notRunning``) and the browser has painted a frame;
 - minimal: from changing a number on Streamlit's minimal page (``st.number_input`` + ``st.write``) served the
-  same way on the same machine, to its re-rendered text.
+  same way on the same machine, to its re-rendered text, the run over and a frame painted.
 
-Prints the medians and the ratio; the last line is ``{"whatif_vs_minimal_ratio": …}``. Target ≤ 3.
+Prints the medians and the bests and their ratios; the last line is ``{"whatif_vs_minimal_ratio": …}``. Target ≤ 3.
 Run: ``python bench/app.py [--proposals 1000] [--reviewers 10] [--repeats 7]``.
 """
 
@@ -200,13 +201,17 @@ def main() -> None:
                     os.killpg(p.pid, signal.SIGTERM)
                     p.wait(timeout=20)
     m_min, m_whatif = statistics.median(minimal_s), statistics.median(whatif_s)
-    print(f"minimal page re-render: median {m_min * 1000:.0f} ms  ({', '.join(f'{x * 1000:.0f}' for x in minimal_s)})")
-    print(f"what-if re-render     : median {m_whatif * 1000:.0f} ms  ({', '.join(f'{x * 1000:.0f}' for x in whatif_s)})")
+    b_min, b_whatif = min(minimal_s), min(whatif_s)
+    print(f"minimal page re-render: median {m_min * 1000:.0f} ms, best {b_min * 1000:.0f} ms  "
+          f"({', '.join(f'{x * 1000:.0f}' for x in minimal_s)})")
+    print(f"what-if re-render     : median {m_whatif * 1000:.0f} ms, best {b_whatif * 1000:.0f} ms  "
+          f"({', '.join(f'{x * 1000:.0f}' for x in whatif_s)})")
     ratio = m_whatif / m_min
-    print(f"ratio what-if / minimal: {ratio:.2f} (target ≤ 3)")
-    print(json.dumps({"whatif_vs_minimal_ratio": round(ratio, 2), "whatif_ms": round(m_whatif * 1000),
-                      "minimal_ms": round(m_min * 1000), "proposals": args.proposals, "reviewers": args.reviewers}))
-
+    print(f"ratio what-if / minimal: {ratio:.2f} of the medians, {b_whatif / b_min:.2f} of the bests (target ≤ 3)")
+    print(json.dumps({"whatif_vs_minimal_ratio": round(ratio, 2), "best_ratio": round(b_whatif / b_min, 2),
+                      "whatif_ms": round(m_whatif * 1000), "minimal_ms": round(m_min * 1000),
+                      "whatif_best_ms": round(b_whatif * 1000), "minimal_best_ms": round(b_min * 1000),
+                      "proposals": args.proposals, "reviewers": args.reviewers}))
 
 if __name__ == "__main__":
     main()

@@ -144,3 +144,30 @@ def test_chair_sees_ranking_with_funding_line_and_downloads_workbook(demo, page,
     choose(page, "app_pack_pick", L4_LABEL)
     expect(page.get_by_role("heading", name="督促リスト", exact=False)).to_be_visible()
     shoot(page, "progress.png")
+
+
+def test_whatif_change_redraws_only_the_ranking_fragment(demo, page):
+    """A what-if change reruns only the ranking part of the page (an st.fragment): what the server sends back
+    holds the new ranking, not the pickers or the sidebar again (Streamlit's session message, which names the
+    pages, comes with every run)."""
+    received: list[bytes] = []
+
+    def on_ws(ws):
+        ws.on("framereceived", lambda payload: received.append(payload if isinstance(payload, bytes)
+                                                               else payload.encode("utf-8")))
+
+    page.on("websocket", on_ws)
+    login(page, demo, "C01")
+    choose(page, "app_pack_pick", L4_LABEL)
+    wait_idle(page)
+    expect(widget(page, "chair_gauge").get_by_text("予算 17億", exact=False)).to_be_visible()
+    received.clear()
+    fill_text(page, "chair_budget", "2000000000")
+    expect(widget(page, "chair_gauge").get_by_text("予算 20億", exact=False)).to_be_visible()
+    expect(widget(page, "chair_cumulative").get_by_text("予算 20億", exact=False)).to_be_visible()
+    wait_idle(page)
+    sent = b"".join(received)
+    assert "予算 20億".encode() in sent                       # the new ranking came
+    assert "審査ラウンド".encode() not in sent                 # the round picker was not sent again,
+    assert "ログイン中".encode() not in sent                   # nor the sidebar,
+    assert L4_LABEL.encode() not in sent                      # nor the programme picker
