@@ -434,7 +434,7 @@ def ranking_view(rnd, pack_id: str) -> None:
         with tab_list:
             # one Arrow table, virtualised by the browser: only the visible rows are drawn
             st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
-                         height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
+                         placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
             waitlist_section(ranking)
             st.plotly_chart(chart, width="stretch", key="chair_cumulative")
         with tab_analysis:

@@ -57,6 +57,10 @@ def test_ranking_table_is_one_numeric_table_formatted_by_column(store):
     config = json.loads(frames[0].proto.columns)
     assert config["交付額（円）"]["type_config"]["format"] == "localized"
     assert config["合計点"]["type_config"]["format"] == "%.2f"
+    # empty cells (the funding-line row, the rank of unranked proposals, the cumulative of the non-selected)
+    # are drawn blank, not as a grey "None"
+    assert df["累計（円）"].isna().any() and frames[0].proto.placeholder == ""
+    assert frames[0].proto.HasField("placeholder")
 
 
 def test_ranking_half_up_rounding_matches_ui_score():
