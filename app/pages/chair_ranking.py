@@ -8,7 +8,9 @@ the cumulative budget chart; analyses beside the
 official decision (optimal portfolio, rank intervals / gray zone, reviewer calibration, sensitivity);
 downloads (the chair workbook, CSV, JSON).
 
-Everything below the pickers is one ``st.fragment``: a what-if change reruns and redraws only that part.
+The what-if controls, the summary, the ranked table and the chart are one ``st.fragment``: a what-if change
+reruns and redraws only that part. Scenario save, analyses and downloads sit below it and read the current
+what-if settings from the session.
 Every figure comes from :class:`scoring.selection.Ranking` (``Call.rank``) and :mod:`scoring.analytics`.
 """
 
@@ -103,7 +105,11 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
         st.caption(t("chair.scenario.help"))
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.text_input(t("chair.scenario.name"), key="chair_scenario_name")
-        if c2.button(t("chair.scenario.save"), key="chair_scenario_save", disabled=not changed):
+        # never disabled: a what-if change reruns only the fragment above, not this button
+        if c2.button(t("chair.scenario.save"), key="chair_scenario_save"):
+            if not changed:
+                st.info(t("chair.scenario.unchanged"))
+                return
             try:
                 svc.save_scenario(me, rid, name, pack.id, values)
                 st.success(t("chair.scenario.saved", name=name.strip()))
@@ -384,38 +390,64 @@ def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
 
 # --- the page ----------------------------------------------------------------------------------------------------
 
+SHOWN = "chair_shown"      # the what-if state the parts outside the fragment were last drawn for
+CURRENT = "chair_current"  # (state key, ranking) of the latest run of the fragment
+
+
+def current(me, rnd, pack_id: str):
+    """The what-if state of the page: ``(call, pack, values, base, ranking, key)``. The ranking of the latest
+    fragment run is reused when the state is the same (the parts outside the fragment run after it)."""
+    call, resolutions = round_call(me, rnd.id, pack_id)
+    pack = call.pack
+    values, base = whatif_values(pack, (rnd.id, pack_id))
+    key = (rnd.id, pack_id, change_marker(me, rnd.id), tuple(sorted(values.items())))
+    hit = st.session_state.get(CURRENT)
+    if hit is not None and hit[0] == key:
+        return call, pack, values, base, hit[1], key
+    params = Params.from_pack(pack, **{k: v for k, v in values.items() if k != "budget"}, budget=values["budget"])
+    if values["budget"] is None:  # "no budget": rank only (Params.from_pack ignores a None override)
+        params = replace(params, **{"capacity_count" if pack.is_capacity else "budget_yen": None})
+    ranking = call.rank(params, resolutions)
+    st.session_state[CURRENT] = (key, ranking)
+    return call, pack, values, base, ranking, key
+
+
 def render() -> None:
     me = require("chair")
     head = round_pack_header(me, "chair.ranking.title")
-    if head is not None:
-        ranking_view(head[0], head[1])
+    if head is None:
+        return
+    rnd, pack_id = head[0], head[1]
+    st.session_state.pop(SHOWN, None)   # a full run: the parts below are drawn again for the current state
+    ranking_view(rnd, pack_id)
+    with error_boundary("chair_ranking"):
+        outside_parts(me, rnd, pack_id)
 
 
 @st.fragment
 def ranking_view(rnd, pack_id: str) -> None:
-    """Everything a what-if changes. A fragment: changing a what-if control reruns (and redraws) only this part
-    of the page, not the title, the pickers or the sidebar. Everything is computed first and then drawn in one
-    go, so the browser gets the new elements together and lays the page out once."""
+    """Everything a what-if changes at once: the what-if controls, the summary (gauge and counts), the ranked
+    table and the cumulative chart. A fragment: changing a what-if control reruns (and redraws) only this part
+    of the page. Everything is computed first and then drawn in one go, so the browser gets the new elements
+    together and lays the page out once.
+
+    The parts below it (scenario save, analyses, downloads) read the what-if settings from the session when
+    they run; when they show results of earlier settings (an analysis, prepared files), a what-if change
+    reruns the whole page so nothing stale stays on screen."""
     with error_boundary("chair_ranking"):
         me = require("chair")          # the acting user re-read on every run of the fragment too
         lang = current_lang()
-        call, resolutions = round_call(me, rnd.id, pack_id)
-        pack = call.pack
-        values, base = whatif_values(pack, (rnd.id, pack_id))
+        call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+        shown = st.session_state.get(SHOWN)
+        if shown is not None and shown != key:
+            st.rerun(scope="app")
         changed = values != base
-        params = Params.from_pack(pack, **{k: v for k, v in values.items() if k != "budget"},
-                                  budget=values["budget"])
-        if values["budget"] is None:  # "no budget": rank only (Params.from_pack ignores a None override)
-            params = replace(params, **{"capacity_count" if pack.is_capacity else "budget_yen": None})
-        ranking = call.rank(params, resolutions)
-        key = (rnd.id, pack_id, change_marker(me, rnd.id), tuple(sorted(values.items())))
         table, chart = ranking_table(ranking, lang), cumulative_chart(ranking)
         counts, b = ranking.counts(), ranking.budget_dict()
 
         whatif_controls(pack, base)
         if changed:
             st.warning(t("chair.whatif.active"), icon=":material/science:")
-        scenario_controls(me, rnd.id, pack, values, changed)
         left, right = st.columns([1, 1])
         with left:
             budget_gauge(ranking)
@@ -430,18 +462,26 @@ def ranking_view(rnd, pack_id: str) -> None:
                 used = yen_both(b["used_yen"])
                 remaining = "—" if b["remaining_yen"] is None else yen_both(b["remaining_yen"])
             st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
-        tab_list, tab_analysis = st.tabs([t("chair.tab.list"), t("chair.tab.analysis")])
-        with tab_list:
-            # one Arrow table, virtualised by the browser: only the visible rows are drawn
-            st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
-                         placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
-            waitlist_section(ranking)
-            st.plotly_chart(chart, width="stretch", key="chair_cumulative")
-        with tab_analysis:
-            analyses(ranking, call, key, lang)
-        st.divider()
-        downloads(ranking, call, rnd, lang, key)
+        # one Arrow table, virtualised by the browser: only the visible rows are drawn
+        st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
+                     placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
+        waitlist_section(ranking)
+        st.plotly_chart(chart, width="stretch", key="chair_cumulative")
 
+
+def outside_parts(me, rnd, pack_id: str) -> None:
+    """Scenario save, analyses and downloads: drawn on a full run of the page, for the current what-if."""
+    lang = current_lang()
+    call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+    ss = st.session_state
+    scenario_controls(me, rnd.id, pack, values, values != base)
+    st.subheader(t("chair.tab.analysis"), divider="gray")
+    analyses(ranking, call, key, lang)
+    st.divider()
+    downloads(ranking, call, rnd, lang, key)
+    stored = [ss.get(k) for k in ("chair_analysis", "chair_xlsx")]
+    if any(s is not None and s[0] == key for s in stored):
+        ss[SHOWN] = key    # results of this what-if are on screen: a what-if change redraws the whole page
 
 with error_boundary("chair_ranking"):
     render()
