@@ -237,8 +237,7 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
         "funded": pd.array(ranking.funded[order], dtype="Int64"),
         "capped": ranking.capped[order].astype(bool),
         "cumulative": pd.array(ranking.cumulative[order], dtype="Int64"),
-        "reasons": [" / ".join(ranking.reasons(i, lang)) if d != selected_code else ""
-                    for i, d in zip(order.tolist(), dec.tolist())],
+        "reasons": reasons_of(ranking, order, dec, selected_code, lang),
     })
     frame.loc[frame["rank"] == 0, "rank"] = pd.NA
     frame.loc[frame["cumulative"] == 0, "cumulative"] = pd.NA
@@ -250,6 +249,39 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
             frame = pd.concat([frame.iloc[:after[0]], line, frame.iloc[after[0]:]], ignore_index=True)
             frame = frame.astype({"rank": "Int64", "funded": "Int64", "cumulative": "Int64"})
     return frame.rename(columns=table_labels(ranking))
+
+
+# decisions whose reasons do not depend on the budget (Ranking.reasons reads neither the budget, the remaining
+# amount nor the waitlist for them): kept across budget-only what-if changes
+BUDGET_FREE = {Decision.ineligible.value, Decision.insufficient_reviews.value,
+               Decision.below_criterion_floor.value, Decision.below_pass_line.value}
+REASONS = "chair_reasons"
+
+
+def reasons_of(ranking, order: np.ndarray, dec: np.ndarray, selected_code: int, lang: str) -> list[str]:
+    """The reasons (``Ranking.reasons``) of every proposal that is not selected, in ``order``; "" for the
+    selected. Reasons of budget-independent decisions are reused while the call, the language and every
+    parameter but the budget are the same (the common what-if: another budget)."""
+    codes = [d.value for d in Decision]
+    params = replace(ranking.params, budget_yen=None, capacity_count=None)
+    ss = st.session_state
+    held = ss.get(REASONS)
+    if held is None or held[0] is not ranking.table or held[1] != (params, lang):
+        held = (ranking.table, (params, lang), {})
+        ss[REASONS] = held
+    memo = held[2]
+    out = []
+    for i, d in zip(order.tolist(), dec.tolist()):
+        if d == selected_code:
+            out.append("")
+        elif codes[d] in BUDGET_FREE:
+            text = memo.get((i, d))
+            if text is None:
+                text = memo[(i, d)] = " / ".join(ranking.reasons(i, lang))
+            out.append(text)
+        else:
+            out.append(" / ".join(ranking.reasons(i, lang)))
+    return out
 
 
 def table_labels(ranking) -> dict[str, str]:

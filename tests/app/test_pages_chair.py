@@ -288,3 +288,31 @@ def test_proposal_detail_shows_builtin_rule_labels_not_ids(store):
     shown = "\n".join(str(m.value) for m in at.markdown)
     for rule_id, label in builtin.items():
         assert f"**{label}**" in shown and f"**{rule_id}**" not in shown
+
+
+def test_reasons_reused_across_budgets_match_the_core(store):
+    """The table's reasons of budget-independent decisions are kept across budget-only what-if changes; after
+    any sequence of budgets (and a pass-line change) every row still says exactly what Ranking.reasons says."""
+    import numpy as np
+
+    from scoring.models import Decision
+    from scoring.selection import Params
+    from tests.app.review_fixtures import ROOT
+
+    ns = {"__name__": "chair_ranking_module"}
+    src = (ROOT / "app" / "pages" / "chair_ranking.py").read_text("utf-8").split("\nwith error_boundary(")[0]
+    exec(compile(src, "chair_ranking", "exec"), ns)
+    call, resolutions = store.rounds.call(chair(store), 1, "autonomous_l4")
+    pack = call.pack
+    selected = [d.value for d in Decision].index(Decision.selected.value)
+    seen = set()
+    for over in ({"budget": 2_000_000_000}, {"budget": 600_000_000}, {"budget": 600_000_000, "pass_line": 75.0},
+                 {"budget": 2_000_000_000}):
+        ranking = call.rank(Params.from_pack(pack, **over), resolutions)
+        order = ranking.order
+        got = ns["reasons_of"](ranking, order, ranking.decision[order], selected, "ja")
+        want = [" / ".join(ranking.reasons(i, "ja")) if ranking.decision[i] != selected else ""
+                for i in order.tolist()]
+        assert got == want
+        seen |= set(np.unique(ranking.decision).tolist())
+    assert len(seen) >= 3          # several kinds of decision were compared, not only "selected"
