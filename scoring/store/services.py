@@ -376,6 +376,13 @@ class _Base:
         self.db = store.db
 
     # -- lookups inside a session -------------------------------------------------------------------------
+    def _admin(self, s: Session, actor: UserInfo, what: str) -> _Who:
+        """The acting user, who must be a chair or the secretariat (or the command line) to do ``what``."""
+        who = self._who(s, actor)
+        if not who.is_(*ADMIN):
+            raise _deny(who, what)
+        return who
+
     def _who(self, s: Session, actor: UserInfo) -> _Who:
         if actor is SYSTEM:
             return _Who(None, SYSTEM.username, Role.system)
@@ -560,9 +567,7 @@ class UserService(_Base):
     def list_users(self, actor: UserInfo) -> list[UserInfo]:
         """Chair, secretariat."""
         with self.db.read() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "list users")
+            who = self._admin(s, actor, "list users")
             return [_user_info(u) for u in s.scalars(select(User).order_by(User.username))]
 
     def add_user(self, actor: UserInfo, username: str, display_name: str, role: str, password: str | None = None,
@@ -576,9 +581,7 @@ class UserService(_Base):
         hashed = _hash_password(password) if password is not None else None
         try:
             with self.db.write() as s:
-                who = self._who(s, actor)
-                if not who.is_(*ADMIN):
-                    raise _deny(who, "add users")
+                who = self._admin(s, actor, "add users")
                 if s.scalar(select(User.id).where(User.username == username)) is not None:
                     raise Duplicate(f"user {username!r} already exists")
                 u = User(username=username, display_name=display_name or username, role=role,
@@ -613,9 +616,7 @@ class UserService(_Base):
             raise InputError([Problem("(user)", None, "role", f"{role!r} is not one of {list(Role.ALL)}")])
         try:
             with self.db.write() as s:
-                who = self._who(s, actor)
-                if not who.is_(*ADMIN):
-                    raise _deny(who, "change users")
+                who = self._admin(s, actor, "change users")
                 u = self._user(s, username)
                 if u.id == who.id and ((role is not None and role != u.role) or active is False):
                     raise _deny(who, "change their own role or deactivate themself")
@@ -640,9 +641,7 @@ class UserService(_Base):
     def unlock(self, actor: UserInfo, username: str) -> None:
         """Chair, secretariat: clear a login lockout."""
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "unlock users")
+            who = self._admin(s, actor, "unlock users")
             u = self._user(s, username)
             u.failed_logins = 0
             u.locked_until = None
@@ -672,9 +671,7 @@ class RoundService(_Base):
             raise InputError([Problem("(round)", None, "packs", f"a pack is listed twice ({ids})")])
         try:
             with self.db.write() as s:
-                who = self._who(s, actor)
-                if not who.is_(*ADMIN):
-                    raise _deny(who, "create rounds")
+                who = self._admin(s, actor, "create rounds")
                 if s.scalar(select(Round.id).where(Round.name == name)) is not None:
                     raise Duplicate(f"round {name!r} already exists")
                 r = Round(name=name, description=description or "", status="open", created_at=utcnow())
@@ -807,9 +804,7 @@ class RoundService(_Base):
     def list_reviewers(self, actor: UserInfo, round_id: int) -> list[RoundReviewer]:
         """Chair, secretariat."""
         with self.db.read() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "list the committee")
+            who = self._admin(s, actor, "list the committee")
             r = self._round(s, round_id)
             return _members(self, s, r.id)
 
@@ -818,9 +813,7 @@ class RoundService(_Base):
         if role not in (Role.chair, Role.reviewer):
             raise InputError([Problem("(arguments)", None, "role", f"{role!r} is not one of ['reviewer', 'chair']")])
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "change the committee")
+            who = self._admin(s, actor, "change the committee")
             r = self._round(s, round_id, writable=True)
             u = self._user(s, username)
             _ensure_member(self, s, who, r.id, u, role)
@@ -828,9 +821,7 @@ class RoundService(_Base):
     def progress(self, actor: UserInfo, round_id: int, pack: str | None = None) -> ProgressMatrix:
         """Chair, secretariat: reviewers × proposals with assigned/draft/submitted/conflict (never scores)."""
         with self.db.read() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "see the progress of the round")
+            who = self._admin(s, actor, "see the progress of the round")
             r = self._round(s, round_id)
             props = self._visible_proposals(s, who, r.id, pack)
             members = list(s.execute(select(User.id, User.username).join(RoundMember, RoundMember.user_id == User.id)
@@ -900,9 +891,7 @@ class RoundService(_Base):
     def list_resolutions(self, actor: UserInfo, round_id: int) -> list[ResolutionInfo]:
         """Chair, secretariat."""
         with self.db.read() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "see resolutions")
+            who = self._admin(s, actor, "see resolutions")
             r = self._round(s, round_id)
             return [ResolutionInfo(pid, row.rule_id, row.status, row.note, row.resolved_by, as_utc(row.resolved_at))
                     for row, pid in s.execute(select(Resolution, ProposalRow.proposal_id)
@@ -977,9 +966,7 @@ class RoundService(_Base):
             except InputError as exc:
                 problems.extend(exc.problems)
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "import into a round")
+            who = self._admin(s, actor, "import into a round")
             r = self._round(s, round_id, writable=True)
             if problems:
                 raise InputError(problems)
@@ -1215,9 +1202,7 @@ class AssignmentService(_Base):
         """Chair, secretariat. Refused with :class:`ConflictOfInterest` if the reviewer is conflicted. Assigning
         twice is a no-op. The reviewer becomes a committee member of the round if not already."""
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "assign reviewers")
+            who = self._admin(s, actor, "assign reviewers")
             r = self._round(s, round_id, writable=True)
             p = self._proposal(s, r.id, proposal_id)
             u = self._user(s, reviewer)
@@ -1235,9 +1220,7 @@ class AssignmentService(_Base):
         """Chair, secretariat. Refused (:class:`ReviewLocked`) if the reviewer has saved a review for it; the
         chair must decide about the review first."""
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "unassign reviewers")
+            who = self._admin(s, actor, "unassign reviewers")
             r = self._round(s, round_id, writable=True)
             p = self._proposal(s, r.id, proposal_id)
             u = self._user(s, reviewer)
@@ -1255,9 +1238,7 @@ class AssignmentService(_Base):
         ``min_reviews``), keeping existing assignments, never a conflicted reviewer, the least-loaded reviewer
         first (load counted across the whole round; ties by username). Reports what could not be satisfied."""
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "assign reviewers")
+            who = self._admin(s, actor, "assign reviewers")
             r = self._round(s, round_id, writable=True)
             pack_id = self.store.rounds._pack_id(s, r.id, pack)
             the_pack = self.store._pack(s, r.id, pack_id)
@@ -1361,9 +1342,7 @@ class AssignmentService(_Base):
     def list_assignments(self, actor: UserInfo, round_id: int) -> list[AssignmentInfo]:
         """Chair, secretariat: every assignment of the round."""
         with self.db.read() as s:
-            who = self._who(s, actor)
-            if not who.is_(*ADMIN):
-                raise _deny(who, "list every assignment")
+            who = self._admin(s, actor, "list every assignment")
             r = self._round(s, round_id)
             props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)))
             return self._infos(s, self._query().where(Assignment.round_id == r.id),
