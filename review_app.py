@@ -9,7 +9,7 @@ import streamlit as st
 st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", layout="wide")
 
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
-from app.auth import current_user, log_out  # noqa: E402
+from app.auth import current_user, log_out, write_cookie  # noqa: E402
 from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
@@ -33,5 +33,6 @@ with st.sidebar:
         if st.button(t("common.logout"), key="logout"):
             log_out()
             st.rerun()
+    write_cookie()   # the login cookie: set after a login, cleared after a logout (once, invisible)
 
 build_navigation(user.role if user else None).run()

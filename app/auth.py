@@ -3,6 +3,12 @@ provider is configured in ``.streamlit/secrets.toml`` (``[auth]``); then account
 (the OIDC subject is the user's ``external_id`` in the store).
 
 Pages ask :func:`current_user`; navigation is built from its role. Nothing here keeps a password.
+
+A built-in login survives a page reload, a new tab and a server restart: after the password check the store
+opens a login (:meth:`UserService.open_session`: a random token, only its SHA-256 stored) and the browser keeps
+the token in a first-party cookie (``shinsa_session``: ``SameSite=Strict``, ``Secure`` on HTTPS, expires with the
+login). A new Streamlit session reads it from the request (``st.context.cookies``) and resumes the login if the
+store still knows it. Logging out ends the login in the store and clears the cookie. See docs/app.md.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ import streamlit as st
 from .i18n import t
 
 USER_KEY = "auth_user"
+TOKEN_KEY = "auth_token"              # this session's login token (built-in accounts)
+COOKIE_ACTION_KEY = "auth_cookie"     # ("set", token) or ("clear",): written into the browser on the next run
+RESUME_TRIED_KEY = "auth_resume_tried"
+COOKIE = "shinsa_session"
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,33 @@ def _oidc_user() -> User | None:
     return _from_info(info) if info is not None else None
 
 
+def _cookie_token() -> str | None:
+    """The login token the browser sent with this session's request, if any."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # no request context (bare script runs)
+        return None
+    return token or None
+
+
+def _resumed_user() -> User | None:
+    """The user of the login cookie, once per session (a logged-out session never resumes from a stale cookie)."""
+    if st.session_state.get(RESUME_TRIED_KEY):
+        return None
+    st.session_state[RESUME_TRIED_KEY] = True
+    token = _cookie_token()
+    if token is None:
+        return None
+    from .backend import get_store
+
+    info = get_store().users.resume_session(token)
+    if info is None:
+        st.session_state[COOKIE_ACTION_KEY] = ("clear",)   # expired or ended: drop the dead cookie
+        return None
+    st.session_state[TOKEN_KEY] = token
+    return _from_info(info)
+
+
 def current_user() -> User | None:
     user = st.session_state.get(USER_KEY)
     if isinstance(user, User):
@@ -92,14 +129,52 @@ def current_user() -> User | None:
         if user is not None:
             log_in(user)
             return user
-    return None
+        return None
+    user = _resumed_user()
+    if user is not None:
+        log_in(user)
+    return user
 
 
 def log_in(user: User) -> None:
     st.session_state[USER_KEY] = user
 
 
+def remember(user: User) -> None:
+    """Open a store login for ``user`` (after the password check) and have the browser keep its token."""
+    from .backend import get_store
+
+    token = get_store().users.open_session(user.username)
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[COOKIE_ACTION_KEY] = ("set", token)
+
+
+def write_cookie() -> None:
+    """Carry out a pending cookie change in the browser (an invisible script element, emitted once). The token
+    is URL-safe base64 from :func:`secrets.token_urlsafe`, so it needs no escaping inside the script."""
+    from scoring.store.services import session_hours
+
+    action = st.session_state.pop(COOKIE_ACTION_KEY, None)
+    if not action:
+        return
+    if action[0] == "set":
+        token = action[1]
+        if not token.replace("-", "").replace("_", "").isalnum():
+            return
+        value, max_age = token, int(session_hours() * 3600)
+    else:
+        value, max_age = "", 0
+    st.html(f"""<script>document.cookie = "{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+        + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
+
+
 def log_out() -> None:
+    token = st.session_state.pop(TOKEN_KEY, None)
+    if token:
+        from .backend import get_store
+
+        get_store().users.end_session(token)
+        st.session_state[COOKIE_ACTION_KEY] = ("clear",)
     st.session_state.pop(USER_KEY, None)
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("rv_", "chair_", "adm_"))]:
         del st.session_state[key]
@@ -136,6 +211,7 @@ def login_page() -> None:
                 st.error(t("auth.locked_until", until=exc.until) if exc.locked else t("login.failed"))
             else:
                 log_in(user)
+                remember(user)
                 st.rerun()
     if demo_mode():
         from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD

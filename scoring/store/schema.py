@@ -171,6 +171,18 @@ class Resolution(Base):
                       CheckConstraint("status in ('pass', 'fail')", name="ck_resolutions_status"))
 
 
+class LoginSession(Base):
+    """A built-in-account login kept across page reloads and server restarts (0003). The browser holds a random
+    token in a cookie; only its SHA-256 is stored, so a copy of the database logs nobody in."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditLog(Base):
     """Append-only (UPDATE and DELETE are refused by triggers created in the first migration)."""
 

@@ -22,8 +22,10 @@ Typical use::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -47,8 +49,8 @@ from ..packs import CriteriaPack, load_pack, pack_from_dict, pack_path, read_pac
 from ..selection import Params
 from ..table import ProposalTable
 from .db import Database, make_engine
-from .schema import (Assignment, AuditLog, Conflict, ProposalRow, Resolution, Review, Round, RoundMember, RoundPack,
-                     User, as_utc, utcnow)
+from .schema import (Assignment, AuditLog, Conflict, LoginSession, ProposalRow, Resolution, Review, Round,
+                     RoundMember, RoundPack, User, as_utc, utcnow)
 
 __all__ = [
     # errors
@@ -354,6 +356,15 @@ def _lockout_minutes() -> float:
     return float(os.environ.get("SHINSA_LOCKOUT_MINUTES") or 15)
 
 
+def session_hours() -> float:
+    """How long a login lasts without logging in again (``SHINSA_SESSION_HOURS``, default 12: a working day)."""
+    return float(os.environ.get("SHINSA_SESSION_HOURS") or 12)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def _hash_password(password: str) -> str:
     _check_password(password)
     rounds = int(os.environ.get("SHINSA_BCRYPT_ROUNDS") or 12)
@@ -365,6 +376,10 @@ def _check_password(password: str) -> None:
         raise InputError([Problem("(password)", None, "password", "must be at least 8 characters")])
     if len(password.encode("utf-8")) > 72:
         raise InputError([Problem("(password)", None, "password", "must be at most 72 bytes (bcrypt's limit)")])
+
+
+def _end_sessions(s: Session, user_id: int) -> None:
+    s.execute(LoginSession.__table__.delete().where(LoginSession.user_id == user_id))
 
 
 _DUMMY_HASH = bcrypt.hashpw(b"not a password", bcrypt.gensalt(4))
@@ -554,6 +569,43 @@ class UserService(_Base):
             raise outcome
         return outcome
 
+    # Logins that survive a page reload or a server restart (built-in accounts; OIDC has its own cookie).
+    def open_session(self, user: UserInfo | str) -> str:
+        """A new login for ``user`` (after :meth:`authenticate` accepted them; a UserInfo or a username): a random
+        token for the browser's cookie, valid for :func:`session_hours`. Only its SHA-256 is stored. Expired
+        logins are swept here."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.db.write() as s:
+            u = self._user(s, user if isinstance(user, str) else user.username)
+            s.execute(LoginSession.__table__.delete().where(LoginSession.expires_at < now))
+            s.add(LoginSession(token_hash=_token_hash(token), user_id=u.id, created_at=now,
+                               expires_at=now + timedelta(hours=session_hours())))
+        return token
+
+    def resume_session(self, token: str | None) -> UserInfo | None:
+        """The user of a login token, or None when the token is unknown, expired or ended, or the account is
+        inactive or locked."""
+        if not token or not isinstance(token, str) or len(token) > 200:
+            return None
+        with self.db.read() as s:
+            row = s.execute(select(User, LoginSession.expires_at).join(LoginSession, LoginSession.user_id == User.id)
+                            .where(LoginSession.token_hash == _token_hash(token))).first()
+            if row is None:
+                return None
+            u, expires = row
+            now = utcnow()
+            if as_utc(expires) <= now or not u.active or (u.locked_until is not None and as_utc(u.locked_until) > now):
+                return None
+            return _user_info(u)
+
+    def end_session(self, token: str | None) -> None:
+        """Log out: the token logs nobody in any more (also in other tabs holding the same cookie)."""
+        if not token or not isinstance(token, str):
+            return
+        with self.db.write() as s:
+            s.execute(LoginSession.__table__.delete().where(LoginSession.token_hash == _token_hash(token)))
+
     def by_external_id(self, external_id: str) -> UserInfo | None:
         """The active user linked to an external (OIDC) identity, or None."""
         with self.db.read() as s:
@@ -606,6 +658,7 @@ class UserService(_Base):
             u.password_hash = hashed
             u.failed_logins = 0
             u.locked_until = None
+            _end_sessions(s, u.id)   # a new password ends every open login of the account
             self._audit(s, who, "user.password", "user", subject=username)
 
     def update_user(self, actor: UserInfo, username: str, *, display_name: str | None = None,
@@ -630,6 +683,8 @@ class UserService(_Base):
                     u.active = bool(active)
                 if external_id is not None:
                     u.external_id = external_id or None
+                if before["role"] != u.role or not u.active:
+                    _end_sessions(s, u.id)   # a changed role or a deactivated account: log in again
                 after = {"display_name": u.display_name, "role": u.role, "active": u.active,
                          "external_id": u.external_id}
                 self._audit(s, who, "user.update", "user", subject=username, before=before, after=after)

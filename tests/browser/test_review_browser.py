@@ -81,8 +81,14 @@ def test_reviewer_scores_reloads_finds_draft_and_submits(demo, page):
     page.mouse.wheel(0, -5000)
     shoot(page, "reviewer_scoring.png")
 
-    page.reload()                                   # a new browser session: log in again, the draft is there
-    login(page, demo, "R01")
+    page.reload()                                   # a new Streamlit session: still logged in, the draft is there
+    wait_idle(page)
+    expect(page.get_by_text("ログイン中：委員 山田 太郎")).to_be_visible()
+    expect(widget(page, "login_username")).to_have_count(0)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "shinsa_session"]
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and cookie["expires"] > 0
+    assert cookie["value"] not in page.url
+    page.goto(demo)                                 # from the start page, as after closing the tab
     open_l4_001(page)
     assert checked(page, "rv_level_service_need") == LEVELS[4]
     assert checked(page, "rv_level_verification_items") == LEVELS[3]
@@ -98,6 +104,18 @@ def test_reviewer_scores_reloads_finds_draft_and_submits(demo, page):
     click_button(page, "rv_submit_confirm")
     expect(page.get_by_text("評価を提出しました。")).to_be_visible()
     expect(widget(page, "rv_level_service_need").locator("input").first).to_be_disabled()
+
+
+def test_logout_ends_the_login_also_after_a_reload(demo, page):
+    login(page, demo, "R04")
+    expect(page.get_by_text("ログイン中：委員 高橋 恵美")).to_be_visible()
+    click_button(page, "logout")
+    expect(widget(page, "login_username")).to_be_visible()
+    page.reload()
+    wait_idle(page)
+    expect(widget(page, "login_username")).to_be_visible()
+    expect(page.get_by_text("ログイン中")).to_have_count(0)
+    assert [c for c in page.context.cookies() if c["name"] == "shinsa_session"] == []
 
 
 def test_reviewer_cannot_reach_chair_pages_by_url(demo, page):

@@ -13,8 +13,8 @@ from scoring.store.migrate import current
 from tests.store.conftest import LEVELS, login
 
 
-def test_schema_is_at_the_deadline_revision(store):
-    assert current(store.db.engine) == "0002"
+def test_schema_is_at_the_newest_revision(store):
+    assert current(store.db.engine) == "0003"  # 0002 added rounds.deadline
 
 
 def test_chair_sets_and_clears_the_deadline_logged(store, chair, small_round):
