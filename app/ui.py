@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from scoring.money import format_man_oku, format_yen
+from scoring.money import format_man_oku, format_score, format_yen
 
 from .i18n import t
 
@@ -57,11 +57,7 @@ def yen_both(amount: int | None) -> str:
 
 def score(value: float | None) -> str:
     """Scores are shown with 2 decimals, round half up (selection.md, Rounding for display)."""
-    if value is None or value != value:
-        return "—"
-    from decimal import ROUND_HALF_UP, Decimal
-
-    return str(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return format_score(value)
 
 
 def _log_failure(where: str, exc: BaseException) -> str:

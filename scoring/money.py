@@ -1,4 +1,5 @@
-"""Yen as integers, end to end: parsing what people type and formatting for display.
+"""Yen as integers, end to end: parsing what people type and formatting for display (and scores, shown with
+2 decimals rounded half up — selection.md, Rounding for display).
 
 People write amounts as ``148000000``, ``1,480万円``, ``1.48億円``, ``１億４８００万円`` or ``￥148,000,000``.
 Every money field in every format goes through :func:`parse_yen`; no float ever carries money.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["MoneyError", "parse_yen", "format_yen", "format_man_oku"]
+__all__ = ["MoneyError", "parse_yen", "format_yen", "format_man_oku", "format_score"]
 
 
 class MoneyError(ValueError):
@@ -91,6 +92,14 @@ def _parse_text(text: str) -> int:
         raise MoneyError(f"not a whole number of yen: {text!r}")
     amount = int(total)
     return -amount if negative else amount
+
+
+def format_score(value: float | None, digits: int = 2) -> str:
+    """A score for display: ``digits`` decimals, round half up on the shortest decimal form of the float
+    (``57.625`` → ``57.63``, although the float is 57.62499…; ``f"{x:.2f}"`` would show 57.62). NaN/None → ``—``."""
+    if value is None or value != value:
+        return "—"
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def format_yen(amount: int | None) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 from .aggregate import Aggregate, aggregate_scores
 from .bonus import BonusResult, compute_bonus
 from .eligibility import FAIL, NEEDS_CHECK, STATUS_OF_CODE, EligibilityResult, evaluate, per_proposal_cap
+from .money import format_score
 from .models import DECISION_LABELS, Aggregation, Decision, Normalization, Reviewer, SelectionMethod
 from .packs import CriteriaPack
 from .table import ProposalTable, ReviewTable
@@ -140,11 +141,13 @@ class Ranking:
             for c, crit in enumerate(self.pack.criteria):
                 ratio = self.agg.crit_ratio[i, c]
                 if r6(ratio) < r6(p.criterion_floor):
-                    out.append(f"{crit.label.get(lang)}: mean ratio {ratio:.2f} < floor {p.criterion_floor:.2f}" if en
-                               else f"「{crit.label.ja}」の平均評点率 {ratio:.2f} が最低基準 {p.criterion_floor:.2f} 未満")
+                    r, f = format_score(ratio), format_score(p.criterion_floor)
+                    out.append(f"{crit.label.get(lang)}: mean ratio {r} < floor {f}" if en
+                               else f"「{crit.label.ja}」の平均評点率 {r} が最低基準 {f} 未満")
         elif d == Decision.below_pass_line:
-            out.append(f"base score {self.base[i]:.2f} < pass line {p.pass_line:.2f} (bonus does not count)" if en
-                       else f"基礎点 {self.base[i]:.2f} が合格点 {p.pass_line:.2f} 未満（加点は算入しません）")
+            b, line = format_score(self.base[i]), format_score(p.pass_line)
+            out.append(f"base score {b} < pass line {line} (bonus does not count)" if en
+                       else f"基礎点 {b} が合格点 {line} 未満（加点は算入しません）")
         elif d in (Decision.over_budget, Decision.waitlisted):
             unit = "" if self.pack.is_capacity else "円"
             rem = int(self.remaining_at[i])

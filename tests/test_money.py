@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from scoring.money import MoneyError, format_man_oku, format_yen, parse_yen
+from scoring.money import MoneyError, format_man_oku, format_score, format_yen, parse_yen
 
 
 @pytest.mark.parametrize("text, yen", [
@@ -33,3 +33,9 @@ def test_format():
 def test_format_man_oku_round_trips(yen):
     assert parse_yen(format_man_oku(yen)) == yen
     assert parse_yen(format_yen(yen)) == yen
+
+
+@pytest.mark.parametrize("value, shown", [(57.625, "57.63"), (2.675, "2.68"), (0.125, "0.13"), (60, "60.00"),
+                                          (-1.005, "-1.01"), (99.994999, "99.99"), (float("nan"), "—"), (None, "—")])
+def test_format_score_rounds_half_up(value, shown):
+    assert format_score(value) == shown

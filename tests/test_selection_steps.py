@@ -119,6 +119,18 @@ def test_bonus_never_lifts_a_proposal_over_the_pass_line():
     assert r["decision"] == "below_pass_line"
 
 
+def test_reasons_show_scores_rounded_half_up_like_the_table():
+    """selection.md, Rounding for display: 57.625 is shown 57.63 everywhere — also inside the reason text
+    (Python's f"{57.625:.2f}" gives 57.62, which disagreed with the 基礎点 column)."""
+    p = proposal("P")
+    rows = five_reviews(L4, "P", [[3, 3, 3, 4, 3]] * 9 + [[5, 5, 4, 4, 3]])   # (9 × 55 + 81.25) / 10
+    ranking = rank_of(L4, [p], rows)
+    r = by_id(ranking)["P"]
+    assert r["base_score"] == pytest.approx(57.625) and r["decision"] == "below_pass_line"
+    assert ranking.reasons(0, "ja")[0] == "基礎点 57.63 が合格点 60.00 未満（加点は算入しません）"
+    assert ranking.reasons(0, "en")[0] == "base score 57.63 < pass line 60.00 (bonus does not count)"
+
+
 def test_ratio_bonus_and_cap_override():
     pp = load_pack("promotion_system")
     members = [(f"市{k}", "local_government") for k in range(3)]
