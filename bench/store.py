@@ -175,6 +175,7 @@ def main() -> None:
         "postgres_saves_per_s_1": round(results["postgres_1"]["saves_per_s"], 1),
         "postgres_saves_per_s_5": round(results["postgres_5"]["saves_per_s"], 1),
         "db_vs_file_rank_ratio": round(rank["ratio"], 3),
+        "import_10k_reviews_s": round(rank["import_s"], 2),   # 1,000 proposals, 10 reviewers, 50,000 rows (SQLite)
         "sqlite_synchronous": (os.environ.get("SHINSA_SQLITE_SYNCHRONOUS") or "FULL").upper(),
     }))
 
