@@ -12,8 +12,10 @@ documented in ``docs/excel.md``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -664,6 +666,25 @@ _STATUS_WORDS = {"提出": "submitted", "提出済み": "submitted", "submitted"
                  "下書き": "draft", "draft": "draft", "": "draft"}
 
 
+SHEET_KEY_ENV = "SHINSA_SHEET_KEY"
+
+
+def _sheet_key() -> bytes | None:
+    """The committee's secret for signing score sheets (``SHINSA_SHEET_KEY``), or None: unsigned sheets."""
+    key = os.environ.get(SHEET_KEY_ENV, "")
+    return key.encode("utf-8") if key else None
+
+
+def _digest(payload: list, key: bytes | None) -> str:
+    """The fingerprint digest: HMAC-SHA256 with the committee's key when there is one (nobody without the key
+    can make a sheet that imports — e.g. one altered to name another reviewer), else plain SHA-256 (detects
+    accidental and casual edits only)."""
+    blob = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, blob, hashlib.sha256).hexdigest()
+    return hashlib.sha256(blob).hexdigest()
+
+
 def pack_hash(pack) -> str:
     from .packs import pack_to_dict
 
@@ -759,11 +780,13 @@ def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layou
         grid.append(line)
     head = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer_id, ";".join(ids),
             str(layout.max_row)]
-    digest = hashlib.sha256(json.dumps([head, grid], ensure_ascii=False).encode("utf-8")).hexdigest()
-    return grid, digest
+    return grid, _digest([head, grid], _sheet_key())
 
 
-_FP_KEYS = ["format", "pack", "pack_version", "pack_hash", "reviewer_id", "proposal_ids", "max_row", "digest"]
+# row 9 ("signature": hmac-sha256 / sha256) was added later; a sheet without it is an unsigned one
+_FP_KEYS = ["format", "pack", "pack_version", "pack_hash", "reviewer_id", "proposal_ids", "max_row", "digest",
+            "signature"]
+SIGNED, UNSIGNED = "hmac-sha256", "sha256"
 
 
 def score_sheet(pack, proposals: Sequence[Proposal], reviewer: Reviewer, conflicts: Iterable[str] | None = None,
@@ -849,7 +872,7 @@ def score_sheet(pack, proposals: Sequence[Proposal], reviewer: Reviewer, conflic
     grid, digest = _fingerprint_rows(pack, reviewer.reviewer_id, [p.id for p in mine], layout)
     fp = wb.create_sheet(FINGERPRINT_SHEET)
     values = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer.reviewer_id,
-              ";".join(p.id for p in mine), str(layout.max_row), digest]
+              ";".join(p.id for p in mine), str(layout.max_row), digest, SIGNED if _sheet_key() else UNSIGNED]
     for k, (key, v) in enumerate(zip(_FP_KEYS, values), 1):
         fp.cell(row=k, column=1, value=key)
         c = fp.cell(row=k, column=2)
@@ -945,10 +968,19 @@ def _read_one_sheet(path: Path, pack, by_id: dict[str, Proposal], known_reviewer
     ids = [x for x in head["proposal_ids"].split(";") if x]
     check = [head["format"], head["pack"], head["pack_version"], head["pack_hash"], head["reviewer_id"],
              head["proposal_ids"], head["max_row"]]
-    digest = hashlib.sha256(json.dumps([check, grid], ensure_ascii=False).encode("utf-8")).hexdigest()
-    if digest != head["digest"]:
+    key = _sheet_key()
+    signed = head["signature"] == SIGNED
+    if key is not None and not signed:
+        return [], [Problem(src, fa("signature"), "fingerprint",
+                            f"the sheet is not signed with the committee's key ({SHEET_KEY_ENV} is set); issue a "
+                            "new sheet with `template`")]
+    if key is None and signed:
+        return [], [Problem(src, fa("signature"), "fingerprint",
+                            f"the sheet is signed: set {SHEET_KEY_ENV} to the key it was issued with")]
+    if not hmac.compare_digest(_digest([check, grid], key), head["digest"]):
         return [], [Problem(src, fa("digest"), "fingerprint",
-                            "the hidden fingerprint sheet was altered; issue a new sheet with `template`")]
+                            "the hidden fingerprint sheet was altered; issue a new sheet with `template`"
+                            + (" (or it was signed with another key)" if key is not None else ""))]
     if head["pack"] != pack.id:
         P.append(Problem(src, fa("pack"), "pack", f"the sheet was made for pack {head['pack']!r}, not {pack.id!r}"))
     elif head["pack_version"] != pack.version:

@@ -219,3 +219,64 @@ def test_same_review_in_two_files_refused(one, tmp_path):
     copy.write_bytes(path.read_bytes())
     msgs = problems(lambda: read_score_sheets([path, copy], pack, props, reviewers))
     assert len(msgs) == 1 and str(copy) in msgs[0] and "also in" in msgs[0]
+
+
+# --- signed sheets (SHINSA_SHEET_KEY) ---------------------------------------------------------------------------
+
+def forge_reviewer(path: Path, reviewer_id: str) -> None:
+    """What a reviewer who read this code could do to an unsigned sheet: name another reviewer and recompute
+    the plain SHA-256 digest the way the importer checks it."""
+    import hashlib
+
+    wb = load_workbook(path)
+    fp = wb[FINGERPRINT_SHEET]
+    fp["B5"].value = reviewer_id
+    head = [str(fp.cell(row=k, column=2).value or "") for k in range(1, 8)]
+    max_row = int(head[6])
+    grid = [[fp.cell(row=10 + r, column=c).value or "" for c in range(1, 8)] for r in range(1, max_row + 1)]
+    fp["B8"].value = hashlib.sha256(json.dumps([head, grid], ensure_ascii=False).encode("utf-8")).hexdigest()
+    wb.save(path)
+
+
+def test_unsigned_sheet_catches_casual_edits_but_not_a_forger(one):
+    """The documented limit of unsigned sheets: a recomputed digest passes (why SHINSA_SHEET_KEY exists)."""
+    pack, props, reviewers, path = one
+    assert load_workbook(path)[FINGERPRINT_SHEET]["B9"].value == "sha256"
+    forge_reviewer(path, reviewers[1].reviewer_id)
+    read_score_sheets([path], pack, props, reviewers)     # accepted: nothing to refuse it with
+
+
+def test_signed_sheet_round_trips_and_refuses_a_forged_reviewer(tmp_path, example_paths, monkeypatch):
+    monkeypatch.setenv("SHINSA_SHEET_KEY", "committee secret 2026")
+    pack = load_pack("autonomous_l4")
+    props = read_proposals(example_paths["proposals"])
+    reviewers = read_reviewers(example_paths["reviewers"])
+    path = tmp_path / "signed.xlsx"
+    path.write_bytes(score_sheet(pack, props, reviewers[0]))
+    assert load_workbook(path)[FINGERPRINT_SHEET]["B9"].value == "hmac-sha256"
+    fill(path, [{"proposal_id": "EX-1", "item": c.id, "value": 4, "status": "submitted", "comment": ""}
+                for c in pack.criteria])
+    rows = read_score_sheets([path], pack, props, reviewers)
+    assert {(r.reviewer_id, r.proposal_id, r.item, float(r.value)) for r in rows
+            if not r.item.startswith("bonus:")} == {(reviewers[0].reviewer_id, "EX-1", c.id, 4.0) for c in pack.criteria}
+
+    forge_reviewer(path, reviewers[1].reviewer_id)
+    assert problems(lambda: read_score_sheets([path], pack, props, reviewers)) == [
+        f"{path}:{FINGERPRINT_SHEET}!B8:fingerprint: the hidden fingerprint sheet was altered; issue a new sheet "
+        "with `template` (or it was signed with another key)"]
+
+
+def test_signature_and_key_must_match(one, tmp_path, example_paths, monkeypatch):
+    pack, props, reviewers, unsigned = one
+    monkeypatch.setenv("SHINSA_SHEET_KEY", "committee secret 2026")
+    assert problems(lambda: read_score_sheets([unsigned], pack, props, reviewers)) == [
+        f"{unsigned}:{FINGERPRINT_SHEET}!B9:fingerprint: the sheet is not signed with the committee's key "
+        "(SHINSA_SHEET_KEY is set); issue a new sheet with `template`"]
+    signed = tmp_path / "signed.xlsx"
+    signed.write_bytes(score_sheet(pack, props, reviewers[0]))
+    monkeypatch.setenv("SHINSA_SHEET_KEY", "another key")
+    assert "signed with another key" in problems(lambda: read_score_sheets([signed], pack, props, reviewers))[0]
+    monkeypatch.delenv("SHINSA_SHEET_KEY")
+    assert problems(lambda: read_score_sheets([signed], pack, props, reviewers)) == [
+        f"{signed}:{FINGERPRINT_SHEET}!B9:fingerprint: the sheet is signed: set SHINSA_SHEET_KEY to the key it "
+        "was issued with"]
