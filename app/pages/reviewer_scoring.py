@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.backend import error_text, get_store, require
 from app.i18n import current_lang, t, t_or
-from app.ui import error_boundary, man_oku, yen, yen_both
+from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
@@ -206,6 +206,8 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
                               disabled=locked)
     st.text_area(t("reviewer.overall"), key=OVERALL, on_change=autosave, args=args, disabled=locked)
+    if not locked:   # comments are saved as the reviewer types, not only when the field loses focus
+        commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL)
 
 
 def status_line(review) -> None:

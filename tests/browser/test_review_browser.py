@@ -39,14 +39,18 @@ def login(page, url: str, username: str) -> None:
     wait_idle(page)
 
 
-def open_l4_001(page) -> None:
+def open_proposal(page, pid: str) -> None:
     expect(page.get_by_role("heading", name="担当案件").first).to_be_visible()
     widget(page, "rv_home_pick_1").get_by_role("combobox").click()
-    page.keyboard.type("L4-001")                    # the list is long: filter it
-    page.get_by_role("option", name="L4-001", exact=False).first.click()
+    page.keyboard.type(pid)                         # the list is long: filter it
+    page.get_by_role("option", name=pid, exact=False).first.click()
     wait_idle(page)
     click_button(page, "rv_home_open_1")
-    expect(page.get_by_role("heading", name=f"L4-001　{TITLES['L4-001']}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{pid}　{TITLES[pid]}")).to_be_visible()
+
+
+def open_l4_001(page) -> None:
+    open_proposal(page, "L4-001")
 
 
 def shoot(page, name: str) -> None:
@@ -104,6 +108,31 @@ def test_reviewer_scores_reloads_finds_draft_and_submits(demo, page):
     click_button(page, "rv_submit_confirm")
     expect(page.get_by_text("評価を提出しました。")).to_be_visible()
     expect(widget(page, "rv_level_service_need").locator("input").first).to_be_disabled()
+
+
+def test_a_comment_is_saved_while_typing_without_leaving_the_field(demo, page):
+    """Streamlit sends a text area's value only on blur or Ctrl+Enter; the page commits it after a pause in
+    typing, so a comment typed and then the tab reloaded (focus still in the field) is kept."""
+    login(page, demo, "R05")
+    open_proposal(page, "L4-009")
+    box = widget(page, "rv_comment_rollout_plan").locator("textarea")
+    box.click()
+    box.press("Control+a")                          # the demo draft has a comment already: type over it
+    box.press_sequentially("横展開の体制が具体的。", delay=30)
+    page.wait_for_timeout(2500)                     # a pause: the field is committed and the draft saved
+    wait_idle(page)
+    box.press_sequentially("費用対効果も妥当。", delay=30)   # typing on after the first save keeps every character
+    expect(box).to_be_focused()
+    wait_idle(page)
+    page.wait_for_timeout(2500)                     # the pause after which the field is committed
+    wait_idle(page)
+    expect(box).to_have_value("横展開の体制が具体的。費用対効果も妥当。")
+    page.reload()                                   # focus never left the field
+    wait_idle(page)
+    page.goto(demo)
+    open_proposal(page, "L4-009")
+    expect(widget(page, "rv_comment_rollout_plan").locator("textarea")).to_have_value(
+        "横展開の体制が具体的。費用対効果も妥当。")
 
 
 def test_logout_ends_the_login_also_after_a_reload(demo, page):
