@@ -2,7 +2,8 @@
 
 Reads like the page: create a round; import proposals / reviewers / reviews (canonical files, all or
 nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); the
-review deadline (chair); lock or unlock the round (chair); export the round's files.
+review deadline (chair); lock or unlock the round (chair); export the round's files; the round's audit log
+(chair: 操作履歴, filtered, with a CSV download).
 """
 
 from __future__ import annotations
@@ -179,6 +180,32 @@ def chair_section(me, rnd) -> None:
                            icon=":material/download:")
 
 
+AUDIT_LIMIT = 500
+ROUND_ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import")   # user lines have no round
+
+
+def audit_section(me, rnd) -> None:
+    from app.audit import audit_csv, audit_frame
+
+    st.subheader(t("admin.audit.title"))
+    st.caption(t("admin.audit.help", limit=AUDIT_LIMIT))
+    c = st.columns([1, 1, 1])
+    entity = c[0].selectbox(t("admin.audit.entity"), (None,) + ROUND_ENTITIES, key="adm_audit_entity",
+                            format_func=lambda e: t("admin.audit.entity.all" if e is None else f"admin.audit.entity.{e}"))
+    proposal = c[1].text_input(t("admin.audit.proposal"), key="adm_audit_proposal").strip()
+    subject = c[2].text_input(t("admin.audit.subject"), key="adm_audit_subject").strip()
+    with store_errors():
+        entries = get_store().audit.query(me, rnd.id, entity=entity, proposal_id=proposal or None,
+                                          reviewer=subject or None, limit=AUDIT_LIMIT)
+        if not entries:
+            st.caption(t("admin.audit.empty"))
+            return
+        frame = audit_frame(entries)
+        st.dataframe(frame, hide_index=True, width="stretch", key="adm_audit_table")
+        st.download_button(t("admin.audit.download"), audit_csv(frame), file_name=f"audit_round_{rnd.id}.csv",
+                           mime="text/csv", key="adm_audit_download", on_click="ignore", icon=":material/download:")
+
+
 def render() -> None:
     me = require("chair", "secretariat")
     st.title(t("admin.title"))
@@ -192,6 +219,7 @@ def render() -> None:
     assignments_section(me, rnd)
     if me.role == "chair":
         chair_section(me, rnd)
+        audit_section(me, rnd)
 
 
 with error_boundary("admin_round"):

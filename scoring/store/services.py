@@ -301,17 +301,21 @@ class AuditEntry:
 _LOCAL_TZ = None
 
 
-def local_time(value: datetime | None) -> str:
-    """HH:MM in the committee's time zone (SHINSA_TZ, default Asia/Tokyo)."""
+def _local_tz():
     global _LOCAL_TZ
-    if value is None:
-        return "--:--"
     if _LOCAL_TZ is None:
         try:
             _LOCAL_TZ = ZoneInfo(os.environ.get("SHINSA_TZ") or "Asia/Tokyo")
         except Exception:  # pragma: no cover - no tz database
             _LOCAL_TZ = timezone.utc
-    return as_utc(value).astimezone(_LOCAL_TZ).strftime("%H:%M")
+    return _LOCAL_TZ
+
+
+def local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
+    """HH:MM (or ``fmt``) in the committee's time zone (SHINSA_TZ, default Asia/Tokyo)."""
+    if value is None:
+        return "--:--"
+    return as_utc(value).astimezone(_local_tz()).strftime(fmt)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""The chair's view of the audit log (操作履歴): who changed what and when, as a table and a CSV.
+
+Pure helpers (no Streamlit calls): the admin page draws what :func:`audit_frame` returns. The log itself is the
+store's append-only ``audit_log`` (docs/store.md); only a chair may read it (``AuditService.query``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import pandas as pd
+
+from scoring.io import csv_bytes
+from scoring.store.services import AuditEntry, local_time
+
+from .i18n import t
+
+ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "assignment.remove", "member.add",
+           "conflict.add", "conflict.remove", "resolution.set", "resolution.remove", "round.create", "round.import",
+           "round.deadline", "round.lock", "round.unlock", "user.add", "user.update", "user.password",
+           "user.unlock", "user.lockout")
+ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "user")
+COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")
+MAX_CHANGE = 300   # characters of the change summary shown per line (the CSV has the same text)
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """One level of nesting flattened to dotted keys: {"levels": {"a": 4}} → {"levels.a": 4}."""
+    if not isinstance(value, dict):
+        return {prefix or "value": value} if value is not None else {}
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and not prefix:
+            out.update(_flat(v, key))
+        else:
+            out[key] = v
+    return out
+
+
+def _show(v: Any) -> str:
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def change_summary(before: Any, after: Any) -> str:
+    """What changed, one ``key: old → new`` per changed key (``key: new`` when there was nothing before), in a
+    stable order; long summaries are cut with ``…``."""
+    b, a = _flat(before), _flat(after)
+    parts = []
+    for key in list(a) + [k for k in b if k not in a]:
+        old, new = b.get(key), a.get(key)
+        if old == new or key == "version":
+            continue
+        parts.append(f"{key}: {_show(new)}" if key not in b else f"{key}: {_show(old)} → {_show(new)}")
+    text = "; ".join(parts)
+    return text if len(text) <= MAX_CHANGE else text[:MAX_CHANGE - 1] + "…"
+
+
+def action_label(action: str) -> str:
+    return t(f"admin.audit.action.{action}") if action in ACTIONS else action
+
+
+def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
+    """The log lines as the table shows them, newest first (as the store returns them)."""
+    rows = [[local_time(e.at, "%Y-%m-%d %H:%M:%S"), e.actor, action_label(e.action), e.proposal_id or "",
+             e.subject or "", change_summary(e.before, e.after)] for e in entries]
+    return pd.DataFrame(rows, columns=[t(f"admin.audit.col.{c}") for c in COLUMNS])
+
+
+def audit_csv(frame: pd.DataFrame) -> bytes:
+    """The table as CSV (UTF-8 with BOM for Excel; text that would start a formula is guarded)."""
+    return csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
