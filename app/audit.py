@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from scoring.io import csv_bytes
-from scoring.store.services import AuditEntry, local_time
+from scoring.store.services import SYSTEM, AuditEntry, local_time
 
 from .i18n import t
 
@@ -67,7 +67,9 @@ def action_label(action: str) -> str:
 
 def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
     """The log lines as the table shows them, newest first (as the store returns them)."""
-    rows = [[local_time(e.at, "%Y-%m-%d %H:%M:%S"), e.actor, action_label(e.action), e.proposal_id or "",
+    system = t("admin.audit.system")
+    rows = [[local_time(e.at, "%Y-%m-%d %H:%M:%S"), system if e.actor == SYSTEM.username else e.actor,
+             action_label(e.action), e.proposal_id or "",
              e.subject or "", change_summary(e.before, e.after)] for e in entries]
     return pd.DataFrame(rows, columns=[t(f"admin.audit.col.{c}") for c in COLUMNS])
 

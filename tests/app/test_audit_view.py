@@ -40,7 +40,7 @@ def test_chair_sees_the_rounds_changes_newest_first_and_filters(store):
     assert rows[0]["操作"] == "下書き保存" and rows[0]["操作者"] == "R01" and rows[0]["提案ID"] == "L4-001"
     assert "levels.service_need" in rows[0]["変更内容"]
     assert rows[1]["操作"] == "締切の変更" and rows[1]["変更内容"] == "deadline: — → 2027-01-15"
-    assert rows[-1]["操作"] in ("ラウンド作成", "ファイル取り込み")          # the oldest line of the demo round
+    assert rows[-1]["操作"] == "ラウンド作成" and rows[-1]["操作者"] == "コマンドライン"   # the demo round's first line
     assert [r["日時"] for r in rows] == sorted((r["日時"] for r in rows), reverse=True)
 
     at.selectbox(key="adm_audit_entity").set_value("round").run()
