@@ -24,14 +24,18 @@ from scoring.store import StoreError
 
 def radar(result: dict, pack, lang: str) -> go.Figure:
     labels = [c.label.get(lang) for c in pack.criteria]
-    short = [f"{k + 1}. " + (x if len(x) <= 9 else x[:8] + "…") for k, x in enumerate(labels)]
+    short = [f"{k + 1}. " + (x if len(x) <= 8 else x[:7] + "…") for k, x in enumerate(labels)]
     values = [result["criteria_ratio"].get(c.id) or 0.0 for c in pack.criteria]
     fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=short + short[:1], fill="toself",
                                     name=result["proposal_id"], customdata=labels + labels[:1],
                                     hovertemplate="%{customdata}<br>%{r:.2f}<extra></extra>",
                                     line=dict(color="#1565c0")))
-    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")), showlegend=False, height=420,
-                      margin=dict(l=110, r=110, t=50, b=40), title=t("chair.detail.radar"))
+    # a few ring labels along one spoke, away from the first criterion's label (six crowded the centre)
+    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickvals=[0.5, 1.0], ticktext=["0.5", "1.0"],
+                                                 angle=90, tickangle=90, tickfont=dict(size=10)),
+                                 angularaxis=dict(rotation=90, direction="clockwise")),
+                      showlegend=False, height=420, margin=dict(l=125, r=125, t=50, b=40),
+                      title=t("chair.detail.radar"))
     return fig
 
 
