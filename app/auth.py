@@ -6,7 +6,7 @@ Pages ask :func:`current_user`; navigation is built from its role. Nothing here 
 
 A built-in login survives a page reload, a new tab and a server restart: after the password check the store
 opens a login (:meth:`UserService.open_session`: a random token, only its SHA-256 stored) and the browser keeps
-the token in a first-party cookie (``shinsa_session``: ``SameSite=Strict``, ``Secure`` on HTTPS, expires with the
+the token in a first-party cookie (``shinsa_session_<db>``: ``SameSite=Strict``, ``Secure`` on HTTPS, expires with the
 login). A new Streamlit session reads it from the request (``st.context.cookies``) and resumes the login if the
 store still knows it. Logging out ends the login in the store and clears the cookie. See docs/app.md.
 """
@@ -23,7 +23,18 @@ USER_KEY = "auth_user"
 TOKEN_KEY = "auth_token"              # this session's login token (built-in accounts)
 COOKIE_ACTION_KEY = "auth_cookie"     # ("set", token) or ("clear",): written into the browser on the next run
 RESUME_TRIED_KEY = "auth_resume_tried"
-COOKIE = "shinsa_session"
+COOKIE = "shinsa_session"            # + "_" + 8 hex digits of the database (see cookie_name)
+
+
+def cookie_name() -> str:
+    """The login cookie's name for this app's database: browsers send a host's cookies to every port, so two
+    instances on one host (say a training copy and the real one) must not read or clear each other's login."""
+    import hashlib
+
+    from .backend import get_store
+
+    url = get_store().db.engine.url.render_as_string(hide_password=True)
+    return f"{COOKIE}_{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,7 @@ def _oidc_user() -> User | None:
 def _cookie_token() -> str | None:
     """The login token the browser sent with this session's request, if any."""
     try:
-        token = st.context.cookies.get(COOKIE)
+        token = st.context.cookies.get(cookie_name())
     except Exception:  # no request context (bare script runs)
         return None
     return token or None
@@ -164,7 +175,7 @@ def write_cookie() -> None:
         value, max_age = token, int(session_hours() * 3600)
     else:
         value, max_age = "", 0
-    st.html(f"""<script>document.cookie = "{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    st.html(f"""<script>document.cookie = "{cookie_name()}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
         + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
 
 

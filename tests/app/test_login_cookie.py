@@ -7,6 +7,8 @@ tests/browser/test_review_browser.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -45,7 +47,7 @@ def test_login_opens_a_store_login_and_sets_the_cookie_once(store):
     token = at.session_state["auth_token"]
     assert store.users.resume_session(token).username == "R01"
     [script] = cookie_scripts(at)
-    assert f"shinsa_session={token};" in script and "SameSite=Strict" in script
+    assert re.search(rf'"shinsa_session_[0-9a-f]{{8}}={token};', script) and "SameSite=Strict" in script
     assert "Max-Age=43200" in script and "Secure" in script          # 12 h; Secure when served over HTTPS
     at.run()
     assert cookie_scripts(at) == []                                   # written once, not on every run
@@ -67,7 +69,7 @@ def test_logout_ends_the_login_and_clears_the_cookie(store, monkeypatch):
     assert "auth_user" not in at.session_state and "auth_token" not in at.session_state
     assert store.users.resume_session(token) is None
     [script] = cookie_scripts(at)
-    assert "shinsa_session=;" in script and "Max-Age=0" in script
+    assert re.search(r'"shinsa_session_[0-9a-f]{8}=;', script) and "Max-Age=0" in script
     again = new_session_with_cookie(monkeypatch, token)               # the old cookie, if the browser kept it
     assert "auth_user" not in again.session_state and "ログイン" in texts(again)
 
@@ -78,6 +80,20 @@ def test_an_unknown_cookie_shows_the_login_and_is_cleared(store, monkeypatch, to
     assert "auth_user" not in at.session_state and "ログイン" in texts(at)
     [script] = cookie_scripts(at)
     assert "Max-Age=0" in script
+
+
+def test_the_cookie_name_differs_per_database(store, tmp_path, monkeypatch):
+    """Two instances on one host (ports share cookies) never read or clear each other's login."""
+    from app import auth, backend
+
+    here = auth.cookie_name()
+    assert re.fullmatch(r"shinsa_session_[0-9a-f]{8}", here) and auth.cookie_name() == here
+    monkeypatch.setenv("SHINSA_DATA_DIR", str(tmp_path / "other"))
+    backend._store.clear()
+    try:
+        assert auth.cookie_name() != here
+    finally:
+        backend._store.clear()
 
 
 def test_no_cookie_no_login_and_no_script(store, monkeypatch):
