@@ -233,45 +233,94 @@ def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, cri
                     requested: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
     """selection.md §8: S desc, B desc, criterion mean ratios in pack order desc, requested asc, id asc.
 
-    Sorts on (S, B) first and applies the rest of the chain only inside runs that tie on both — the same order
-    as one lexsort over every key, without sorting a national call on fourteen keys.
+    Sorts on (S, B) first, then refines only the runs that still tie, one key at a time (criteria packed three
+    to an int64, then requested, then id — unique, so the refining ends there). Each step sorts only what is
+    still tied, which on real calls (few distinct totals: most rows tie on S and B) is much less than a
+    lexsort of every tied row on every key. The result equals one stable lexsort over the whole chain
+    (tests/test_properties.py checks exactly that).
     """
     if not len(rows):
         return rows
-    order = rows[np.lexsort((-base6[rows], -total6[rows]))]
+    order = rows[_desc_order(total6[rows], base6[rows])]
     s, b = total6[order], base6[order]
-    tied = np.zeros(len(order), bool)
     same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
-    tied[1:] |= same
-    tied[:-1] |= same
-    if not tied.any():
+    if not same.any():
         return order
-    # every run of ties at once: one lexsort of the tied rows with the run as the primary key
-    pos = np.nonzero(tied)[0]
-    run_start = np.ones(len(pos), bool)
-    run_start[1:] = ~same[pos[1:] - 1] | (pos[1:] != pos[:-1] + 1)
-    run_id = np.cumsum(run_start)
-    sub = order[pos]
-    keys = [id_rank[sub], requested[sub]] + _criterion_keys(crit6[sub]) + [run_id]
-    order[pos] = sub[np.lexsort(keys)]
+    pos, run = _runs(np.arange(len(order)), same)
+    groups = [list(range(c, min(c + 3, crit6.shape[1]))) for c in range(0, crit6.shape[1], 3)]
+    keys = [(lambda sub, g=g: _criterion_key(crit6[sub][:, g])) for g in groups]
+    keys += [lambda sub: requested[sub], lambda sub: id_rank[sub]]
+    for key in keys:                      # most significant first; all ascending
+        sub = order[pos]
+        kv = key(sub)
+        perm = np.lexsort((kv, run))
+        sub, kv, run = sub[perm], kv[perm], run[perm]
+        order[pos] = sub                  # a run keeps its block of positions, sorted inside it
+        same = (run[1:] == run[:-1]) & (kv[1:] == kv[:-1])
+        if not same.any():
+            break
+        pos, run = _runs(pos, same)
     return order
 
 
-def _criterion_keys(crit6: np.ndarray) -> list[np.ndarray]:
-    """Sort keys for 'each criterion's mean ratio, in pack order, descending' (last key = most significant).
+def _runs(pos: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions that tie with a neighbour (``same[j]``: element j+1 ties with j) and a run id for each."""
+    tied = np.zeros(len(pos), bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    idx = np.nonzero(tied)[0]
+    start = np.ones(len(idx), bool)
+    inner = idx > 0
+    start[inner] = ~same[idx[inner] - 1]
+    return pos[idx], np.cumsum(start)
 
-    Ratios rounded to 6 places lie in [0, 1]: as integers of 20 bits, three criteria pack into one int64 key,
-    exactly, so a ten-criterion pack sorts on four keys instead of ten.
-    """
-    C = crit6.shape[1]
+
+def _desc_order(total6: np.ndarray, base6: np.ndarray) -> np.ndarray:
+    """Stable order by S desc, then B desc. Both are rounded to 6 places: as integers of micro-points they pack
+    into one int64 key (one sort instead of a two-key lexsort) whenever they are finite and fit in 62 bits."""
+    if np.isfinite(total6).all() and np.isfinite(base6).all():
+        t = np.rint(total6 * 1_000_000).astype(np.int64)
+        b = np.rint(base6 * 1_000_000).astype(np.int64)
+        t -= t.min()
+        b -= b.min()
+        shift = int(b.max()).bit_length()
+        if shift + int(t.max()).bit_length() <= 62:
+            return np.argsort(-((t << shift) | b), kind="stable")
+    return np.lexsort((-base6, -total6))
+
+
+def _criterion_key(crit6: np.ndarray) -> np.ndarray:
+    """An ascending sort key for 'these (at most three) criteria's mean ratios, in pack order, descending'.
+    Ratios rounded to 6 places lie in [0, 1]: as integers of 20 bits, three pack into one int64, exactly."""
     micro = np.rint(np.nan_to_num(crit6, nan=0.0) * 1_000_000).astype(np.int64)  # 0 … 1,000,000 < 2**20
-    keys = []
-    for start in range(0, C, 3):
-        key = np.zeros(len(crit6), np.int64)
-        for c in range(start, min(start + 3, C)):
-            key = (key << 20) | micro[:, c]
-        keys.append(-key)
-    return keys[::-1]
+    key = np.zeros(len(crit6), np.int64)
+    for c in range(crit6.shape[1]):
+        key = (key << 20) | micro[:, c]
+    return -key
+
+
+def greedy_skip(amounts: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """selection.md §9, greedy_skip: walk the ranked amounts, take each one that still fits in the remaining
+    budget, skip the others. Returns (selected, remaining budget when each was reached); integer yen throughout.
+
+    Everything up to the first amount that does not fit is taken at once (a cumulative sum); after it only
+    amounts no larger than what is then left can ever fit, and what is left only shrinks, so the sequential
+    walk visits just those candidates."""
+    f = np.asarray(amounts, dtype=np.int64)
+    sel = np.zeros(len(f), bool)
+    cum = np.cumsum(f)
+    k = int(np.searchsorted(cum, limit, side="right"))    # f[:k] fit together; f[k] (if any) does not
+    sel[:k] = True
+    remaining = int(limit) - (int(cum[k - 1]) if k else 0)
+    if k < len(f):
+        tail = np.nonzero(f[k:] <= remaining)[0] + k
+        for j, amount in zip(tail.tolist(), f[tail].tolist()):   # sequential by nature, ints stay exact
+            if amount <= remaining:
+                sel[j] = True
+                remaining -= amount
+    taken = np.where(sel, f, 0)
+    rem_at = int(limit) - (np.cumsum(taken) - taken)
+    return sel, rem_at
 
 
 def funded_amounts(pack: CriteriaPack, table: ProposalTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -345,13 +394,7 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
             before = np.concatenate(([0], cum[:-1]))
             rem_at = limit - np.minimum(before, cum[stop - 1] if stop else 0)
         else:
-            remaining = int(limit)
-            fl = f.tolist()
-            for j, amount in enumerate(fl):  # sequential by nature; ints, so money stays exact
-                rem_at[j] = remaining
-                if amount <= remaining:
-                    sel[j] = True
-                    remaining -= amount
+            sel, rem_at = greedy_skip(f, int(limit))
         decision[ranked[sel]] = _CODE[Decision.selected]
         over = ranked[~sel]
         decision[over] = _CODE[Decision.over_budget]

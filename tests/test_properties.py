@@ -149,19 +149,40 @@ def test_generated_calls_exercise_every_decision():
     assert {"selected", "waitlisted", "below_pass_line", "insufficient_reviews", "ineligible"} <= seen
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 60), st.integers(0, 10**6))
-def test_tie_break_order_equals_one_lexsort_over_the_whole_chain(n, seed):
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 10**6), st.integers(1, 10), st.booleans())
+def test_tie_break_order_equals_one_lexsort_over_the_whole_chain(n, seed, n_crit, negative):
     import numpy as np
 
     from scoring.selection import tie_break_order
 
     rng = np.random.default_rng(seed)
     total = rng.integers(0, 4, n) * 2.5          # few distinct values: many ties
+    if negative:                                   # z-score totals can be negative and fractional
+        total = np.round(total - 5.123456, 6)
     base = total - rng.integers(0, 2, n)
-    crit = rng.integers(0, 3, (n, 3)) / 4
+    crit = rng.integers(0, 3, (n, n_crit)) / 4
     req = rng.integers(1, 4, n) * 10
     id_rank = rng.permutation(n)
     rows = np.nonzero(rng.random(n) < 0.8)[0]
-    keys = [id_rank[rows], req[rows]] + [-crit[rows, c] for c in (2, 1, 0)] + [-base[rows], -total[rows]]
+    keys = ([id_rank[rows], req[rows]] + [-crit[rows, c] for c in reversed(range(n_crit))]
+            + [-base[rows], -total[rows]])
     assert list(tie_break_order(rows, total, base, crit, req, id_rank)) == list(rows[np.lexsort(keys)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=40), st.integers(0, 400))
+def test_greedy_skip_equals_the_sequential_walk(amounts, limit):
+    """selection.md §9 written as the plain loop; the vectorised walk must agree on every pick and on the
+    remaining budget seen by every proposal (shown as a reason)."""
+    import numpy as np
+
+    from scoring.selection import greedy_skip
+
+    remaining, sel, rem_at = limit, [], []
+    for a in amounts:
+        rem_at.append(remaining)
+        sel.append(a <= remaining)
+        remaining -= a if a <= remaining else 0
+    got_sel, got_rem = greedy_skip(np.array(amounts, dtype=np.int64), limit)
+    assert got_sel.tolist() == sel and got_rem.tolist() == rem_at
