@@ -67,11 +67,16 @@ def page_ids_for(role: str | None) -> list[str]:
 def build_navigation(role: str | None):
     """``st.navigation`` over exactly the role's pages (grouped by section when sections are set)."""
     specs = [PAGES[pid] for pid in page_ids_for(role)]
-    pages = [st.Page(str(ROOT / s.path), title=t(s.title_key), url_path=s.url_path, icon=s.icon or None,
-                     default=(i == 0)) for i, s in enumerate(specs)]
+    # Streamlit serves the default page at "/" only: its own URL (a bookmarked /ranking, say) would answer
+    # "Page not found". So the default page gets an internal path and a hidden twin keeps the public one.
+    pages = [st.Page(str(ROOT / s.path), title=t(s.title_key), url_path=f"home-{s.url_path}" if i == 0 else s.url_path,
+                     icon=s.icon or None, default=(i == 0)) for i, s in enumerate(specs)]
+    twin = st.Page(str(ROOT / specs[0].path), title=t(specs[0].title_key), url_path=specs[0].url_path,
+                   icon=specs[0].icon or None, visibility="hidden")
     if any(s.section_key for s in specs):
         grouped: dict[str, list] = {}
         for s, page in zip(specs, pages):
             grouped.setdefault(t(s.section_key) if s.section_key else "", []).append(page)
+        grouped.setdefault(t(specs[0].section_key) if specs[0].section_key else "", []).append(twin)
         return st.navigation(grouped)
-    return st.navigation(pages)
+    return st.navigation(pages + [twin])

@@ -39,6 +39,16 @@ def login(page, url: str, username: str) -> None:
     wait_idle(page)
 
 
+def wait_for_login_cookie(page, timeout_s: float = 15) -> None:
+    """The login cookie is written by a script the browser runs just after the login run has drawn."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not [c for c in page.context.cookies() if c["name"].startswith("shinsa_session_")]:
+        assert time.monotonic() < deadline, "the login cookie was never set"
+        page.wait_for_timeout(100)
+
+
 def open_proposal(page, pid: str) -> None:
     expect(page.get_by_role("heading", name="担当案件").first).to_be_visible()
     widget(page, "rv_home_pick_1").get_by_role("combobox").click()
@@ -85,6 +95,7 @@ def test_reviewer_scores_reloads_finds_draft_and_submits(demo, page):
     page.mouse.wheel(0, -5000)
     shoot(page, "reviewer_scoring.png")
 
+    wait_for_login_cookie(page)
     page.reload()                                   # a new Streamlit session: still logged in, the draft is there
     wait_idle(page)
     expect(page.get_by_text("ログイン中：委員 山田 太郎")).to_be_visible()
@@ -127,6 +138,7 @@ def test_a_comment_is_saved_while_typing_without_leaving_the_field(demo, page):
     page.wait_for_timeout(2500)                     # the pause after which the field is committed
     wait_idle(page)
     expect(box).to_have_value("横展開の体制が具体的。費用対効果も妥当。")
+    wait_for_login_cookie(page)
     page.reload()                                   # focus never left the field
     wait_idle(page)
     page.goto(demo)
@@ -138,6 +150,7 @@ def test_a_comment_is_saved_while_typing_without_leaving_the_field(demo, page):
 def test_logout_ends_the_login_also_after_a_reload(demo, page):
     login(page, demo, "R04")
     expect(page.get_by_text("ログイン中：委員 高橋 恵美")).to_be_visible()
+    wait_for_login_cookie(page)
     click_button(page, "logout")
     expect(widget(page, "login_username")).to_be_visible()
     page.reload()
@@ -145,6 +158,19 @@ def test_logout_ends_the_login_also_after_a_reload(demo, page):
     expect(widget(page, "login_username")).to_be_visible()
     expect(page.get_by_text("ログイン中")).to_have_count(0)
     assert [c for c in page.context.cookies() if c["name"].startswith("shinsa_session")] == []
+
+
+def test_a_bookmarked_default_page_opens_without_page_not_found(demo, page):
+    """Streamlit serves a role's default page at "/" only; its own URL (a bookmark) must open it too, while a
+    page of another role stays unreachable."""
+    login(page, demo, "C01")
+    wait_for_login_cookie(page)
+    page.goto(f"{demo}/ranking")                    # the chair's default page, by its URL
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="順位・採択")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    assert page.url.endswith("/ranking")
+    expect(page.get_by_role("link", name="順位・採択")).to_have_count(1)   # one menu entry, not two
 
 
 def test_reviewer_cannot_reach_chair_pages_by_url(demo, page):
