@@ -19,8 +19,8 @@ from .i18n import t
 ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "assignment.remove", "member.add",
            "conflict.add", "conflict.remove", "resolution.set", "resolution.remove", "round.create", "round.import",
            "round.deadline", "round.lock", "round.unlock", "user.add", "user.update", "user.password",
-           "user.unlock", "user.lockout")
-ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "user")
+           "user.unlock", "user.lockout", "scenario.save")
+ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "user")
 COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")
 MAX_CHANGE = 300   # characters of the change summary shown per line (the CSV has the same text)
 

@@ -181,7 +181,7 @@ def chair_section(me, rnd) -> None:
 
 
 AUDIT_LIMIT = 500
-ROUND_ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import")   # user lines have no round
+ROUND_ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario")   # user lines have no round
 
 
 def audit_section(me, rnd) -> None:

@@ -52,6 +52,30 @@ def test_chair_sees_the_rounds_changes_newest_first_and_filters(store):
     assert "該当する記録はありません。" in texts(at)
 
 
+def test_a_saved_scenario_is_listed_and_filterable(store):
+    from scoring.store.scenarios import ScenarioService
+
+    ScenarioService(store).save_scenario(store.users.get("C01"), 1, "予算8億", "autonomous_l4", {"budget": 800_000_000})
+    at = app_as(store, "C01", "admin_round")
+    at.selectbox(key="adm_audit_entity").set_value("scenario").run()
+    [row] = rows_of(at)
+    assert row["操作"] == "試算シナリオの保存" and "overrides.budget: 800000000" in row["変更内容"]
+
+
+def test_every_logged_action_has_a_label():
+    """Each action the store writes to the log is translated (a new one without a label would show raw)."""
+    import re
+    from pathlib import Path
+
+    from app.audit import ACTIONS
+
+    root = Path(__file__).resolve().parents[2] / "scoring" / "store"
+    src = "".join(f.read_text("utf-8") for f in root.glob("*.py"))
+    written = set(re.findall(r'_audit\(s, who, "([a-z_.]+)"', src)) | set(re.findall(r'action="([a-z_.]+)", entity=', src))
+    written |= {"round.lock", "round.unlock"}        # written through an f-string (RoundService._set_status)
+    assert len(written) > 15 and written <= set(ACTIONS), sorted(written - set(ACTIONS))
+
+
 def test_audit_csv_download_is_the_table(store):
     from app.audit import audit_csv, audit_frame
 
