@@ -48,7 +48,7 @@ def render() -> None:
                             t("chair.progress.username"): reviewer,
                             t("chair.progress.assigned"): sum(1 for v in cells if v == "assigned"),
                             t("chair.progress.draft"): sum(1 for v in cells if v == "draft"),
-                            t("chair.progress.pending"): "、".join(todo)})
+                            t("chair.progress.pending"): t("common.list_sep").join(todo)})
     if pending:
         st.dataframe(pd.DataFrame(pending), hide_index=True, width="stretch", key="chair_reminders")
     else:

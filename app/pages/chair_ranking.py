@@ -310,7 +310,7 @@ def table_config(ranking) -> dict:
 def waitlist_section(ranking) -> None:
     wl = [int(i) for i in ranking.order if ranking.waitlist_position[int(i)]]
     if wl:
-        st.markdown("**" + t("chair.waitlist.title") + "**：" + "、".join(
+        st.markdown("**" + t("chair.waitlist.title") + "**" + t("common.label_sep") + t("common.list_sep").join(
             f"{int(ranking.waitlist_position[i])}. {ranking.table.ids[i]}" for i in wl))
 
 

@@ -150,10 +150,10 @@ def proposal_section(proposal, pack) -> None:
             st.metric(t("reviewer.eligible_cost"), man_oku(proposal.eligible_cost_yen))
             st.caption(yen(proposal.eligible_cost_yen))
         if proposal.technologies:
-            st.markdown(t("reviewer.technologies") + "：" + "、".join(
+            st.markdown(t("reviewer.technologies") + t("common.label_sep") + t("common.list_sep").join(
                 t_or(f"tech.{x.value}", x.value) for x in proposal.technologies))
         if proposal.applicant.prefecture or proposal.applicant.municipality:
-            st.markdown(t("reviewer.location") + "：" + " ".join(
+            st.markdown(t("reviewer.location") + t("common.label_sep") + " ".join(
                 x for x in (proposal.applicant.prefecture, proposal.applicant.municipality) if x))
     if proposal.facts:
         with st.expander(t("reviewer.facts")):
@@ -230,7 +230,7 @@ def submit_section(me, target, pack, review) -> None:
     if st.button(t("reviewer.submit"), key="rv_submit", type="primary", icon=":material/send:"):
         if missing:
             ss[CONFIRM] = False
-            st.error(t("reviewer.missing", items="、".join(missing)))
+            st.error(t("reviewer.missing", items=t("common.list_sep").join(missing)))
         else:
             ss[CONFIRM] = True
     if ss.get(CONFIRM) and not missing:
