@@ -10,7 +10,7 @@ st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", l
 
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
-from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t  # noqa: E402
+from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, relabel_widgets, t  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
 
@@ -24,7 +24,8 @@ if demo_mode():  # issue 4: the demo round and accounts, on an empty database on
 if LANG_KEY not in st.session_state:
     st.session_state[LANG_KEY] = DEFAULT_LANG
 with st.sidebar:
-    st.radio(t("common.language"), LANGS, key=LANG_KEY, format_func=LANG_NAMES.get, horizontal=True)
+    st.radio(t("common.language"), LANGS, key=LANG_KEY, format_func=LANG_NAMES.get, horizontal=True,
+             on_change=relabel_widgets)
     if demo_mode():
         st.warning(t("common.demo_banner"), icon=":material/science:")
     user = current_user()

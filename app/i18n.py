@@ -106,3 +106,36 @@ def has(key: str) -> bool:
 def t_or(key: str, default: str, lang: str | None = None, **fmt: object) -> str:
     """Like :func:`t` for keys that may legitimately be absent (e.g. a fact of a committee's own pack)."""
     return t(key, lang, **fmt) if has(key) else default
+
+
+def _plain(value) -> bool:
+    """A widget value the app may assign back to its key (never a button's bool, an upload or an editor's
+    state): strings, numbers, dates and flat tuples/lists of them."""
+    import datetime as _dt
+
+    simple = (str, int, float, _dt.date, _dt.time)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, simple):
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(v, simple) and not isinstance(v, bool) for v in value)
+
+
+def relabel_widgets() -> None:
+    """``on_change`` of the language switch. The browser keeps a choice widget's value as its *label*
+    ("4 優れている"); after a switch that label matches no option of the new language, and Streamlit would
+    show nothing chosen and then fall back to the default on the next run — a reviewer's level or a chair's
+    what-if choice silently lost. Assigning every such value back to its key makes Streamlit send the value
+    again, labelled in the new language."""
+    import streamlit as st
+
+    ss = st.session_state
+    for key in list(ss.keys()):
+        if key == LANG_KEY or not isinstance(key, str):
+            continue
+        try:
+            value = ss[key]
+            if _plain(value):
+                ss[key] = value
+        except Exception:  # a key Streamlit does not let the app set: leave it as it is
+            continue

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.i18n import MissingMessage, catalog, t, t_or
+from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +58,25 @@ def test_keys_built_at_run_time_exist():
             keys += [f"fact.choice.{f.name}.{c}" for c in f.choices]
     missing = [k for k in keys if k not in catalog()]
     assert not missing, missing
+
+
+def test_switching_language_keeps_choices_and_raises_nothing_on_any_page(store):
+    """The language switch assigns every plain widget value back to its key (app.i18n.relabel_widgets): no
+    page may fail on it (buttons, uploads and tables are left alone) and no choice may change."""
+    from tests.app.review_fixtures import app_as, no_exception
+
+    at = app_as(store, "C01", "chair_ranking")
+    at.selectbox(key="chair_aggregation").set_value("median").run()
+    at.radio(key="lang").set_value("en").run()
+    no_exception(at)
+    assert at.selectbox(key="chair_aggregation").value == "median"
+    assert "Median" in at.selectbox(key="chair_aggregation").options
+    for page in ("admin_round", "chair_progress", "chair_proposal", "reviewer_home", "dry_run"):
+        other = app_as(store, "C01", page)      # (AppTest itself cannot run on after a switch with translated
+        other.radio(key="lang").set_value("en").run()    # selectbox labels: one switch per page)
+        no_exception(other)
+    rv = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-003"})
+    rv.radio(key="rv_level_rollout_plan").set_value(2).run()
+    rv.radio(key="lang").set_value("en").run()
+    no_exception(rv)
+    assert rv.radio(key="rv_level_rollout_plan").value == 2

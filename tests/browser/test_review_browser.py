@@ -147,6 +147,25 @@ def test_a_comment_is_saved_while_typing_without_leaving_the_field(demo, page):
         "横展開の体制が具体的。費用対効果も妥当。")
 
 
+def test_switching_language_keeps_every_choice(demo, page):
+    """The browser holds a choice as its label; after switching to English the level must still be chosen
+    (labelled in English) and the next save must keep it, as must the chair-style selectboxes on the page."""
+    login(page, demo, "R01")
+    open_proposal(page, "L4-003")                   # not started in the demo
+    pick_radio(page, "rv_level_rollout_plan", LEVELS[2])
+    page.get_by_text("English", exact=True).click()
+    wait_idle(page)
+    assert checked(page, "rv_level_rollout_plan") == "2 Somewhat insufficient"
+    fill_text(page, "rv_comment_rollout_plan", "saved after the switch")    # another save of the same draft
+    wait_for_login_cookie(page)
+    page.reload()
+    wait_idle(page)
+    page.goto(f"{demo}/review?round=1&proposal=L4-003")   # a new session: Japanese again, the level stored
+    wait_idle(page)
+    assert checked(page, "rv_level_rollout_plan") == LEVELS[2]
+    expect(widget(page, "rv_comment_rollout_plan").locator("textarea")).to_have_value("saved after the switch")
+
+
 def test_logout_ends_the_login_also_after_a_reload(demo, page):
     login(page, demo, "R04")
     expect(page.get_by_text("ログイン中：委員 高橋 恵美")).to_be_visible()
