@@ -80,6 +80,35 @@ def choose_target(me) -> tuple[int, str] | None:
     return target
 
 
+def next_open(me, target) -> tuple[int, str] | None:
+    """The next proposal of the same round, in list order after ``target`` (wrapping round), that the reviewer
+    has not submitted yet and is not conflicted on; None when every other one is submitted."""
+    rid, pid = target
+    items = get_store().assignments.list_assignments_for(me, rid)
+    ids = [a.proposal_id for a in items]
+    k = ids.index(pid) if pid in ids else -1
+    for a in items[k + 1:] + items[:k + 1]:
+        if a.proposal_id != pid and a.status not in ("conflict", "submitted"):
+            return rid, a.proposal_id
+    return None
+
+
+def _go_to(target: tuple[int, str]) -> None:
+    st.session_state[TARGET] = target
+    st.session_state["rv_pick"] = target
+    st.query_params.update({"round": str(target[0]), "proposal": target[1]})
+
+
+def next_section(me, target) -> None:
+    """A button to the next proposal still to be scored (or a note that all are submitted)."""
+    nxt = next_open(me, target)
+    if nxt is None:
+        st.success(t("reviewer.next.none"), icon=":material/task_alt:")
+        return
+    st.button(t("reviewer.next.button", id=nxt[1]), key="rv_next", on_click=_go_to, args=(nxt,),
+              icon=":material/arrow_forward:")
+
+
 # --- loading and saving ----------------------------------------------------------------------------------------
 
 def load_into_widgets(review, pack) -> None:
@@ -303,11 +332,14 @@ def render() -> None:
     if round_locked:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
     status_line(review)
+    if review.status == "submitted" and not round_locked:
+        next_section(me, target)        # just submitted (or reopened to read): on to the next one
     scoring_section(target, pack, review, round_locked)
     if not round_locked:
         submit_section(me, target, pack, review)
         if review.status != "submitted":
             conflict_section(me, target)
+            next_section(me, target)
 
 
 with error_boundary("reviewer_scoring"):

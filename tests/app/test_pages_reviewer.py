@@ -164,3 +164,34 @@ def test_chair_sets_the_deadline_on_the_admin_page(store):
     no_exception(at)
     assert store.rounds.get_round(store.users.get("C01"), 1).deadline == date(2027, 1, 15)
     assert any(e.action == "round.deadline" for e in store.audit.query(store.users.get("C01"), 1))
+
+
+def test_next_button_opens_the_next_proposal_still_to_score(store):
+    """After submitting, 「次の未提出の提案へ」 opens the next assigned proposal (list order, wrapping) that is
+    neither submitted nor conflicted; with none left the page says every one is submitted."""
+    me = r01(store)
+    items = store.assignments.list_assignments_for(me, 1)
+    open_ids = [a.proposal_id for a in items if a.status not in ("conflict", "submitted")]
+    assert len(open_ids) >= 2
+    first, second = open_ids[0], open_ids[1]
+    at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": first})
+    no_exception(at)
+    button = at.button(key="rv_next")
+    assert second in button.label
+    button.click().run()
+    no_exception(at)
+    assert second in str(at.query_params["proposal"])
+    assert at.selectbox(key="rv_pick").value == (1, second)
+    assert second in texts(at)
+    # submit every other open one: then the page says all are submitted
+    for a in items:
+        if a.status in ("conflict", "submitted") or a.proposal_id == second:
+            continue
+        r = store.reviews.get_review(me, 1, a.proposal_id)
+        p = store.rounds.pack(1, store.rounds.get_proposal(me, 1, a.proposal_id).pack)
+        v = store.reviews.save_draft(me, 1, a.proposal_id, levels={c.id: 3 for c in p.criteria},
+                                     bonus_marks={b.id: 0 for b in p.judged_bonuses}, base_version=r.version)
+        store.reviews.submit(me, 1, a.proposal_id, version=v)
+    last = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": second})
+    assert not [b for b in last.button if b.key == "rv_next"]
+    assert any("すべて提出済み" in str(s.value) for s in last.success)
