@@ -483,8 +483,9 @@ def _reviewer_sheet(ws, ctx: _ChairData) -> None:
         ws.append(row)
 
 
-def anonymous_labels(reviewer_ids: Iterable[str], salt: str = "") -> dict[str, str]:
-    """委員A, 委員B, … in an order that does not follow the reviewer ids (so labels do not reveal them)."""
+def anonymous_labels(reviewer_ids: Iterable[str], salt: str = "", lang: str = "ja") -> dict[str, str]:
+    """委員A, 委員B, … (Reviewer A, … in English) in an order that does not follow the reviewer ids (so labels
+    do not reveal them)."""
     ids = sorted(set(reviewer_ids), key=lambda x: hashlib.sha256((salt + "\x1f" + x).encode()).hexdigest())
     out = {}
     for k, rid in enumerate(ids):
@@ -494,7 +495,7 @@ def anonymous_labels(reviewer_ids: Iterable[str], salt: str = "") -> dict[str, s
             q = q // 26 - 1
             if q < 0:
                 break
-        out[rid] = f"委員{name}"
+        out[rid] = f"Reviewer {name}" if lang == "en" else f"委員{name}"
     return out
 
 

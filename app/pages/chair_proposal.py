@@ -48,7 +48,7 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
         st.info(t("chair.detail.no_reviews"))
         return
     names = {r.username: r.name for r in get_store().rounds.list_reviewers(me, rid)}
-    anon = anonymous_labels([r.reviewer for r in reviews], salt=f"{rid}:{proposal_id}")
+    anon = anonymous_labels([r.reviewer for r in reviews], salt=f"{rid}:{proposal_id}", lang=lang)
     who = (lambda r: anon[r.reviewer]) if anonymise else (lambda r: names.get(r.reviewer) or r.reviewer)
     rows = []
     for r in reviews:

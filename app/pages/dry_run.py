@@ -598,7 +598,9 @@ def render() -> None:
     if proposal is None:
         with checks:
             st.header(t("dry_run.section.eligibility"))
-            st.error(t("dry_run.error.fix_first") + "\n\n" + "\n".join(f"- {p}" for p in problems))
+            # what is still missing or invalid: guidance (a fresh form lists what to fill in), not an error
+            st.warning(t("dry_run.error.fix_first") + "\n\n" + "\n".join(f"- {p}" for p in problems),
+                       icon=":material/edit_note:")
         return
     result = self_check(pack, proposal, levels, judged, current_lang())
     with checks:

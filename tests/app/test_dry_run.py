@@ -377,3 +377,11 @@ def test_uploaded_intake_excel_fills_the_form():
     assert at.selectbox(key="dr_m_kind_0").value == "local_government"
     assert metrics(at)["申請額"] == "140,000,000円"
     assert box(at, "success", "地方公共団体が含まれています")
+
+
+def test_a_fresh_form_lists_what_to_fill_in_without_an_error():
+    at = open_dry_run()
+    assert_ok(at)
+    assert not at.error
+    todo = box(at, "warning", "次の項目を入力・修正すると判定結果が表示されます。")
+    assert todo and "申請者名を入力してください。" in todo[0]

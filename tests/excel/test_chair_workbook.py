@@ -222,3 +222,13 @@ def test_sample_data_workbook_matches_json(tmp_path, capsys):
     marks = [c.value for row in rev.iter_rows(min_row=2) for c in row[3:]]
     excluded = sum(len(x["excluded_reviews"]) for x in data["results"])
     assert marks.count("利益相反") >= excluded
+
+
+def test_anonymous_labels_hide_the_ids_in_both_languages():
+    from scoring.excel import anonymous_labels
+
+    ids = [f"R{k:02d}" for k in range(30)]
+    ja, en = anonymous_labels(ids, "salt"), anonymous_labels(ids, "salt", lang="en")
+    assert sorted(ja.values())[:2] == ["委員A", "委員AA"] and len(set(ja.values())) == 30
+    assert {rid: en[rid].replace("Reviewer ", "委員") for rid in ids} == ja     # the same letter per reviewer
+    assert [ja[r] for r in ids[:5]] != ["委員A", "委員B", "委員C", "委員D", "委員E"]   # not in id order
