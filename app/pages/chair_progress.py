@@ -18,6 +18,20 @@ CELL = {"assigned": "○", "draft": "✎", "submitted": "✔", "conflict": "✖"
 ORDER = ("assigned", "draft", "submitted", "conflict")
 
 
+def reminder_texts(me, rnd, pack_id: str, matrix, names: dict) -> None:
+    """One ready-to-send reminder per reviewer with reviews to submit (st.code has a copy button)."""
+    from app.reminders import reminder_text
+
+    titles = {p.id: p.title for p in get_store().rounds.list_proposals(me, rnd.id, pack_id)}
+    with st.expander(t("chair.reminder.title"), icon=":material/mail:"):
+        for reviewer in matrix.reviewers:
+            items = [(p, titles.get(p, ""), t(f"chair.progress.{v}")) for p in matrix.proposals
+                     if (v := matrix.cell(reviewer, p)) in ("assigned", "draft")]
+            if items:
+                st.code(reminder_text(names.get(reviewer) or reviewer, rnd.name, rnd.deadline, items),
+                        language=None, wrap_lines=True)
+
+
 def render() -> None:
     me = require("chair", "secretariat")
     head = round_pack_header(me, "chair.progress.title")
@@ -51,6 +65,7 @@ def render() -> None:
                             t("chair.progress.pending"): t("common.list_sep").join(todo)})
     if pending:
         st.dataframe(pd.DataFrame(pending), hide_index=True, width="stretch", key="chair_reminders")
+        reminder_texts(me, rnd, pack_id, matrix, names)
     else:
         st.success(t("chair.progress.all_done"))
     if me.role == "chair":

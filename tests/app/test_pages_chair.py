@@ -316,3 +316,22 @@ def test_reasons_reused_across_budgets_match_the_core(store):
         assert got == want
         seen |= set(np.unique(ranking.decision).tolist())
     assert len(seen) >= 3          # several kinds of decision were compared, not only "selected"
+
+
+def test_reminder_texts_per_reviewer_with_titles_and_deadline(store):
+    import json
+    from pathlib import Path
+
+    store.rounds.set_deadline(chair(store), 1, "2027-01-15")
+    at = app_as(store, "C01", "chair_progress")
+    at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
+    no_exception(at)
+    texts_ = [c.value for c in at.code]
+    reminders = at.dataframe[1].value
+    assert len(texts_) == len(reminders)                         # one text per reviewer with something left
+    [r01] = [x for x in texts_ if x.startswith("委員 山田 太郎 様")]
+    titles = {p["id"]: p["title"] for p in json.loads(
+        (Path(__file__).resolve().parents[2] / "sample_proposals" / "proposals.json").read_text("utf-8"))}
+    assert f"- L4-001　{titles['L4-001']}（未着手）" in r01
+    assert "評価締切：2027-01-15" in r01 and "未提出です" in r01
+    assert "L4-002" not in r01                                   # submitted: not in the reminder
