@@ -46,15 +46,17 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
              ":material/description:", "chair.nav.section"),
     PageSpec("admin_round", "app/pages/admin_round.py", "admin.nav.round", "admin",
              ":material/settings:", "admin.nav.section"),
+    PageSpec("account", "app/pages/account.py", "account.nav.page", "account", ":material/key:",
+             "account.nav.section"),
 )}
 
 # role → page ids in menu order; the first is the role's default page. None = not logged in.
 ROLE_PAGES: dict[str | None, list[str]] = {
     ANONYMOUS: ["login", "dry_run"],
-    "reviewer": ["reviewer_home", "reviewer_scoring", "dry_run"],
+    "reviewer": ["reviewer_home", "reviewer_scoring", "dry_run", "account"],
     "chair": ["chair_ranking", "chair_progress", "chair_proposal", "admin_round", "reviewer_home",
-              "reviewer_scoring", "dry_run"],
-    "secretariat": ["chair_progress", "admin_round", "dry_run"],
+              "reviewer_scoring", "dry_run", "account"],
+    "secretariat": ["chair_progress", "admin_round", "dry_run", "account"],
     "admin": ["dry_run"],
 }
 

@@ -1,0 +1,51 @@
+"""アカウント: a logged-in user changes their own password — the current one is checked, the new one twice, the
+store's rules apply; other logins of the account end, this browser keeps a fresh one."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from app.navigation import page_ids_for
+from tests.app.review_fixtures import APP, no_exception, texts
+from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
+
+
+def logged_in(username: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input("shinsa-demo")
+    at.button[0].click().run()
+    at.switch_page("app/pages/account.py").run()
+    no_exception(at)
+    return at
+
+
+def submit(at, current: str, new: str, again: str | None = None) -> None:
+    at.text_input(key="account_current").input(current)
+    at.text_input(key="account_new").input(new)
+    at.text_input(key="account_again").input(new if again is None else again)
+    [b for b in at.button if "変更する" in str(b.label)][0].click().run()
+    no_exception(at)
+
+
+def test_every_logged_in_role_has_the_page_and_anonymous_does_not():
+    assert all("account" in page_ids_for(r) for r in ("reviewer", "chair", "secretariat"))
+    assert "account" not in page_ids_for(None)
+
+
+def test_change_password_checks_and_keeps_this_login(store):
+    at = logged_in("R02")
+    other_browser = store.users.open_session("R02")
+    submit(at, "wrong-password", "a-new-password-9")
+    assert "現在のパスワードが違います。" in texts(at)
+    submit(at, "shinsa-demo", "a-new-password-9", again="something-else")
+    assert "新しいパスワードが確認欄と一致しません。" in texts(at)
+    submit(at, "shinsa-demo", "short")
+    assert "8文字以上、72バイト以下にしてください。" in texts(at)
+    store.users.authenticate("R02", "shinsa-demo")                     # nothing changed so far
+    submit(at, "shinsa-demo", "a-new-password-9")
+    assert "パスワードを変更しました" in texts(at)
+    assert store.users.authenticate("R02", "a-new-password-9").username == "R02"
+    assert store.users.resume_session(other_browser) is None           # other browsers log in again
+    assert store.users.resume_session(at.session_state["auth_token"]).username == "R02"   # this one does not
