@@ -81,6 +81,22 @@ def users_section(me) -> None:
                 get_store().users.add_user(me, username.strip(), display.strip() or username.strip(), role,
                                            password=password or None)
                 st.success(t("admin.users.added", username=username.strip()))
+        # an imported reviewer has no password yet; a forgotten one is replaced; a lockout is cleared
+        st.markdown("**" + t("admin.users.reset_title") + "**")
+        c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+        who = c[0].selectbox(t("admin.users.username"), [u.username for u in users], index=None,
+                             key="adm_pw_user", placeholder=t("admin.users.pick"),
+                             format_func=lambda u: f"{u}（{next((x.display_name for x in users if x.username == u), '')}）")
+        new_pw = c[1].text_input(t("admin.users.new_password"), type="password", key="adm_pw_new",
+                                 help=t("account.rules"))
+        if c[2].button(t("admin.users.set_password"), key="adm_pw_set", disabled=who is None or not new_pw):
+            with store_errors():
+                get_store().users.set_password(me, who, new_pw)
+                st.success(t("admin.users.password_set", username=who))
+        if c[3].button(t("admin.users.unlock"), key="adm_pw_unlock", disabled=who is None):
+            with store_errors():
+                get_store().users.unlock(me, who)
+                st.success(t("admin.users.unlocked", username=who))
 
 
 def assignments_section(me, rnd) -> None:

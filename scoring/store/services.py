@@ -382,6 +382,13 @@ def _check_password(password: str) -> None:
         raise InputError([Problem("(password)", None, "password", "must be at most 72 bytes (bcrypt's limit)")])
 
 
+def _guard_chair_accounts(who: "_Who", role: str) -> None:
+    """Chair accounts are created and changed by a chair or the command line only: a secretariat that could set a
+    chair's password or make an account a chair could read every score through it."""
+    if role == Role.chair and not who.is_(Role.chair):
+        raise _deny(who, "create or change a chair account")
+
+
 def _end_sessions(s: Session, user_id: int) -> None:
     s.execute(LoginSession.__table__.delete().where(LoginSession.user_id == user_id))
 
@@ -628,7 +635,8 @@ class UserService(_Base):
 
     def add_user(self, actor: UserInfo, username: str, display_name: str, role: str, password: str | None = None,
                  external_id: str | None = None) -> UserInfo:
-        """Chair, secretariat. ``role`` is one of :attr:`Role.ALL`. Raises :class:`Duplicate`."""
+        """Chair, secretariat (a chair account only by a chair or the command line: the secretariat never reaches
+        scores, also not by making itself a chair). ``role`` is one of :attr:`Role.ALL`. Raises :class:`Duplicate`."""
         if role not in Role.ALL:
             raise InputError([Problem("(user)", None, "role", f"{role!r} is not one of {list(Role.ALL)}")])
         username = (username or "").strip()
@@ -638,6 +646,7 @@ class UserService(_Base):
         try:
             with self.db.write() as s:
                 who = self._admin(s, actor, "add users")
+                _guard_chair_accounts(who, role)
                 if s.scalar(select(User.id).where(User.username == username)) is not None:
                     raise Duplicate(f"user {username!r} already exists")
                 u = User(username=username, display_name=display_name or username, role=role,
@@ -652,13 +661,16 @@ class UserService(_Base):
             raise Duplicate(f"user {username!r} or external identity {external_id!r} already exists") from None
 
     def set_password(self, actor: UserInfo, username: str, password: str) -> None:
-        """The user themself, chair, secretariat. Clears a lockout."""
+        """The user themself, chair, secretariat (a chair's password: the chair or another chair only). Clears a
+        lockout."""
         hashed = _hash_password(password)
         with self.db.write() as s:
             who = self._who(s, actor)
             u = self._user(s, username)
             if not (who.is_(*ADMIN) or who.id == u.id):
                 raise _deny(who, f"set the password of {username!r}")
+            if who.id != u.id:
+                _guard_chair_accounts(who, u.role)
             u.password_hash = hashed
             u.failed_logins = 0
             u.locked_until = None
@@ -677,6 +689,9 @@ class UserService(_Base):
                 u = self._user(s, username)
                 if u.id == who.id and ((role is not None and role != u.role) or active is False):
                     raise _deny(who, "change their own role or deactivate themself")
+                _guard_chair_accounts(who, u.role)
+                if role is not None:
+                    _guard_chair_accounts(who, role)
                 before = {"display_name": u.display_name, "role": u.role, "active": u.active,
                           "external_id": u.external_id}
                 if display_name is not None:

@@ -49,3 +49,29 @@ def test_change_password_checks_and_keeps_this_login(store):
     assert store.users.authenticate("R02", "a-new-password-9").username == "R02"
     assert store.users.resume_session(other_browser) is None           # other browsers log in again
     assert store.users.resume_session(at.session_state["auth_token"]).username == "R02"   # this one does not
+
+
+def test_admin_sets_an_imported_reviewers_first_password_and_unlocks(store, monkeypatch):
+    from scoring.store import SYSTEM, AuthenticationFailed
+    import pytest
+
+    from tests.app.review_fixtures import app_as
+
+    store.users.add_user(SYSTEM, "NEW1", "新任 委員", "reviewer")       # as an import creates them: no password
+    with pytest.raises(AuthenticationFailed):
+        store.users.authenticate("NEW1", "anything-at-all")
+    at = app_as(store, "C01", "admin_round")
+    assert at.button(key="adm_pw_set").disabled
+    at.selectbox(key="adm_pw_user").set_value("NEW1").run()
+    at.text_input(key="adm_pw_new").input("first-password-1").run()
+    at.button(key="adm_pw_set").click().run()
+    no_exception(at)
+    assert "NEW1 のパスワードを設定しました" in texts(at)
+    assert store.users.authenticate("NEW1", "first-password-1").username == "NEW1"
+    monkeypatch.setenv("SHINSA_LOCKOUT_FAILURES", "2")
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            store.users.authenticate("NEW1", "wrong-password")
+    at.button(key="adm_pw_unlock").click().run()
+    assert "NEW1 のロックを解除しました。" in texts(at)
+    assert store.users.authenticate("NEW1", "first-password-1").username == "NEW1"

@@ -117,6 +117,26 @@ def test_the_secretariat_manages_but_never_reads_scores(store, small_round, secr
         store.rounds.export_files(secretariat, small_round, "unused")
 
 
+def test_the_secretariat_cannot_reach_scores_through_a_chair_account(store, chair, secretariat):
+    """It manages reviewer and secretariat accounts, never chair accounts: otherwise it could set a chair's
+    password (or make an account a chair) and read every score as that chair."""
+    store.users.add_user(SYSTEM, "r9", "委員9", "reviewer")
+    for attempt in (lambda: store.users.add_user(secretariat, "c2", "委員長2", "chair", "chair-password-2"),
+                    lambda: store.users.set_password(secretariat, "chair", "taken-over-123"),
+                    lambda: store.users.update_user(secretariat, "r9", role="chair"),
+                    lambda: store.users.update_user(secretariat, "chair", active=False),
+                    lambda: store.users.update_user(secretariat, "chair", external_id="oidc|someone")):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert store.users.authenticate("chair", "chair-password-1").role == "chair"     # nothing changed
+    store.users.set_password(secretariat, "r9", "first-password-9")                  # reviewers: yes
+    store.users.add_user(secretariat, "s2", "事務局2", "secretariat", "jimu-password-2")
+    store.users.unlock(secretariat, "chair")                                         # unlocking grants nothing
+    store.users.add_user(chair, "c2", "委員長2", "chair", "chair-password-2")         # a chair may
+    store.users.set_password(chair, "c2", "chair-password-3")
+    store.users.set_password(chair, "chair", "chair-password-4")                     # and their own
+
+
 def test_a_reviewer_cannot_administer(store, small_round, tmp_path):
     a = login(store, "A")
     denied = [
