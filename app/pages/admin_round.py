@@ -73,7 +73,8 @@ def users_section(me) -> None:
         c = st.columns(4)
         username = c[0].text_input(t("admin.users.username"), key="adm_user_name")
         display = c[1].text_input(t("admin.users.name"), key="adm_user_display")
-        role = c[2].selectbox(t("admin.users.role"), ["reviewer", "chair", "secretariat"], key="adm_user_role",
+        roles = ["reviewer", "chair", "secretariat"] if me.role == "chair" else ["reviewer", "secretariat"]
+        role = c[2].selectbox(t("admin.users.role"), roles, key="adm_user_role",
                               format_func=lambda r: t(f"auth.role.{r}"))
         password = c[3].text_input(t("admin.users.password"), type="password", key="adm_user_password")
         if st.button(t("admin.users.add"), key="adm_user_add"):
@@ -84,7 +85,8 @@ def users_section(me) -> None:
         # an imported reviewer has no password yet; a forgotten one is replaced; a lockout is cleared
         st.markdown("**" + t("admin.users.reset_title") + "**")
         c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
-        who = c[0].selectbox(t("admin.users.username"), [u.username for u in users], index=None,
+        editable = [u.username for u in users if me.role == "chair" or u.role != "chair"]
+        who = c[0].selectbox(t("admin.users.username"), editable, index=None,
                              key="adm_pw_user", placeholder=t("admin.users.pick"),
                              format_func=lambda u: f"{u}（{next((x.display_name for x in users if x.username == u), '')}）")
         new_pw = c[1].text_input(t("admin.users.new_password"), type="password", key="adm_pw_new",

@@ -75,3 +75,18 @@ def test_admin_sets_an_imported_reviewers_first_password_and_unlocks(store, monk
     at.button(key="adm_pw_unlock").click().run()
     assert "NEW1 のロックを解除しました。" in texts(at)
     assert store.users.authenticate("NEW1", "first-password-1").username == "NEW1"
+
+
+def test_the_secretariat_is_not_offered_chair_accounts(store):
+    from scoring.store import SYSTEM
+
+    from tests.app.review_fixtures import app_as
+
+    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S01", "admin_round")
+    no_exception(at)
+    assert at.selectbox(key="adm_user_role").options == ["評価委員", "事務局"]
+    assert "C01（委員長 渡辺 誠）" not in at.selectbox(key="adm_pw_user").options
+    assert any(o.startswith("R01") for o in at.selectbox(key="adm_pw_user").options)
+    chair = app_as(store, "C01", "admin_round")
+    assert "委員長" in chair.selectbox(key="adm_user_role").options
