@@ -5,14 +5,14 @@ reloaded page shows the reviewer still logged in with every saved change."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, _wait_healthy, fill_text, free_port, pick_radio, wait_idle, widget
+from tests.browser.conftest import (ROOT, _wait_healthy, fill_text, free_port, pick_radio, stop_server, wait_idle,
+                                    widget)
 from tests.browser.test_review_browser import LEVELS, checked, login, open_proposal, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
@@ -30,16 +30,6 @@ def start(data_dir, port: int, log) -> subprocess.Popen:
     return proc
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def test_draft_and_login_survive_a_server_restart(page, tmp_path):
     port, data, log = free_port(), tmp_path / "data", tmp_path / "streamlit.log"
     url = f"http://127.0.0.1:{port}"
@@ -50,7 +40,7 @@ def test_draft_and_login_survive_a_server_restart(page, tmp_path):
         pick_radio(page, "rv_level_verification_environment", LEVELS[3])
         fill_text(page, "rv_comment_verification_environment", "再起動の前に書いた所見")
         wait_for_login_cookie(page)
-        stop(proc)                                   # the server goes away …
+        stop_server(proc)                                   # the server goes away …
         proc = start(data, port, log)                # … and comes back on the same data folder
         page.goto(f"{url}/review?round=1&proposal=L4-003")
         wait_idle(page)
@@ -60,4 +50,4 @@ def test_draft_and_login_survive_a_server_restart(page, tmp_path):
         expect(widget(page, "rv_comment_verification_environment").locator("textarea")).to_have_value(
             "再起動の前に書いた所見")
     finally:
-        stop(proc)
+        stop_server(proc)
