@@ -225,6 +225,11 @@ def login_page() -> None:
                 log_in(user)
                 remember(user)
                 st.rerun()
+    if not demo_mode() and not oidc_configured():
+        from .backend import get_store
+
+        if not get_store().users.has_accounts():     # a fresh installation: say how to create the first chair
+            st.info(t("login.first_chair"), icon=":material/person_add:")
     if demo_mode():
         from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 

@@ -580,6 +580,12 @@ class UserService(_Base):
             raise outcome
         return outcome
 
+    def has_accounts(self) -> bool:
+        """Whether any account exists (the login page of a fresh installation says how to create the first
+        chair; nothing else about accounts is revealed)."""
+        with self.db.read() as s:
+            return s.scalar(select(User.id).limit(1)) is not None
+
     # Logins that survive a page reload or a server restart (built-in accounts; OIDC has its own cookie).
     def open_session(self, user: UserInfo | str) -> str:
         """A new login for ``user`` (after :meth:`authenticate` accepted them; a UserInfo or a username): a random

@@ -108,3 +108,25 @@ def test_a_new_password_logs_other_sessions_out(store, monkeypatch):
     store.users.set_password(SYSTEM, "R02", "another secret 123")
     at = new_session_with_cookie(monkeypatch, token)
     assert "auth_user" not in at.session_state
+
+
+def test_a_fresh_installation_says_how_to_create_the_first_chair(tmp_path, monkeypatch):
+    """No demo, no account yet: the login page names the command; once an account exists it says nothing."""
+    from app import backend
+    from scoring.store import SYSTEM, Store
+
+    monkeypatch.setenv("SHINSA_DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHINSA_DEMO", raising=False)
+    backend._store.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        no_exception(at)
+        assert any("python -m scoring user add" in str(i.value) for i in at.info)
+        Store().users.add_user(SYSTEM, "C1", "委員長", "chair", "chair-password-1")
+        again = AppTest.from_file(APP, default_timeout=120)
+        again.run()
+        assert not any("python -m scoring user add" in str(i.value) for i in again.info)
+    finally:
+        backend._store.clear()
