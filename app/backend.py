@@ -15,7 +15,8 @@ import streamlit as st
 
 from scoring.errors import InputError
 from scoring.store import (AccountLocked, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
-                           PermissionDenied, ReviewLocked, RoundLocked, StaleReview, Store, StoreError, UserInfo)
+                           PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
+                           StoreError, UserInfo)
 
 from .auth import current_user
 from .i18n import t
@@ -60,6 +61,8 @@ def error_text(exc: BaseException) -> str:
     """A store (or input) error in the user's language."""
     if isinstance(exc, StaleReview):
         return t("app.err.stale", detail=str(exc))
+    if isinstance(exc, StaleResolution):
+        return t("chair.detail.resolution_changed")
     if isinstance(exc, AccountLocked):
         return t("auth.locked")
     if isinstance(exc, IncompleteReview):

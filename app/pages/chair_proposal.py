@@ -22,6 +22,9 @@ from scoring.excel import anonymous_labels
 from scoring.store import StoreError
 
 
+MISSING = object()   # no earlier run showed this check
+
+
 def radar(result: dict, pack, lang: str) -> go.Figure:
     labels = [c.label.get(lang) for c in pack.criteria]
     short = [f"{k + 1}. " + (x if len(x) <= 8 else x[:7] + "…") for k, x in enumerate(labels)]
@@ -83,16 +86,23 @@ def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang
     for e in result["eligibility"]:
         rule, status = e["rule"], e["status"]
         reason = e["reason_en"] if lang == "en" else e["reason"]
+        # what the previous run showed: a change by anyone else since then is said, and never overwritten
+        shown_key = f"chair_res_shown_{rid}_{result['proposal_id']}_{rule}"
+        shown = st.session_state.get(shown_key, MISSING)
+        res = resolutions.get(rule)
+        st.session_state[shown_key] = res
         with st.container(border=True):
             st.markdown(f"{ICONS.get(status, '')} **{labels[rule]}** — {t('status.' + status)}")
             st.caption(reason)
-            res = resolutions.get(rule)
+            if shown is not MISSING and shown != res:
+                st.warning(t("chair.detail.resolution_changed"), icon=":material/sync_problem:")
+            expected = res if shown is MISSING else shown
             if res is not None:
                 st.info(t("chair.detail.resolved", status=t("status." + res.status), by=res.resolved_by,
                           note=res.note or "—"))
                 if st.button(t("chair.detail.unresolve"), key=f"chair_unresolve_{rule}"):
                     try:
-                        get_store().rounds.remove_resolution(me, rid, result["proposal_id"], rule)
+                        get_store().rounds.remove_resolution(me, rid, result["proposal_id"], rule, expected=expected)
                         st.rerun()
                     except StoreError as exc:
                         st.error(error_text(exc))
@@ -104,7 +114,7 @@ def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang
                 if c3.button(t("chair.detail.resolve"), key=f"chair_resolve_{rule}", type="primary"):
                     try:
                         get_store().rounds.resolve_needs_check(me, rid, result["proposal_id"], rule, verdict,
-                                                               note.strip())
+                                                               note.strip(), expected=expected)
                         st.rerun()
                     except StoreError as exc:
                         st.error(error_text(exc))

@@ -54,7 +54,7 @@ from .schema import (Assignment, AuditLog, Conflict, LoginSession, ProposalRow, 
 
 __all__ = [
     # errors
-    "StoreError", "PermissionDenied", "NotFound", "StaleReview", "ReviewLocked", "RoundLocked",
+    "StoreError", "PermissionDenied", "NotFound", "StaleReview", "StaleResolution", "ReviewLocked", "RoundLocked",
     "IncompleteReview", "ConflictOfInterest", "AuthenticationFailed", "AccountLocked", "Duplicate",
     # values
     "Role", "UserInfo", "RoundInfo", "RoundReviewer", "AssignmentInfo", "ReviewContent", "ConflictInfo",
@@ -95,6 +95,18 @@ class StaleReview(StoreError):
     def __init__(self, message: str, current: "ReviewContent | None" = None):
         super().__init__(message)
         self.current = current
+
+
+class StaleResolution(StoreError):
+    """A needs_check resolution changed since the chair's page showed it (another chair, another tab): nothing is
+    written; ``current`` is the resolution now stored (a :class:`ResolutionInfo`, or None when there is none)."""
+
+    def __init__(self, message: str, current: "ResolutionInfo | None" = None):
+        super().__init__(message)
+        self.current = current
+
+
+_ANY = object()   # "expected": not given — replace whatever is stored (the command line)
 
 
 class ReviewLocked(StoreError):
@@ -380,6 +392,20 @@ def _check_password(password: str) -> None:
         raise InputError([Problem("(password)", None, "password", "must be at least 8 characters")])
     if len(password.encode("utf-8")) > 72:
         raise InputError([Problem("(password)", None, "password", "must be at most 72 bytes (bcrypt's limit)")])
+
+
+def _check_expected(row: "Resolution | None", expected: Any, proposal_id: str) -> None:
+    """Refuse to change a resolution that is no longer the one the chair saw (see StaleResolution)."""
+    if expected is _ANY:
+        return
+    same = (row is None and expected is None) or (
+        row is not None and expected is not None and (row.status, row.note, row.resolved_by) ==
+        (expected.status, expected.note, expected.resolved_by) and as_utc(row.resolved_at) == expected.resolved_at)
+    if not same:
+        current = None if row is None else ResolutionInfo(proposal_id, row.rule_id, row.status, row.note,
+                                                          row.resolved_by, as_utc(row.resolved_at))
+        raise StaleResolution("this resolution was removed elsewhere" if current is None else
+                              f"this resolution was changed elsewhere at {local_time(current.resolved_at)}", current)
 
 
 def _guard_chair_accounts(who: "_Who", role: str) -> None:
@@ -923,9 +949,10 @@ class RoundService(_Base):
             return ProgressMatrix([n for _, n in members], [p.proposal_id for p in props], cells)
 
     def resolve_needs_check(self, actor: UserInfo, round_id: int, proposal_id: str, rule: str, status: str,
-                            note: str = "") -> ResolutionInfo:
+                            note: str = "", expected: Any = _ANY) -> ResolutionInfo:
         """Chair: settle a ``needs_check`` eligibility outcome as ``pass`` or ``fail`` (logged; replaces an
-        earlier resolution of the same rule)."""
+        earlier resolution of the same rule). ``expected``: the resolution the chair's page showed (None: none);
+        when the stored one differs, :class:`StaleResolution` and nothing is written."""
         if status not in ("pass", "fail"):
             raise InputError([Problem("(resolution)", None, "status", f"{status!r} is not one of ['pass', 'fail']")])
         with self.db.write() as s:
@@ -944,6 +971,7 @@ class RoundService(_Base):
                 raise InputError([Problem("(resolution)", None, "rule",
                                           f"rule {rule!r} of {proposal_id} is not needs_check: nothing to resolve")])
             row = s.scalar(select(Resolution).where(Resolution.proposal_pk == p.id, Resolution.rule_id == rule))
+            _check_expected(row, expected, proposal_id)
             before = None if row is None else {"status": row.status, "note": row.note, "by": row.resolved_by}
             if row is None:
                 row = Resolution(round_id=r.id, proposal_pk=p.id, rule_id=rule)
@@ -953,8 +981,9 @@ class RoundService(_Base):
                         before=before, after={"rule": rule, "status": status, "note": note or ""})
             return ResolutionInfo(proposal_id, rule, status, row.note, who.username, row.resolved_at)
 
-    def remove_resolution(self, actor: UserInfo, round_id: int, proposal_id: str, rule: str) -> None:
-        """Chair (logged)."""
+    def remove_resolution(self, actor: UserInfo, round_id: int, proposal_id: str, rule: str,
+                          expected: Any = _ANY) -> None:
+        """Chair (logged). ``expected`` as for :meth:`resolve_needs_check`."""
         with self.db.write() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
@@ -962,6 +991,7 @@ class RoundService(_Base):
             r = self._round(s, round_id, writable=True)
             p = self._proposal(s, r.id, proposal_id)
             row = s.scalar(select(Resolution).where(Resolution.proposal_pk == p.id, Resolution.rule_id == rule))
+            _check_expected(row, expected, proposal_id)
             if row is None:
                 raise NotFound(f"no resolution of rule {rule!r} for {proposal_id}")
             self._audit(s, who, "resolution.remove", "resolution", round_id=r.id, proposal_id=proposal_id,

@@ -335,3 +335,27 @@ def test_reminder_texts_per_reviewer_with_titles_and_deadline(store):
     assert f"- L4-001　{titles['L4-001']}（未着手）" in r01
     assert "評価締切：2027-01-15" in r01 and "未提出です" in r01
     assert "L4-002" not in r01                                   # submitted: not in the reminder
+
+
+def test_a_resolution_made_elsewhere_meanwhile_is_shown_not_overwritten(store):
+    """Chair A's page shows AC-010's check unresolved; chair B resolves it; A's page says so on its next run and
+    A's removal of what A never saw is refused."""
+    from scoring.store import SYSTEM
+
+    at = app_as(store, "C01", "chair_proposal")
+    at.selectbox(key="app_pack_pick").set_value("advanced_comms").run()
+    at.selectbox(key="chair_detail_pick").set_value("AC-010").run()
+    rule = next(b.key for b in at.button if b.key and b.key.startswith("chair_resolve_"))[len("chair_resolve_"):]
+    store.users.add_user(SYSTEM, "C02", "副委員長", "chair", "chair-password-2")
+    b_res = store.rounds.resolve_needs_check(store.users.get("C02"), 1, "AC-010", rule, "fail", note="B の判断")
+    at.button(key=f"chair_resolve_{rule}").click().run()     # A clicks on the page that showed it unresolved
+    no_exception(at)
+    assert any("別の画面" in str(w.value) for w in at.warning)
+    assert store.rounds.list_resolutions(chair(store), 1) == [b_res]          # B's resolution stands
+    # B changes it again; A (whose page shows B's first resolution) clicks 「判断を取り消す」: refused
+    b_res2 = store.rounds.resolve_needs_check(store.users.get("C02"), 1, "AC-010", rule, "pass", note="再検討",
+                                              expected=b_res)
+    at.button(key=f"chair_unresolve_{rule}").click().run()
+    no_exception(at)
+    assert store.rounds.list_resolutions(chair(store), 1) == [b_res2]
+    assert any("別の画面" in str(m.value) for m in list(at.warning) + list(at.error))

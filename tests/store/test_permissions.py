@@ -214,3 +214,31 @@ def test_resolving_needs_check_is_the_chairs_and_feeds_the_ranking(store, sample
     assert sb009()["decision"] == "ineligible"
     entries = store.audit.query(chair, sample_round, entity="resolution")
     assert len(entries) == len(open_rules) and entries[0].after["status"] == "fail"
+
+
+def test_a_resolution_changed_elsewhere_is_never_overwritten(store, sample_round, chair):
+    """Two chairs (or two tabs) on the same needs_check: the one whose page is out of date gets StaleResolution
+    with the stored resolution, and nothing is written."""
+    from scoring.store import StaleResolution
+
+    ranking = store.rounds.rank_round(chair, sample_round, "subsidy")
+    rule = next(e["rule"] for e in {r["proposal_id"]: r for r in ranking.results()}["SB-009"]["eligibility"]
+                if e["status"] == "needs_check")
+    store.users.add_user(SYSTEM, "chair2", "副委員長", "chair", "chair-password-2")
+    other = store.users.authenticate("chair2", "chair-password-2")
+    seen = None                                                   # both pages show it unresolved
+    mine = store.rounds.resolve_needs_check(other, sample_round, "SB-009", rule, "pass", expected=seen)
+    with pytest.raises(StaleResolution) as exc:
+        store.rounds.resolve_needs_check(chair, sample_round, "SB-009", rule, "fail", expected=seen)
+    assert exc.value.current == mine
+    with pytest.raises(StaleResolution):
+        store.rounds.remove_resolution(chair, sample_round, "SB-009", rule, expected=seen)
+    [stored] = [r for r in store.rounds.list_resolutions(chair, sample_round) if r.proposal_id == "SB-009"]
+    assert stored == mine                                         # nothing overwritten, nothing removed
+    changed = store.rounds.resolve_needs_check(chair, sample_round, "SB-009", rule, "fail", expected=stored)
+    assert changed.status == "fail"                               # from the current state it works
+    with pytest.raises(StaleResolution) as exc:
+        store.rounds.remove_resolution(other, sample_round, "SB-009", rule, expected=mine)
+    assert exc.value.current.status == "fail"
+    store.rounds.remove_resolution(other, sample_round, "SB-009", rule, expected=changed)
+    assert not [r for r in store.rounds.list_resolutions(chair, sample_round) if r.proposal_id == "SB-009"]
