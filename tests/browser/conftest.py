@@ -148,8 +148,9 @@ def fill_text(page, key: str, text: str) -> None:
 def choose(page, key: str, option_text: str) -> None:
     box = widget(page, key).get_by_role("combobox")
     option = page.get_by_role("option", name=option_text, exact=True)
-    for _ in range(3):  # a rerun that lands while the list is open closes it: open it again
+    for _ in range(5):  # a rerun (or a layout shift) that lands while the list opens closes it: open it again
         wait_idle(page)
+        box.scroll_into_view_if_needed()
         box.click()
         try:
             option.wait_for(state="visible", timeout=5_000)
