@@ -12,7 +12,10 @@ from scoring.packs import load_pack, validate_pack, read_pack_file, pack_path
 from scoring.selection import Params
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = ROOT.parent / "shared"   # the specification beside the clone, where there is one
+# The worked example of ../shared/examples/l4-small, kept in the repository so the suite runs from any clone;
+# tests/test_example.py checks the copy against the specification's whenever that is beside the clone.
+EXAMPLE = ROOT / "tests" / "data" / "l4-small"
 
 
 def proposal(pid: str, pack: str = "autonomous_l4", *, kind: str = "local_government", name: str | None = None,

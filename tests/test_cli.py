@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from tests.factories import ROOT, SHARED
+from tests.factories import EXAMPLE, ROOT
 
-EX = SHARED / "examples" / "l4-small"
+EX = EXAMPLE
 
 
 def run(*args, cwd=ROOT):

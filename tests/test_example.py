@@ -1,16 +1,26 @@
-"""The worked example of ../shared/examples/l4-small, through the real command line."""
+"""The worked example of ../shared/examples/l4-small, through the real command line (the repository's copy,
+tests/data/l4-small, checked against the specification's whenever that is beside the clone)."""
 
 import json
 import subprocess
 import sys
 
-from tests.factories import ROOT, SHARED
+from tests.factories import EXAMPLE, ROOT, SHARED
 
-EX = SHARED / "examples" / "l4-small"
+EX = EXAMPLE
+
+
+def test_the_repository_copy_is_the_specifications_example():
+    spec = SHARED / "examples" / "l4-small"
+    names = sorted(f.name for f in EX.iterdir())
+    names = [n for n in names if n != "README.md"]
+    assert names == ["expected.json", "proposals.json", "reviewers.csv", "reviews.csv"]
+    if spec.exists():        # beside a clone of the workspace: the copy must not drift from the specification
+        assert names == sorted(f.name for f in spec.iterdir())
+        assert all((EX / n).read_bytes() == (spec / n).read_bytes() for n in names)
 
 
 def test_l4_small_matches_expected_on_every_field():
-    assert EX.exists(), f"the shared examples must be beside the clone: {EX}"
     out = subprocess.run(
         [sys.executable, "-m", "scoring", "rank", "--pack", "autonomous_l4", "--proposals", str(EX / "proposals.json"),
          "--reviews", str(EX / "reviews.csv"), "--reviewers", str(EX / "reviewers.csv"), "--budget", "300000000",

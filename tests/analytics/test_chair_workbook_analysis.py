@@ -13,10 +13,10 @@ from scoring.analytics import analyze
 from scoring.call import load_call
 from scoring.selection import Params
 
-from tests.factories import ROOT, SHARED
+from tests.factories import EXAMPLE, ROOT
 
 DATA = ROOT / "sample_proposals"  # the demo round: a gray zone, a better portfolio, a flagged reviewer
-EX = SHARED / "examples" / "l4-small"
+EX = EXAMPLE
 EVIL = '=HYPERLINK("http://example.invalid","x")'
 DECISION_JA = {"selected": "採択", "waitlisted": "補欠", "over_budget": "予算超過", "ranked": "順位付け",
                "below_pass_line": "合格点未満", "below_criterion_floor": "項目最低基準未満",

@@ -15,11 +15,11 @@ from scoring.analytics_xlsx import write_analysis_sheet
 from scoring.models import Aggregation
 from scoring.selection import Params, rank
 
-from tests.factories import ROOT, SHARED
+from tests.factories import EXAMPLE, ROOT
 
 from .synth import make_pack, make_proposals, make_reviews
 
-EX = SHARED / "examples" / "l4-small"
+EX = EXAMPLE
 
 
 def two_way_round():

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = Path("/work/shared/examples/l4-small")
-if not EXAMPLE.exists():  # the repository's own copy, where there is one
-    EXAMPLE = ROOT / "examples" / "l4-small"
+EXAMPLE = ROOT / "tests" / "data" / "l4-small"   # the worked example (tests/factories.py)
 SAMPLE = ROOT / "sample_proposals"
 
 # field separator 44 (,), text delimiter 34 ("), UTF-8 (76), first line 1, …, "save cell contents as shown" false
