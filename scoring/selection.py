@@ -247,8 +247,7 @@ def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, cri
     if not same.any():
         return order
     pos, run = _runs(np.arange(len(order)), same)
-    groups = [list(range(c, min(c + 3, crit6.shape[1]))) for c in range(0, crit6.shape[1], 3)]
-    keys = [(lambda sub, g=g: _criterion_key(crit6[sub][:, g])) for g in groups]
+    keys = [(lambda sub, c=c: _criterion_key(crit6[sub, c:c + 3])) for c in range(0, crit6.shape[1], 3)]
     keys += [lambda sub: requested[sub], lambda sub: id_rank[sub]]
     for key in keys:                      # most significant first; all ascending
         sub = order[pos]
@@ -297,6 +296,17 @@ def _criterion_key(crit6: np.ndarray) -> np.ndarray:
     for c in range(crit6.shape[1]):
         key = (key << 20) | micro[:, c]
     return -key
+
+
+def greedy_stop(amounts: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """selection.md §9, greedy_stop: take the ranked amounts in order until the first that does not fit; nothing
+    after it. Returns (selected, remaining budget when each was reached), as :func:`greedy_skip`."""
+    f = np.asarray(amounts, dtype=np.int64)
+    cum = np.cumsum(f)
+    k = int(np.searchsorted(cum, limit, side="right"))    # f[:k] fit together; the walk stops at f[k]
+    sel = np.zeros(len(f), bool)
+    sel[:k] = True
+    return sel, int(limit) - np.minimum(cum - f, cum[k - 1] if k else 0)
 
 
 def greedy_skip(amounts: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -384,17 +394,8 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     used = 0
     if limit is not None and len(ranked):
         f = funded[ranked]
-        sel = np.zeros(len(ranked), bool)
-        rem_at = np.zeros(len(ranked), np.int64)
-        if params.selection == SelectionMethod.greedy_stop:
-            cum = np.cumsum(f)
-            sel = cum <= limit
-            stop = np.argmin(sel) if not sel.all() else len(sel)
-            sel[stop:] = False
-            before = np.concatenate(([0], cum[:-1]))
-            rem_at = limit - np.minimum(before, cum[stop - 1] if stop else 0)
-        else:
-            sel, rem_at = greedy_skip(f, int(limit))
+        walk = greedy_stop if params.selection == SelectionMethod.greedy_stop else greedy_skip
+        sel, rem_at = walk(f, int(limit))
         decision[ranked[sel]] = _CODE[Decision.selected]
         over = ranked[~sel]
         decision[over] = _CODE[Decision.over_budget]

@@ -186,3 +186,22 @@ def test_greedy_skip_equals_the_sequential_walk(amounts, limit):
         remaining -= a if a <= remaining else 0
     got_sel, got_rem = greedy_skip(np.array(amounts, dtype=np.int64), limit)
     assert got_sel.tolist() == sel and got_rem.tolist() == rem_at
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=40), st.integers(0, 400))
+def test_greedy_stop_equals_the_sequential_walk(amounts, limit):
+    """selection.md §9 greedy_stop as the plain loop: take in order until the first that does not fit."""
+    import numpy as np
+
+    from scoring.selection import greedy_stop
+
+    remaining, sel, rem_at, stopped = limit, [], [], False
+    for a in amounts:
+        rem_at.append(remaining)
+        take = not stopped and a <= remaining
+        stopped = stopped or not take
+        sel.append(take)
+        remaining -= a if take else 0
+    got_sel, got_rem = greedy_stop(np.array(amounts, dtype=np.int64), limit)
+    assert got_sel.tolist() == sel and got_rem.tolist() == rem_at
