@@ -352,7 +352,8 @@ def _list_sheet(ws, ctx: _ChairData) -> None:
     order = ctx.order
     dec = np.asarray(r.decision)
     sel = dec == ctx.selected_code
-    line_row = int(order[np.nonzero(sel[order])[0][-1]]) if sel.any() else -1
+    line = r.funding_line
+    line_row = int(order[line - 1]) if line else -1   # the row under which the budget line is drawn
     fills = {"plain": None, "sel": FILL_SELECTED, "wl": FILL_WAITLIST}
     borders = {"plain": None, "line": Border(bottom=THICK)}
     kinds = {}

@@ -117,6 +117,17 @@ class Ranking:
         return {"total_yen": limit, "used_yen": int(self.used),
                 "remaining_yen": None if limit is None else int(limit - self.used)}
 
+    @property
+    def funding_line(self) -> int | None:
+        """selection.md §9, drawn: how many ranked proposals stand above the budget line — it is drawn after the
+        last selected one (with greedy_skip an over_budget proposal may stand above it). None without a budget.
+        The ranked table, the chart and the workbook all draw it here."""
+        if self.params.budget_limit(self.pack) is None:
+            return None
+        ranked = self.order[self.rank[self.order] > 0]
+        sel = np.flatnonzero(self.decision[ranked] == _CODE[Decision.selected])
+        return int(sel[-1]) + 1 if len(sel) else 0
+
     def counts(self) -> dict[str, int]:
         out = {d.value: 0 for d in Decision}
         for c in self.decision:

@@ -217,8 +217,10 @@ def _three_proposals():
 
 def test_greedy_skip_continues_past_a_proposal_that_does_not_fit():
     props, rows = _three_proposals()
-    r = by_id(rank_of(L4, props, rows, budget=250_000_000, waitlist=1))
+    ranking = rank_of(L4, props, rows, budget=250_000_000, waitlist=1)
+    r = by_id(ranking)
     assert [r[p]["decision"] for p in "ABC"] == ["selected", "waitlisted", "selected"]
+    assert ranking.funding_line == 3        # drawn after the last selected (C): the skipped B stands above it
     assert r["B"]["waitlist_position"] == 1
     assert r["C"]["cumulative_funded_yen"] == 240_000_000
     assert "予算残額 100,000,000円 が交付額 140,000,000円 に不足" in r["B"]["reasons"]
@@ -230,6 +232,7 @@ def test_greedy_stop_stops_at_the_first_that_does_not_fit():
     r = by_id(ranking)
     assert [r[p]["decision"] for p in "ABC"] == ["selected", "waitlisted", "over_budget"]
     assert ranking.budget_dict() == {"total_yen": 250_000_000, "used_yen": 150_000_000, "remaining_yen": 100_000_000}
+    assert ranking.funding_line == 1
 
 
 def test_no_budget_ranks_without_a_line():
@@ -241,6 +244,7 @@ def test_no_budget_ranks_without_a_line():
     assert (r["A"]["decision"], r["B"]["decision"]) == ("ranked", "ranked")
     assert (r["A"]["rank"], r["B"]["rank"]) == (1, 2)
     assert ranking.budget_dict() == {"total_yen": None, "used_yen": 0, "remaining_yen": None}
+    assert ranking.funding_line is None
     # the chair enters a budget: the line appears
     r = by_id(rank_of(ai, props, rows, budget=150_000_000, waitlist=1))
     assert (r["A"]["decision"], r["B"]["decision"]) == ("selected", "waitlisted")

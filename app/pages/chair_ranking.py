@@ -29,6 +29,7 @@ from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
+from scoring.money import round_half_up as half_up
 from scoring.selection import Params
 from scoring.store import StoreError
 from scoring.store.scenarios import ScenarioService
@@ -192,9 +193,9 @@ def cumulative_chart(ranking) -> go.Figure:
         notes.append(dict(xref="paper", x=0, y=limit, xanchor="left", yanchor="bottom", showarrow=False,
                           text=t("chair.chart.budget", amount=man_oku(limit) if not ranking.pack.is_capacity
                                  else f"{limit:,}")))
-    selected = np.flatnonzero(dec == codes.index(Decision.selected))
-    if len(selected) and selected[-1] + 1 < n:   # the funding line: after the last selected
-        at = float(selected[-1]) + 1.5
+    line = ranking.funding_line
+    if line and line < n:   # the funding line (Ranking.funding_line): after the last selected
+        at = line + 0.5
         shapes.append(dict(type="line", yref="paper", x0=at, x1=at, y0=0, y1=1,
                            line=dict(color="#c62828", dash="dot", width=2)))
         notes.append(dict(x=at, y=1.02, yref="paper", text=t("chair.funding_line"), showarrow=False,
@@ -207,13 +208,6 @@ def cumulative_chart(ranking) -> go.Figure:
 
 
 # --- the ranked list ---------------------------------------------------------------------------------------------
-
-def half_up(values: np.ndarray) -> np.ndarray:
-    """Scores rounded to 2 decimals, half up (selection.md, Rounding for display); NaN stays NaN. The 1e-9
-    snap first undoes binary noise (2.675 is 2.67499… as a float, shown 2.68 as ``ui.score`` does)."""
-    v = np.round(np.asarray(values, dtype=float) * 100, 9)
-    return np.floor(v + 0.5) / 100
-
 
 def ranking_table(ranking, lang: str) -> pd.DataFrame:
     """The ranked list in order — numbers stay numbers (formatted by the table's column configuration) — with
@@ -241,13 +235,12 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
     })
     frame.loc[frame["rank"] == 0, "rank"] = pd.NA
     frame.loc[frame["cumulative"] == 0, "cumulative"] = pd.NA
-    if ranking.params.budget_limit(ranking.pack) is not None:
-        after = np.flatnonzero((rank > 0) & (dec != selected_code))
-        if len(after):
-            line = pd.DataFrame({"id": ["━━━━"], "decision": [t("chair.funding_line_row")], "title": [""],
-                                 "reasons": [""], "capped": [False]})
-            frame = pd.concat([frame.iloc[:after[0]], line, frame.iloc[after[0]:]], ignore_index=True)
-            frame = frame.astype({"rank": "Int64", "funded": "Int64", "cumulative": "Int64"})
+    at = ranking.funding_line
+    if at is not None and at < int((rank > 0).sum()):   # a line with ranked proposals below it
+        line = pd.DataFrame({"id": ["━━━━"], "decision": [t("chair.funding_line_row")], "title": [""],
+                             "reasons": [""], "capped": [False]})
+        frame = pd.concat([frame.iloc[:at], line, frame.iloc[at:]], ignore_index=True)
+        frame = frame.astype({"rank": "Int64", "funded": "Int64", "cumulative": "Int64"})
     return frame.rename(columns=table_labels(ranking))
 
 
