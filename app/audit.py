@@ -21,6 +21,7 @@ ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "a
            "round.deadline", "round.lock", "round.unlock", "user.add", "user.update", "user.password",
            "user.unlock", "user.lockout", "scenario.save")
 ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "user")
+ROUND_ENTITIES = tuple(e for e in ENTITIES if e != "user")   # user lines have no round
 COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")
 MAX_CHANGE = 300   # characters of the change summary shown per line (the CSV has the same text)
 

@@ -152,8 +152,9 @@ def log_in(user: User) -> None:
     st.session_state[USER_KEY] = user
 
 
-def remember(user: User) -> None:
-    """Open a store login for ``user`` (after the password check) and have the browser keep its token."""
+def remember(user) -> None:
+    """Open a store login for ``user`` (a :class:`User` or the store's UserInfo: anything with a ``username``)
+    after the password check, and have the browser keep its token."""
     from .backend import get_store
 
     token = get_store().users.open_session(user.username)

@@ -147,10 +147,12 @@ def change_marker(me: UserInfo, round_id: int) -> int:
     return entries[0].id if entries else 0
 
 
-def round_call(me: UserInfo, round_id: int, pack: str):
+def round_call(me: UserInfo, round_id: int, pack: str, marker: int | None = None):
     """``(call, resolutions)`` of one pack of the round (:meth:`RoundService.call`), reused while the round's
-    data are unchanged; what-if then only re-ranks (:meth:`scoring.call.Call.rank`)."""
-    marker = change_marker(me, round_id)
+    data are unchanged; what-if then only re-ranks (:meth:`scoring.call.Call.rank`). ``marker``: the round's
+    :func:`change_marker` when the caller has just read it (one audit query instead of two)."""
+    if marker is None:
+        marker = change_marker(me, round_id)
     key = (str(get_store().db.engine.url), round_id, pack)
     with _calls_lock:
         hit = _calls.get(key)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .models import Aggregation, Decision, SelectionMethod
 from .packs import CriteriaPack, pack_to_dict, validate_pack
-from .selection import DECIMALS, Ranking, r6, rank
+from .selection import DECIMALS, Ranking, r6, rank, requested_key
 from .table import ReviewTable
 
 _CODE = {d: i for i, d in enumerate(Decision)}
@@ -263,12 +263,11 @@ class _Engine:
         counted, prop = counted[order], prop[order]
         k_of = agg.n_reviews
         # columns in the static tie-break order (requested asc, id asc), grouped by k
-        id_rank = np.empty(n, np.int64)
-        id_rank[np.argsort(table.ids, kind="stable")] = np.arange(n)
-        requested_key = np.where(table.requested_known, table.requested, ranking.funded)
+        id_rank = table.id_rank()
+        req_key = requested_key(table, ranking.funded)
         cand_idx = np.nonzero(self.cand)[0]
         static_all = np.empty(n, np.int64)
-        static_all[cand_idx[np.lexsort((id_rank[cand_idx], requested_key[cand_idx]))]] = np.arange(len(cand_idx))
+        static_all[cand_idx[np.lexsort((id_rank[cand_idx], req_key[cand_idx]))]] = np.arange(len(cand_idx))
         starts = np.searchsorted(prop, np.arange(n))
         spec: list[tuple[int, int, int, np.ndarray]] = []  # (k, first column, end column, rows [g, k])
         cols: list[np.ndarray] = []

@@ -512,7 +512,7 @@ def _comments_sheet(ws, ctx: _ChairData, anonymise: bool) -> None:
     item_order = {c.id: k for k, c in enumerate(ctx.pack.criteria)}
     item_order.update({f"bonus:{b.id}": len(item_order) + k for k, b in enumerate(ctx.pack.bonuses)})
     names = _reviewer_names(call)
-    anon = anonymous_labels([rid for rid, _ in comments], ctx.pack.id) if anonymise else {}
+    anon = anonymous_labels([rid for rid, _ in comments], ctx.pack.id, lang=lang) if anonymise else {}
     pos = {ctx.ids[i]: k for k, i in enumerate(ctx.order.tolist())}
     row_of = {pid: i for i, pid in enumerate(ctx.ids)}
     keys = [k for k in comments if k[1] in pos]
@@ -773,7 +773,8 @@ def _score_layout(pack, proposals: Sequence[Proposal], reviewer: Reviewer, lang:
     return _Layout(cells, inputs, row - 1)
 
 
-def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layout) -> tuple[list[list], str]:
+def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layout,
+                      key: bytes | None) -> tuple[list[list], str]:
     grid = []
     for r in range(1, layout.max_row + 1):
         line = []
@@ -782,7 +783,7 @@ def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layou
         grid.append(line)
     head = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer_id, ";".join(ids),
             str(layout.max_row)]
-    return grid, _digest([head, grid], _sheet_key())
+    return grid, _digest([head, grid], key)
 
 
 # row 9 ("signature": hmac-sha256 / sha256) was added later; a sheet without it is an unsigned one
@@ -871,10 +872,11 @@ def score_sheet(pack, proposals: Sequence[Proposal], reviewer: Reviewer, conflic
     ws.protection.selectLockedCells = False
     ws.protection.selectUnlockedCells = False
 
-    grid, digest = _fingerprint_rows(pack, reviewer.reviewer_id, [p.id for p in mine], layout)
+    key = _sheet_key()
+    grid, digest = _fingerprint_rows(pack, reviewer.reviewer_id, [p.id for p in mine], layout, key)
     fp = wb.create_sheet(FINGERPRINT_SHEET)
     values = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer.reviewer_id,
-              ";".join(p.id for p in mine), str(layout.max_row), digest, SIGNED if _sheet_key() else UNSIGNED]
+              ";".join(p.id for p in mine), str(layout.max_row), digest, SIGNED if key else UNSIGNED]
     for k, (key, v) in enumerate(zip(_FP_KEYS, values), 1):
         fp.cell(row=k, column=1, value=key)
         c = fp.cell(row=k, column=2)

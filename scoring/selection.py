@@ -309,6 +309,11 @@ def _criterion_key(crit6: np.ndarray) -> np.ndarray:
     return -key
 
 
+def requested_key(table: ProposalTable, funded: np.ndarray) -> np.ndarray:
+    """selection.md §8's 'requested asc' key: the requested amount, or the funded one where none was requested."""
+    return np.where(table.requested_known, table.requested, funded)
+
+
 def greedy_stop(amounts: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """selection.md §9, greedy_stop: take the ranked amounts in order until the first that does not fit; nothing
     after it. Returns (selected, remaining budget when each was reached), as :func:`greedy_skip`."""
@@ -392,8 +397,7 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     # §8 ranking: S desc, B desc, criterion mean ratios in pack order desc, requested asc, id asc
     total = agg.base + bonus.total
     id_rank = table.id_rank()
-    requested_key = np.where(table.requested_known, table.requested, funded)
-    ranked = tie_break_order(qualifying, r6(total), base6, crit6, requested_key, id_rank)
+    ranked = tie_break_order(qualifying, r6(total), base6, crit6, requested_key(table, funded), id_rank)
     rank_no = np.zeros(n, np.int64)
     rank_no[ranked] = np.arange(1, len(ranked) + 1)
 

@@ -39,9 +39,7 @@ def change_password(me) -> None:
     except (InputError, StoreError) as exc:
         st.error(t("account.rules") if isinstance(exc, InputError) else error_text(exc))
         return
-    from app.auth import current_user
-
-    remember(current_user())                                  # … and this browser gets a new one
+    remember(me)                                              # … and this browser gets a new one
     st.success(t("account.changed"), icon=":material/check_circle:")
 
 

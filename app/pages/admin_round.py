@@ -86,9 +86,10 @@ def users_section(me) -> None:
         st.markdown("**" + t("admin.users.reset_title") + "**")
         c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
         editable = [u.username for u in users if me.role == "chair" or u.role != "chair"]
+        names = {u.username: u.display_name for u in users}
         who = c[0].selectbox(t("admin.users.username"), editable, index=None,
                              key="adm_pw_user", placeholder=t("admin.users.pick"),
-                             format_func=lambda u: f"{u}（{next((x.display_name for x in users if x.username == u), '')}）")
+                             format_func=lambda u: f"{u}（{names.get(u, '')}）")
         new_pw = c[1].text_input(t("admin.users.new_password"), type="password", key="adm_pw_new",
                                  help=t("account.rules"))
         if c[2].button(t("admin.users.set_password"), key="adm_pw_set", disabled=who is None or not new_pw):
@@ -199,11 +200,10 @@ def chair_section(me, rnd) -> None:
 
 
 AUDIT_LIMIT = 500
-ROUND_ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario")   # user lines have no round
 
 
 def audit_section(me, rnd) -> None:
-    from app.audit import audit_csv, audit_frame
+    from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 
     st.subheader(t("admin.audit.title"))
     st.caption(t("admin.audit.help", limit=AUDIT_LIMIT))

@@ -391,13 +391,14 @@ def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
         from scoring.excel import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
-            results = ranking.results(lang)
+            whole = ranking.to_dict(lang)          # the results are built once for both files
+            results = whole["results"]
             header = [k for k, v in results[0].items() if not isinstance(v, (list, dict))] if results else []
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,
                                                                    lang=lang))
             st.session_state["chair_files"] = (key, {
                 "csv": csv_bytes(header, ([r[k] for k in header] for r in results)),
-                "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
+                "json": json.dumps(whole, ensure_ascii=False, indent=2).encode("utf-8")})
     stored, files = st.session_state.get("chair_xlsx"), st.session_state.get("chair_files")
     if not (stored and stored[0] == key and files and files[0] == key):
         st.caption(t("chair.download.help"))
@@ -422,10 +423,11 @@ CURRENT = "chair_current"  # (state key, ranking) of the latest run of the fragm
 def current(me, rnd, pack_id: str):
     """The what-if state of the page: ``(call, pack, values, base, ranking, key)``. The ranking of the latest
     fragment run is reused when the state is the same (the parts outside the fragment run after it)."""
-    call, resolutions = round_call(me, rnd.id, pack_id)
+    marker = change_marker(me, rnd.id)
+    call, resolutions = round_call(me, rnd.id, pack_id, marker)
     pack = call.pack
     values, base = whatif_values(pack, (rnd.id, pack_id))
-    key = (rnd.id, pack_id, change_marker(me, rnd.id), tuple(sorted(values.items())))
+    key = (rnd.id, pack_id, marker, tuple(sorted(values.items())))
     hit = st.session_state.get(CURRENT)
     if hit is not None and hit[0] == key:
         return call, pack, values, base, hit[1], key

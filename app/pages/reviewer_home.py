@@ -8,7 +8,6 @@ Conflicted proposals are not listed; a locked round stays listed, its reviews re
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -16,16 +15,15 @@ import streamlit as st
 from app.backend import get_store, require
 from app.i18n import t
 from app.ui import error_boundary
-from scoring.store.services import local_time
+from scoring.store.services import local_tz, local_time
 
-JST = ZoneInfo("Asia/Tokyo")
 STATUS_KEYS = {"assigned": "reviewer.status.assigned", "draft": "reviewer.status.draft",
                "submitted": "reviewer.status.submitted"}
 
 
 def days_left(deadline: date, today: date | None = None) -> int:
-    """Whole days from today (Japan time, where the committee works) to the deadline; negative once past."""
-    today = today or datetime.now(JST).date()
+    """Whole days from today (the committee's time zone, SHINSA_TZ) to the deadline; negative once past."""
+    today = today or datetime.now(local_tz()).date()
     return (deadline - today).days
 
 

@@ -313,7 +313,8 @@ class AuditEntry:
 _LOCAL_TZ = None
 
 
-def _local_tz():
+def local_tz():
+    """The committee's time zone (SHINSA_TZ, default Asia/Tokyo), read once."""
     global _LOCAL_TZ
     if _LOCAL_TZ is None:
         try:
@@ -327,7 +328,7 @@ def local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
     """HH:MM (or ``fmt``) in the committee's time zone (SHINSA_TZ, default Asia/Tokyo)."""
     if value is None:
         return "--:--"
-    return as_utc(value).astimezone(_local_tz()).strftime(fmt)
+    return as_utc(value).astimezone(local_tz()).strftime(fmt)
 
 
 @dataclass(frozen=True)
