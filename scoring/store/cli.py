@@ -69,9 +69,8 @@ def cmd_round(args) -> int:
     store = _store(args)
     try:
         if args.action == "create":
-            info = store.rounds.create_round(SYSTEM, args.name, args.pack, args.description or "")
-            if args.deadline:
-                info = store.rounds.set_deadline(SYSTEM, info.id, args.deadline)
+            info = store.rounds.create_round(SYSTEM, args.name, args.pack, args.description or "",
+                                             deadline=args.deadline)
             _print({"id": info.id, "name": info.name, "packs": info.packs,
                     "deadline": info.deadline.isoformat() if info.deadline else None})
         elif args.action == "list":
@@ -242,15 +241,11 @@ def _round_checked(args) -> int:
     if args.action == "create" and not args.pack:
         raise InputError([Problem("(arguments)", None, "--pack", "a round needs at least one --pack")])
     if args.deadline:
-        from datetime import date
+        from .services import parse_deadline
 
         if args.action != "create":
             raise InputError([Problem("(arguments)", None, "--deadline", "only with `round create`")])
-        try:
-            date.fromisoformat(args.deadline)
-        except ValueError:
-            raise InputError([Problem("(arguments)", None, "--deadline",
-                                      f"{args.deadline!r} is not a date (YYYY-MM-DD)")]) from None
+        args.deadline = parse_deadline(args.deadline, "--deadline")   # refused before anything is opened
     return cmd_round(args)
 
 

@@ -395,6 +395,18 @@ def _check_password(password: str) -> None:
         raise InputError([Problem("(password)", None, "password", "must be at most 72 bytes (bcrypt's limit)")])
 
 
+def parse_deadline(value: date | str | None, field: str = "deadline") -> date | None:
+    """A review deadline (評価締切) as a day: a ``date``, ``YYYY-MM-DD``, or None (no deadline)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError([Problem("(round)", None, field, f"{value!r} is not a date (YYYY-MM-DD)")]) from None
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InputError([Problem("(round)", None, field, "must be a date (YYYY-MM-DD)")])
+    return value
+
+
 def _check_expected(row: "Resolution | None", expected: Any, proposal_id: str) -> None:
     """Refuse to change a resolution that is no longer the one the chair saw (see StaleResolution)."""
     if expected is _ANY:
@@ -758,9 +770,12 @@ class UserService(_Base):
 # --- rounds ---------------------------------------------------------------------------------------------------
 
 class RoundService(_Base):
-    def create_round(self, actor: UserInfo, name: str, packs: Sequence[str | Path], description: str = "") -> RoundInfo:
+    def create_round(self, actor: UserInfo, name: str, packs: Sequence[str | Path], description: str = "",
+                     deadline: date | str | None = None) -> RoundInfo:
         """Chair, secretariat. Each pack (shipped id or path) is validated and stored as a copy with its version,
-        so a later edit of the pack file never changes this round's numbers."""
+        so a later edit of the pack file never changes this round's numbers. ``deadline`` (評価締切, chair only,
+        as for :meth:`set_deadline`) is set in the same transaction."""
+        deadline = parse_deadline(deadline)
         name = (name or "").strip()
         if not name:
             raise InputError([Problem("(round)", None, "name", "must not be empty")])
@@ -779,15 +794,19 @@ class RoundService(_Base):
         try:
             with self.db.write() as s:
                 who = self._admin(s, actor, "create rounds")
+                if deadline is not None and not who.is_(Role.chair):
+                    raise _deny(who, "set the deadline")
                 if s.scalar(select(Round.id).where(Round.name == name)) is not None:
                     raise Duplicate(f"round {name!r} already exists")
-                r = Round(name=name, description=description or "", status="open", created_at=utcnow())
+                r = Round(name=name, description=description or "", status="open", created_at=utcnow(),
+                          deadline=deadline)
                 s.add(r)
                 s.flush()
                 for pack, data, src in loaded:
                     s.add(RoundPack(round_id=r.id, pack_id=pack.id, version=pack.version, data=data, source=src))
                 self._audit(s, who, "round.create", "round", round_id=r.id,
-                            after={"name": name, "packs": {p.id: p.version for p, _, _ in loaded}})
+                            after={"name": name, "packs": {p.id: p.version for p, _, _ in loaded},
+                                   **({"deadline": deadline.isoformat()} if deadline else {})})
                 return _round_info(r, {p.id: p.version for p, _, _ in loaded}, 0)
         except IntegrityError:
             raise Duplicate(f"round {name!r} already exists") from None
@@ -849,14 +868,7 @@ class RoundService(_Base):
     def set_deadline(self, actor: UserInfo, round_id: int, deadline: date | str | None) -> RoundInfo:
         """Chair. The round's review deadline (評価締切): a day (``date`` or ``YYYY-MM-DD``), or ``None`` to
         clear it. Logged; refused in a locked round."""
-        if isinstance(deadline, str):
-            try:
-                deadline = date.fromisoformat(deadline.strip())
-            except ValueError:
-                raise InputError([Problem("(round)", None, "deadline",
-                                          f"{deadline!r} is not a date (YYYY-MM-DD)")]) from None
-        if deadline is not None and (not isinstance(deadline, date) or isinstance(deadline, datetime)):
-            raise InputError([Problem("(round)", None, "deadline", "must be a date (YYYY-MM-DD)")])
+        deadline = parse_deadline(deadline)
         with self.db.write() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):

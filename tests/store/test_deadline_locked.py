@@ -76,3 +76,15 @@ def test_cli_round_create_with_deadline(backend, tmp_path, capsys):
                  "--db", backend.url]) == 2
     assert "--deadline" in capsys.readouterr().err
     assert [r.name for r in backend.store.rounds.list_rounds(SYSTEM)] == ["締切つき"]
+
+
+def test_a_deadline_given_at_creation_is_set_in_the_same_step_by_a_chair_only(store, chair, secretariat):
+    info = store.rounds.create_round(chair, "締切つき2", ["autonomous_l4"], deadline="2027-02-01")
+    assert info.deadline == date(2027, 2, 1) == store.rounds.get_round(chair, info.id).deadline
+    log = [e for e in store.audit.query(chair, info.id) if e.action.startswith("round.")]
+    assert [e.action for e in log] == ["round.create"] and log[0].after["deadline"] == "2027-02-01"
+    with pytest.raises(PermissionDenied):
+        store.rounds.create_round(secretariat, "締切つき3", ["autonomous_l4"], deadline="2027-02-01")
+    with pytest.raises(InputError):
+        store.rounds.create_round(chair, "締切つき4", ["autonomous_l4"], deadline="2027-02-30")
+    assert [r.name for r in store.rounds.list_rounds(chair)] == ["締切つき2"]
