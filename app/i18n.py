@@ -37,7 +37,9 @@ def catalog() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     where: dict[str, str] = {}
     problems: list[str] = []
-    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
+    from scoring.labels import vocabulary_files  # the core's vocabulary is part of the one catalog
+
+    for path in [*sorted(MESSAGES_DIR.glob("*.yaml")), *vocabulary_files()]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise CatalogError(f"{path.name}: must be a mapping of key → {{ja, en}}")

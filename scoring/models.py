@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from .labels import both
 from .money import parse_yen
 
 
@@ -87,16 +88,7 @@ class Decision(StrEnum):
     ineligible = "ineligible"
 
 
-DECISION_LABELS = {
-    Decision.selected: ("採択", "Selected"),
-    Decision.waitlisted: ("補欠", "Waitlisted"),
-    Decision.over_budget: ("予算超過", "Over budget"),
-    Decision.ranked: ("順位付け（予算未設定）", "Ranked (no budget set)"),
-    Decision.below_pass_line: ("合格点未満", "Below pass line"),
-    Decision.below_criterion_floor: ("項目最低基準未満", "Below criterion floor"),
-    Decision.insufficient_reviews: ("評価数不足", "Insufficient reviews"),
-    Decision.ineligible: ("要件不適合", "Ineligible"),
-}
+DECISION_LABELS = {d: both(f"decision.{d.value}") for d in Decision}  # (ja, en), from scoring/vocabulary
 
 
 class Aggregation(StrEnum):
