@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from .errors import InputError, Problem, problems_from_validation
-from .models import Proposal, Reviewer, ReviewStatus
-from .packs import CriteriaPack
-from .table import ProposalTable, ReviewTable
+from ..errors import InputError, Problem, problems_from_validation
+from ..models import Proposal, Reviewer, ReviewStatus
+from ..packs import CriteriaPack
+from ..table import ProposalTable, ReviewTable
 
 REVIEW_COLUMNS = ["reviewer_id", "proposal_id", "item", "value", "status", "comment"]
 REVIEWER_COLUMNS = ["reviewer_id", "name", "role", "conflicts"]
@@ -61,7 +61,7 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
 def read_proposals(path: str | Path) -> list[Proposal]:
     path = Path(path)
     if path.suffix.lower() == ".xlsx":  # the intake reader lives in the Excel adapter
-        from .excel import read_intake  # type: ignore
+        from ..excel import read_intake  # type: ignore
         return read_intake(path)
     text = _read_text(path)
     try:
