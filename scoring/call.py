@@ -5,7 +5,7 @@ The CLI builds it from files, the store from its tables; both then call :func:`s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -15,7 +15,8 @@ from .errors import InputError
 from .io import build_review_table, read_proposals, read_reviewers, read_reviews, split_by_pack
 from .models import Proposal, Reviewer
 from .packs import CriteriaPack, load_pack
-from .selection import Params, Ranking, rank
+from .params import Params, WhatIf
+from .selection import Ranking, ReasonMemo, rank
 from .table import ProposalTable, ReviewTable
 
 
@@ -27,10 +28,15 @@ class Call:
     reviews: ReviewTable
     reviewers: list[Reviewer] | None
     skipped_other_packs: int = 0
+    reason_memo: ReasonMemo = field(default_factory=ReasonMemo, repr=False, compare=False)
 
-    def rank(self, params: Params | None = None, resolutions: dict | None = None) -> Ranking:
+    def rank(self, params: Params | WhatIf | None = None, resolutions: dict | None = None) -> Ranking:
+        """Rank the call with ``params`` (or a :class:`~scoring.params.WhatIf` on the pack; None = the pack's
+        own). Rankings of one call share their budget-free reason texts."""
+        if isinstance(params, WhatIf):
+            params = params.params(self.pack)
         return rank(self.pack, self.table, self.reviews, self.reviewers, params, resolutions,
-                    self.skipped_other_packs)
+                    self.skipped_other_packs, self.reason_memo)
 
 
 def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.DataFrame | None,

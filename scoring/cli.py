@@ -100,19 +100,9 @@ def params_from_args(pack, args):
                             pass_line=getattr(args, "pass_line", None))
 
 
-RANK_CSV_COLUMNS = ["rank", "proposal_id", "title", "applicant", "decision", "decision_label", "waitlist_position",
-                    "base_score", "bonus", "total_score", "n_reviews", "requested_yen", "funded_yen", "capped",
-                    "cumulative_funded_yen"]
-
-
 def ranking_csv(ranking) -> bytes:
-    crit = ranking.pack.criterion_ids
-    header = RANK_CSV_COLUMNS + [f"criterion:{c}" for c in crit] + ["reasons", "conditions"]
-    rows = []
-    for r in ranking.results():
-        rows.append([r[k] for k in RANK_CSV_COLUMNS] + [r["criteria"][c] for c in crit]
-                    + [" / ".join(r["reasons"]), " / ".join(r["conditions"])])
-    return csv_bytes(header, rows)
+    """The one ranking CSV (``Ranking.csv_table``), the same bytes the app's download gives."""
+    return csv_bytes(*ranking.csv_table())
 
 
 def cmd_rank(args) -> int:

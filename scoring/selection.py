@@ -6,238 +6,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
-
 import numpy as np
 
-from .aggregate import Aggregate, aggregate_scores
-from .bonus import BonusResult, compute_bonus
-from .eligibility import FAIL, NEEDS_CHECK, STATUS_OF_CODE, EligibilityResult, evaluate, per_proposal_cap
-from .money import format_score
-from .models import DECISION_LABELS, Aggregation, Decision, Normalization, Reviewer, SelectionMethod
+from .aggregate import aggregate_scores
+from .bonus import compute_bonus
+from .eligibility import evaluate, per_proposal_cap
+from .models import Decision, Reviewer, SelectionMethod
 from .packs import CriteriaPack
+from .params import NO_BUDGET, Params, WhatIf
+from .ranking import CODE, DECIMALS, Ranking, ReasonMemo, r6
 from .table import ProposalTable, ReviewTable
 
-DECIMALS = 6  # scores and thresholds are compared after rounding to 6 places (selection.md §8)
-
-_DECISION_CODES = list(Decision)
-_CODE = {d: i for i, d in enumerate(_DECISION_CODES)}
-
-
-@dataclass(frozen=True)
-class Params:
-    """The parameters of one run; a pack gives the defaults, a chair may override any of them (what-if)."""
-
-    aggregation: Aggregation = Aggregation.mean
-    normalization: Normalization = Normalization.none
-    selection: SelectionMethod = SelectionMethod.greedy_skip
-    pass_line: float = 60.0
-    criterion_floor: float = 0.25
-    min_reviews: int = 3
-    trim_min_reviews: int = 5
-    waitlist: int = 3
-    budget_yen: int | None = None
-    capacity_count: int | None = None
-
-    @classmethod
-    def from_pack(cls, pack: CriteriaPack, **overrides: Any) -> "Params":
-        s = pack.selection
-        p = cls(aggregation=s.aggregation, normalization=s.normalization, selection=s.method,
-                pass_line=s.pass_line, criterion_floor=s.criterion_floor, min_reviews=s.min_reviews,
-                trim_min_reviews=s.trim_min_reviews, waitlist=s.waitlist, budget_yen=pack.budget.budget_yen,
-                capacity_count=pack.budget.capacity_count)
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        for key, enum in (("aggregation", Aggregation), ("normalization", Normalization),
-                          ("selection", SelectionMethod)):
-            if key in clean:
-                clean[key] = enum(clean[key])
-        if "budget" in clean:  # one knob: yen for money packs, a count for capacity packs
-            b = int(clean.pop("budget"))
-            clean["capacity_count" if pack.is_capacity else "budget_yen"] = b
-        return replace(p, **clean)
-
-    def budget_limit(self, pack: CriteriaPack) -> int | None:
-        return self.capacity_count if pack.is_capacity else self.budget_yen
-
-    def as_dict(self, pack: CriteriaPack) -> dict:
-        out = {"aggregation": self.aggregation.value, "normalization": self.normalization.value,
-               "selection": self.selection.value, "pass_line": float(self.pass_line),
-               "criterion_floor": float(self.criterion_floor), "min_reviews": int(self.min_reviews),
-               "waitlist": int(self.waitlist), "budget_yen": self.budget_yen,
-               "trim_min_reviews": int(self.trim_min_reviews)}
-        if pack.is_capacity:
-            out["capacity_count"] = self.capacity_count
-        return out
-
-
-def r6(x: np.ndarray | float) -> np.ndarray:
-    return np.round(np.asarray(x, dtype=float), DECIMALS)
-
-
-@dataclass
-class Ranking:
-    pack: CriteriaPack
-    params: Params
-    table: ProposalTable
-    agg: Aggregate
-    bonus: BonusResult
-    elig: EligibilityResult
-    decision: np.ndarray        # int codes into Decision
-    rank: np.ndarray            # int, 0 = unranked
-    waitlist_position: np.ndarray  # int, 0 = none
-    funded: np.ndarray          # int64 yen (count for capacity packs)
-    capped: np.ndarray          # bool
-    cap: np.ndarray             # int64 per-proposal cap
-    cumulative: np.ndarray      # int64 cumulative funded among selected, in rank order (0 for others)
-    order: np.ndarray           # output order (ranked, then unranked by id)
-    remaining_at: np.ndarray    # remaining budget when the walk reached this proposal (-1 if not walked)
-    reviews: ReviewTable | None = None
-    skipped_other_packs: int = 0
-    used: int = 0
-    excluded: dict = field(default_factory=dict)
-
-    # --- figures -------------------------------------------------------------------------------------------
-    @property
-    def base(self) -> np.ndarray:
-        return self.agg.base
-
-    @property
-    def total(self) -> np.ndarray:
-        return self.agg.base + self.bonus.total
-
-    def decisions(self) -> list[Decision]:
-        return [_DECISION_CODES[c] for c in self.decision]
-
-    def budget_dict(self) -> dict:
-        limit = self.params.budget_limit(self.pack)
-        if self.pack.is_capacity:
-            return {"total_yen": None, "used_yen": None, "remaining_yen": None, "capacity_count": limit,
-                    "used_count": int(self.used), "remaining_count": None if limit is None else int(limit - self.used)}
-        return {"total_yen": limit, "used_yen": int(self.used),
-                "remaining_yen": None if limit is None else int(limit - self.used)}
-
-    @property
-    def funding_line(self) -> int | None:
-        """selection.md §9, drawn: how many ranked proposals stand above the budget line — it is drawn after the
-        last selected one (with greedy_skip an over_budget proposal may stand above it). None without a budget.
-        The ranked table, the chart and the workbook all draw it here."""
-        if self.params.budget_limit(self.pack) is None:
-            return None
-        ranked = self.order[self.rank[self.order] > 0]
-        sel = np.flatnonzero(self.decision[ranked] == _CODE[Decision.selected])
-        return int(sel[-1]) + 1 if len(sel) else 0
-
-    def counts(self) -> dict[str, int]:
-        out = {d.value: 0 for d in Decision}
-        for c in self.decision:
-            out[_DECISION_CODES[c].value] += 1
-        return out
-
-    # --- per proposal --------------------------------------------------------------------------------------
-    def reasons(self, i: int, lang: str = "ja") -> list[str]:
-        d = _DECISION_CODES[self.decision[i]]
-        p = self.params
-        en = lang == "en"
-        out: list[str] = []
-        if d == Decision.ineligible:
-            for k in range(len(self.elig.rules)):
-                if self.elig.status[i, k] == FAIL:
-                    out.append(self.elig.reason(i, k, lang))
-        elif d == Decision.insufficient_reviews:
-            n = int(self.agg.n_reviews[i])
-            out.append(f"{n} counted reviews, {p.min_reviews} needed" if en
-                       else f"提出済み評価が{n}件（最低{p.min_reviews}件必要）")
-        elif d == Decision.below_criterion_floor:
-            for c, crit in enumerate(self.pack.criteria):
-                ratio = self.agg.crit_ratio[i, c]
-                if r6(ratio) < r6(p.criterion_floor):
-                    r, f = format_score(ratio), format_score(p.criterion_floor)
-                    out.append(f"{crit.label.get(lang)}: mean ratio {r} < floor {f}" if en
-                               else f"「{crit.label.ja}」の平均評点率 {r} が最低基準 {f} 未満")
-        elif d == Decision.below_pass_line:
-            b, line = format_score(self.base[i]), format_score(p.pass_line)
-            out.append(f"base score {b} < pass line {line} (bonus does not count)" if en
-                       else f"基礎点 {b} が合格点 {line} 未満（加点は算入しません）")
-        elif d in (Decision.over_budget, Decision.waitlisted):
-            unit = "" if self.pack.is_capacity else "円"
-            rem = int(self.remaining_at[i])
-            if p.selection == SelectionMethod.greedy_stop and rem >= int(self.funded[i]):
-                out.append("below the funding line (greedy_stop)" if en else "採択ラインより下位（greedy_stop）")
-            else:
-                out.append(f"remaining budget {rem:,}{unit} < funded amount {int(self.funded[i]):,}{unit}" if en
-                           else f"予算残額 {rem:,}{unit} が交付額 {int(self.funded[i]):,}{unit} に不足")
-            if d == Decision.waitlisted:
-                out.append(f"waitlist #{int(self.waitlist_position[i])}" if en
-                           else f"補欠 {int(self.waitlist_position[i])} 位")
-        for k in range(len(self.elig.rules)):
-            if self.elig.status[i, k] == NEEDS_CHECK:
-                out.append(("needs check — " if en else "要確認 — ") + self.elig.reason(i, k, lang))
-        if self.capped[i]:
-            cap = int(self.cap[i])
-            out.append(f"requested amount above the cap: funded at {cap:,} yen (amount to be adjusted)" if en
-                       else f"申請額が上限額を超過：上限 {cap:,}円 で算定（金額調整）")
-        return out
-
-    def result(self, i: int, lang: str = "ja") -> dict:
-        """One proposal's result in the JSON shape of formats.md (plus documented extra fields)."""
-        t, pack = self.table, self.pack
-        prop = t.proposals[i]
-        d = _DECISION_CODES[self.decision[i]]
-        base = self.base[i]
-        n_counted = int(self.agg.n_reviews[i])
-        crit = {c.id: _num(self.agg.crit_points[i, k]) for k, c in enumerate(pack.criteria)}
-        crit_ratio = {c.id: _num(self.agg.crit_ratio[i, k]) for k, c in enumerate(pack.criteria)}
-        elig = [{"rule": r.id, "status": STATUS_OF_CODE[int(self.elig.status[i, k])].value,
-                 "reason": self.elig.reason(i, k, "ja"), "reason_en": self.elig.reason(i, k, "en")}
-                for k, r in enumerate(self.elig.rules)]
-        bonus_items = [{"id": b.id, "kind": b.kind, "points": float(self.bonus.points[i, k]),
-                        "awarded": bool(self.bonus.points[i, k] > 0),
-                        "reason": self.bonus.reason(pack, i, k, n_counted, "ja"),
-                        "reason_en": self.bonus.reason(pack, i, k, n_counted, "en")}
-                       for k, b in enumerate(pack.bonuses)]
-        ja, en = DECISION_LABELS[d]
-        return {
-            "proposal_id": prop.id,
-            "decision": d.value,
-            "decision_label": ja if lang == "ja" else en,
-            "rank": int(self.rank[i]) or None,
-            "waitlist_position": int(self.waitlist_position[i]) or None,
-            "base_score": _num(base),
-            "bonus": float(self.bonus.total[i]),
-            "total_score": _num(base + self.bonus.total[i]),
-            "n_reviews": n_counted,
-            "requested_yen": prop.requested_yen,
-            "eligible_cost_yen": prop.eligible_cost_yen,
-            "funded_yen": int(self.funded[i]),
-            "capped": bool(self.capped[i]),
-            "cumulative_funded_yen": int(self.cumulative[i]) if self.cumulative[i] else None,
-            "title": prop.title,
-            "applicant": prop.applicant.name,
-            "criteria": crit,
-            "criteria_ratio": crit_ratio,
-            "bonus_items": bonus_items,
-            "eligibility": elig,
-            "conditions": self.elig.conditions(i, "ja"),
-            "reasons": self.reasons(i, "ja"),
-            "reasons_en": self.reasons(i, "en"),
-            "expense_flags": self.elig.expense_flags.get(i, []),
-            "excluded_reviews": self.excluded.get(i, []),
-        }
-
-    def results(self, lang: str = "ja") -> list[dict]:
-        return [self.result(int(i), lang) for i in self.order]
-
-    def to_dict(self, lang: str = "ja") -> dict:
-        return {"pack": self.pack.id, "pack_version": self.pack.version,
-                "parameters": self.params.as_dict(self.pack), "budget": self.budget_dict(),
-                "skipped_other_packs": self.skipped_other_packs, "counts": self.counts(),
-                "results": self.results(lang)}
-
-
-def _num(x: float) -> float | None:
-    x = float(x)
-    return None if np.isnan(x) else x
+__all__ = ["rank", "Params", "WhatIf", "NO_BUDGET", "Ranking", "ReasonMemo", "DECIMALS", "r6", "requested_key",
+           "tie_break_order", "greedy_skip", "greedy_stop", "funded_amounts"]
 
 
 def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, crit6: np.ndarray,
@@ -369,8 +150,10 @@ def funded_amounts(pack: CriteriaPack, table: ProposalTable) -> tuple[np.ndarray
 
 
 def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewers: list[Reviewer] | None = None,
-         params: Params | None = None, resolutions: dict | None = None, skipped_other_packs: int = 0) -> Ranking:
-    """Rank one pack's proposals exactly as selection.md says."""
+         params: Params | None = None, resolutions: dict | None = None, skipped_other_packs: int = 0,
+         reason_memo: ReasonMemo | None = None) -> Ranking:
+    """Rank one pack's proposals exactly as selection.md says. ``reason_memo`` (kept by a :class:`~scoring.call.Call`)
+    lets rankings that differ only in the budget share their budget-free reason texts."""
     params = params or Params.from_pack(pack)
     n = table.n
     elig = evaluate(pack, table, resolutions)
@@ -381,18 +164,18 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
 
     # §6 qualifying, in precedence order
     base6 = r6(np.nan_to_num(agg.base, nan=-np.inf))
-    decision = np.full(n, _CODE[Decision.ranked], np.int64)
+    decision = np.full(n, CODE[Decision.ranked], np.int64)
     below_pass = base6 < r6(params.pass_line)
     crit6 = r6(agg.crit_ratio)
     with np.errstate(invalid="ignore"):  # NaN (no counted review) is never below: insufficient_reviews decides
         below_floor = (crit6 < r6(params.criterion_floor)).any(axis=1) if crit6.size else np.zeros(n, bool)
     insufficient = agg.n_reviews < params.min_reviews
     ineligible = elig.ineligible
-    decision[below_pass] = _CODE[Decision.below_pass_line]
-    decision[below_floor] = _CODE[Decision.below_criterion_floor]
-    decision[insufficient] = _CODE[Decision.insufficient_reviews]
-    decision[ineligible] = _CODE[Decision.ineligible]
-    qualifying = np.nonzero(decision == _CODE[Decision.ranked])[0]
+    decision[below_pass] = CODE[Decision.below_pass_line]
+    decision[below_floor] = CODE[Decision.below_criterion_floor]
+    decision[insufficient] = CODE[Decision.insufficient_reviews]
+    decision[ineligible] = CODE[Decision.ineligible]
+    qualifying = np.nonzero(decision == CODE[Decision.ranked])[0]
 
     # §8 ranking: S desc, B desc, criterion mean ratios in pack order desc, requested asc, id asc
     total = agg.base + bonus.total
@@ -411,11 +194,11 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
         f = funded[ranked]
         walk = greedy_stop if params.selection == SelectionMethod.greedy_stop else greedy_skip
         sel, rem_at = walk(f, int(limit))
-        decision[ranked[sel]] = _CODE[Decision.selected]
+        decision[ranked[sel]] = CODE[Decision.selected]
         over = ranked[~sel]
-        decision[over] = _CODE[Decision.over_budget]
+        decision[over] = CODE[Decision.over_budget]
         wl = over[: params.waitlist]
-        decision[wl] = _CODE[Decision.waitlisted]
+        decision[wl] = CODE[Decision.waitlisted]
         waitlist_pos[wl] = np.arange(1, len(wl) + 1)
         cumulative[ranked[sel]] = np.cumsum(f[sel])
         remaining_at[ranked] = rem_at
@@ -432,4 +215,5 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
                 {"reviewer_id": str(reviews.reviewer[j]), "reason": "conflict_of_interest"})
 
     return Ranking(pack, params, table, agg, bonus, elig, decision, rank_no, waitlist_pos, funded, capped, cap,
-                   cumulative, order, remaining_at, reviews, skipped_other_packs, used, excluded)
+                   cumulative, order, remaining_at, reviews, skipped_other_packs, used, excluded,
+                   shared_reasons=reason_memo.texts_for(params, resolutions) if reason_memo is not None else {})

@@ -17,7 +17,6 @@ Every figure comes from :class:`scoring.selection.Ranking` (``Call.rank``) and :
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -29,13 +28,11 @@ from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
-from scoring.money import round_half_up as half_up
-from scoring.selection import Params
+from scoring.params import WhatIf
 from scoring.store import StoreError
 from scoring.store.scenarios import ScenarioService
 
-W = {"budget": "chair_budget", "aggregation": "chair_aggregation", "normalization": "chair_normalization",
-     "pass_line": "chair_pass_line", "selection": "chair_selection", "waitlist": "chair_waitlist"}
+W = {k: f"chair_{k}" for k in WhatIf.KEYS}   # the what-if widgets' keys
 FOR = "chair_whatif_for"
 # plain symbols (the table is drawn on a canvas: no emoji font needed)
 DECISION_ICONS = {"selected": "◎", "waitlisted": "△", "over_budget": "×", "ranked": "・", "below_pass_line": "−",
@@ -52,10 +49,7 @@ def decision_label(value: str) -> str:
 
 def official(pack) -> dict:
     """The pack's own parameters, as the what-if widgets hold them."""
-    p = Params.from_pack(pack)
-    return {"budget": p.budget_limit(pack), "aggregation": p.aggregation.value,
-            "normalization": p.normalization.value, "pass_line": float(p.pass_line),
-            "selection": p.selection.value, "waitlist": int(p.waitlist)}
+    return WhatIf().settings(pack)
 
 
 def set_whatif(values: dict) -> None:
@@ -112,7 +106,7 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
                 st.info(t("chair.scenario.unchanged"))
                 return
             try:
-                svc.save_scenario(me, rid, name, pack.id, values)
+                svc.save_scenario(me, rid, name, pack.id, WhatIf.from_settings(pack, values))
                 st.success(t("chair.scenario.saved", name=name.strip()))
             except ValueError:
                 st.error(t("chair.scenario.need_name"))
@@ -126,7 +120,7 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
             pick = c3.selectbox(t("chair.scenario.saved_list"), names, key="chair_scenario_pick",
                                 format_func=lambda n: f"{n}（{by[n].saved_by}）")
             c4.button(t("chair.scenario.load"), key="chair_scenario_load", on_click=set_whatif,
-                      args=({**official(pack), **by[pick].overrides},))
+                      args=(by[pick].whatif.settings(pack),))
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -134,18 +128,20 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
 def budget_gauge(ranking) -> None:
     """The budget gauge: how much of the budget (or of the capacity) the selection uses. Drawn by the browser
     itself (a bar and two lines of text), so a what-if redraws it at no cost."""
-    b = ranking.budget_dict()
-    cap = ranking.pack.is_capacity
-    limit = b["capacity_count"] if cap else b["total_yen"]
+    b = ranking.budget_view()
     with st.container(border=True, key="chair_gauge"):
-        if limit is None:
+        if b.limit is None:
             st.info(t("chair.no_budget"))
             return
-        used = b["used_count"] if cap else b["used_yen"]
-        shown = (lambda v: f"{v:,}" + t("chair.unit.count")) if cap else man_oku
-        st.markdown("**" + t("chair.gauge.title", limit=shown(limit)) + "**")
-        st.progress(min(max(used / limit, 0.0), 1.0) if limit else 1.0,
-                    text=t("chair.gauge.used", used=shown(used), share=f"{used / limit:.1%}" if limit else "—"))
+        st.markdown("**" + t("chair.gauge.title", limit=short_amount(b.unit, b.limit)) + "**")
+        st.progress(min(max(b.share, 0.0), 1.0),
+                    text=t("chair.gauge.used", used=short_amount(b.unit, b.used),
+                           share=f"{b.share:.1%}" if b.limit else "—"))
+
+
+def short_amount(unit: str, value: int) -> str:
+    """A budget figure in the page's words: 万円/億円 for money, 件 for a count of recipients."""
+    return f"{value:,}" + t("chair.unit.count") if unit == "count" else man_oku(value)
 
 
 def cumulative_chart(ranking) -> go.Figure:
@@ -186,13 +182,12 @@ def cumulative_chart(ranking) -> go.Figure:
                                  line=dict(color="#1565c0"), customdata=ids[sel],
                                  hovertemplate="%{customdata}<br>%{y:,}<extra></extra>"))
     shapes, notes = [], []
-    limit = ranking.params.budget_limit(ranking.pack)
-    if limit is not None:   # the budget: a dashed horizontal line across the plot
-        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=limit, y1=limit,
+    b = ranking.budget_view()
+    if b.limit is not None:   # the budget: a dashed horizontal line across the plot
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=b.limit, y1=b.limit,
                            line=dict(color="#c62828", dash="dash")))
-        notes.append(dict(xref="paper", x=0, y=limit, xanchor="left", yanchor="bottom", showarrow=False,
-                          text=t("chair.chart.budget", amount=man_oku(limit) if not ranking.pack.is_capacity
-                                 else f"{limit:,}")))
+        notes.append(dict(xref="paper", x=0, y=b.limit, xanchor="left", yanchor="bottom", showarrow=False,
+                          text=t("chair.chart.budget", amount=short_amount(b.unit, b.limit))))
     line = ranking.funding_line
     if line and line < n:   # the funding line (Ranking.funding_line): after the last selected
         at = line + 0.5
@@ -203,35 +198,24 @@ def cumulative_chart(ranking) -> go.Figure:
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), yaxis_tickformat=",d", hovermode="closest",
                       shapes=shapes, annotations=notes,
                       legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("chair.chart.x"), range=[0, n + 1]),
-                      yaxis_title=t("chair.unit.count_axis") if ranking.pack.is_capacity else t("chair.unit.yen_axis"))
+                      yaxis_title=t(f"chair.unit.{b.unit}_axis"))
     return fig
 
 
 # --- the ranked list ---------------------------------------------------------------------------------------------
 
 def ranking_table(ranking, lang: str) -> pd.DataFrame:
-    """The ranked list in order — numbers stay numbers (formatted by the table's column configuration) — with
-    a separator row where the funding line falls and, for every proposal not selected, its reasons."""
-    codes = [d.value for d in Decision]
-    labels = [f"{DECISION_ICONS.get(c, '')} {decision_label(c)}" for c in codes]
-    order = ranking.order
-    props = ranking.table.proposals
-    rank = ranking.rank[order]
-    dec = ranking.decision[order]
-    wl = ranking.waitlist_position[order]
-    selected_code = codes.index(Decision.selected.value)
+    """The ranked list in order (``Ranking.display_columns``) — numbers stay numbers (formatted by the table's
+    column configuration) — with a separator row where the funding line falls."""
+    c = ranking.display_columns(lang)
+    rank = c["rank"]
     frame = pd.DataFrame({
-        "rank": pd.array(np.where(rank > 0, rank, 0), dtype="Int64"),
-        "id": np.asarray(ranking.table.ids, dtype=object)[order].astype(str),
-        "title": [props[i].title for i in order.tolist()],
-        "decision": [labels[d] + (f" {w}" if w else "") for d, w in zip(dec.tolist(), wl.tolist())],
-        "base": half_up(ranking.base[order]),
-        "bonus": half_up(ranking.bonus.total[order]),
-        "total": half_up(ranking.total[order]),
-        "funded": pd.array(ranking.funded[order], dtype="Int64"),
-        "capped": ranking.capped[order].astype(bool),
-        "cumulative": pd.array(ranking.cumulative[order], dtype="Int64"),
-        "reasons": reasons_of(ranking, order, dec, selected_code, lang),
+        "rank": pd.array(rank, dtype="Int64"), "id": c["id"], "title": c["title"],
+        "decision": [f"{DECISION_ICONS.get(d.value, '')} {decision_label(d.value)}" + (f" {w}" if w else "")
+                     for d, w in zip(c["decision"], c["waitlist_position"].tolist())],
+        "base": c["base"], "bonus": c["bonus"], "total": c["total"],
+        "funded": pd.array(c["funded"], dtype="Int64"), "capped": c["capped"],
+        "cumulative": pd.array(c["cumulative"], dtype="Int64"), "reasons": c["reasons"],
     })
     frame.loc[frame["rank"] == 0, "rank"] = pd.NA
     frame.loc[frame["cumulative"] == 0, "cumulative"] = pd.NA
@@ -244,41 +228,8 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
     return frame.rename(columns=table_labels(ranking))
 
 
-# decisions whose reasons do not depend on the budget (Ranking.reasons reads neither the budget, the remaining
-# amount nor the waitlist for them): kept across budget-only what-if changes
-BUDGET_FREE = {Decision.ineligible.value, Decision.insufficient_reviews.value,
-               Decision.below_criterion_floor.value, Decision.below_pass_line.value}
-REASONS = "chair_reasons"
-
-
-def reasons_of(ranking, order: np.ndarray, dec: np.ndarray, selected_code: int, lang: str) -> list[str]:
-    """The reasons (``Ranking.reasons``) of every proposal that is not selected, in ``order``; "" for the
-    selected. Reasons of budget-independent decisions are reused while the call, the language and every
-    parameter but the budget are the same (the common what-if: another budget)."""
-    codes = [d.value for d in Decision]
-    params = replace(ranking.params, budget_yen=None, capacity_count=None)
-    ss = st.session_state
-    held = ss.get(REASONS)
-    if held is None or held[0] is not ranking.table or held[1] != (params, lang):
-        held = (ranking.table, (params, lang), {})
-        ss[REASONS] = held
-    memo = held[2]
-    out = []
-    for i, d in zip(order.tolist(), dec.tolist()):
-        if d == selected_code:
-            out.append("")
-        elif codes[d] in BUDGET_FREE:
-            text = memo.get((i, d))
-            if text is None:
-                text = memo[(i, d)] = " / ".join(ranking.reasons(i, lang))
-            out.append(text)
-        else:
-            out.append(" / ".join(ranking.reasons(i, lang)))
-    return out
-
-
 def table_labels(ranking) -> dict[str, str]:
-    money = "" if ranking.pack.is_capacity else "_yen"
+    money = "_yen" if ranking.budget_view().unit == "yen" else ""
     return {"rank": t("chair.col_rank"), "id": t("chair.col_id"), "title": t("chair.col_title"),
             "decision": t("chair.col_decision"), "base": t("chair.col_base"), "bonus": t("chair.col_bonus"),
             "total": t("chair.col_total"), "funded": t(f"chair.col_funded{money}"), "capped": t("chair.col_capped"),
@@ -391,14 +342,11 @@ def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
         from scoring.excel import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
-            whole = ranking.to_dict(lang)          # the results are built once for both files
-            results = whole["results"]
-            header = [k for k, v in results[0].items() if not isinstance(v, (list, dict))] if results else []
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,
                                                                    lang=lang))
-            st.session_state["chair_files"] = (key, {
-                "csv": csv_bytes(header, ([r[k] for k in header] for r in results)),
-                "json": json.dumps(whole, ensure_ascii=False, indent=2).encode("utf-8")})
+            st.session_state["chair_files"] = (key, {   # the one ranking CSV, as the command line writes it
+                "csv": csv_bytes(*ranking.csv_table(lang)),
+                "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
     stored, files = st.session_state.get("chair_xlsx"), st.session_state.get("chair_files")
     if not (stored and stored[0] == key and files and files[0] == key):
         st.caption(t("chair.download.help"))
@@ -431,10 +379,7 @@ def current(me, rnd, pack_id: str):
     hit = st.session_state.get(CURRENT)
     if hit is not None and hit[0] == key:
         return call, pack, values, base, hit[1], key
-    params = Params.from_pack(pack, **{k: v for k, v in values.items() if k != "budget"}, budget=values["budget"])
-    if values["budget"] is None:  # "no budget": rank only (Params.from_pack ignores a None override)
-        params = replace(params, **{"capacity_count" if pack.is_capacity else "budget_yen": None})
-    ranking = call.rank(params, resolutions)
+    ranking = call.rank(WhatIf.from_settings(pack, values), resolutions)
     st.session_state[CURRENT] = (key, ranking)
     return call, pack, values, base, ranking, key
 
@@ -470,7 +415,7 @@ def ranking_view(rnd, pack_id: str) -> None:
             st.rerun(scope="app")
         changed = values != base
         table, chart = ranking_table(ranking, lang), cumulative_chart(ranking)
-        counts, b = ranking.counts(), ranking.budget_dict()
+        counts, b = ranking.counts(), ranking.budget_view()
 
         whatif_controls(pack, base)
         if changed:
@@ -482,12 +427,9 @@ def ranking_view(rnd, pack_id: str) -> None:
             m = st.columns(2)
             m[0].metric(t("chair.decision.selected"), counts["selected"])
             m[1].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
-            if pack.is_capacity:
-                used = f"{b['used_count']:,}"
-                remaining = "—" if b["remaining_count"] is None else f"{b['remaining_count']:,}"
-            else:
-                used = yen_both(b["used_yen"])
-                remaining = "—" if b["remaining_yen"] is None else yen_both(b["remaining_yen"])
+            amount = (lambda v: f"{v:,}") if b.unit == "count" else yen_both
+            used = amount(b.used)
+            remaining = "—" if b.remaining is None else amount(b.remaining)
             st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
         # one Arrow table, virtualised by the browser: only the visible rows are drawn
         st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),

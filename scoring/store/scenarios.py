@@ -2,47 +2,56 @@
 
 Additive to the store's public API (``ScenarioService(store)``), without a schema change: a scenario is an
 append-only line of the audit log (entity ``scenario``, action ``scenario.save``) holding the pack and the
-parameter overrides. Saving one never changes the round's official ranking (that is always ranked with the
-pack's own parameters); the newest scenario of a name wins when listed.
+what-if (:class:`scoring.params.WhatIf` in its stored form: only the changed keys, ``"budget": null`` for "no
+budget"). Saving one never changes the round's official ranking (that is always ranked with the pack's own
+parameters); the newest scenario of a name wins when listed. A locked round refuses new scenarios.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Mapping
+
+from ..params import WhatIf
 
 from sqlalchemy import select
 
 from .schema import AuditLog, as_utc, utcnow
 from .services import Role, UserInfo, _Base, _deny
 
-ALLOWED = ("budget", "aggregation", "normalization", "selection", "waitlist", "pass_line")
+ALLOWED = WhatIf.KEYS
 
 
 @dataclass(frozen=True)
 class ScenarioInfo:
     name: str
     pack: str
-    overrides: dict        # keys of ALLOWED → value (what Params.from_pack accepts)
+    overrides: dict        # the stored form of the what-if (WhatIf.to_dict): changed keys only, budget None = none
     saved_by: str
     saved_at: datetime
 
+    @property
+    def whatif(self) -> WhatIf:
+        return WhatIf.from_dict(self.overrides)
+
 
 class ScenarioService(_Base):
-    def save_scenario(self, actor: UserInfo, round_id: int, name: str, pack: str, overrides: dict) -> ScenarioInfo:
-        """Chair: save (or replace) the named scenario of one pack of the round (logged)."""
+    def save_scenario(self, actor: UserInfo, round_id: int, name: str, pack: str,
+                      whatif: WhatIf | Mapping) -> ScenarioInfo:
+        """Chair: save (or replace) the named scenario of one pack of the round (logged). ``whatif`` is a
+        :class:`WhatIf` or its stored form (``{"budget": None}`` = no budget)."""
         name = (name or "").strip()
         if not name:
             raise ValueError("a scenario needs a name")
-        unknown = set(overrides) - set(ALLOWED)
-        if unknown:
-            raise ValueError(f"unknown scenario parameters: {', '.join(sorted(unknown))}")
-        clean = {k: overrides[k] for k in ALLOWED if overrides.get(k) is not None}
+        if not isinstance(whatif, WhatIf):
+            whatif = WhatIf.from_dict(whatif)      # WhatIfError (a ValueError) names an unknown key
+        clean = whatif.to_dict()
         with self.db.write() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
                 raise _deny(who, "save a scenario")
-            r = self._round(s, round_id)
+            r = self._round(s, round_id, writable=True)
             self.store._pack(s, r.id, pack)  # the pack must be one of the round's
             now = utcnow()
             s.add(AuditLog(at=now, actor=who.username, action="scenario.save", entity="scenario", round_id=r.id,
