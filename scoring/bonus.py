@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .eligibility import _Ctx, _numeric_fast, _operand, condition
+from .eligibility import EvalContext, numeric_values, operand_values, condition
 from .packs import CriteriaPack
 from .table import ProposalTable, ReviewTable
 
@@ -45,7 +45,7 @@ def compute_bonus(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable
     pts = np.zeros((n, K))
     known = np.ones((n, K), bool)
     marks = np.zeros((n, K), np.int64)
-    ctx = _Ctx(table)
+    ctx = EvalContext(table)
     judged_col = {b.id: j for j, b in enumerate(pack.judged_bonuses)}
     for k, item in enumerate(pack.bonuses):
         if item.kind == "fact":
@@ -64,10 +64,10 @@ def compute_bonus(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable
                 wv, wk = condition(pack.compiled(f"bonus_when:{item.id}"), ctx)
                 applies = wv & wk
                 known[:, k] = wk
-            nv, nk = _operand(pack.compiled(f"bonus_numerator:{item.id}"), ctx)
-            dv, dk = _operand(pack.compiled(f"bonus_denominator:{item.id}"), ctx)
-            nf, nk = _numeric_fast(nv, nk)
-            df, dk = _numeric_fast(dv, dk)
+            nv, nk = operand_values(pack.compiled(f"bonus_numerator:{item.id}"), ctx)
+            dv, dk = operand_values(pack.compiled(f"bonus_denominator:{item.id}"), ctx)
+            nf, nk = numeric_values(nv, nk)
+            df, dk = numeric_values(dv, dk)
             ok = applies & nk & dk & (np.nan_to_num(df) > 0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 frac = np.clip(nf / df, 0.0, 1.0)

@@ -46,7 +46,7 @@ def _bools(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=bool)
 
 
-class _Ctx:
+class EvalContext:
     """Evaluation context: the proposal rows, or (inside cost-line conditions) the cost-line rows."""
 
     def __init__(self, table: ProposalTable, lines: bool = False):
@@ -55,7 +55,8 @@ class _Ctx:
         self.n = len(table.l_prop) if lines else table.n
 
 
-def _operand(op, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
+def operand_values(op, ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
+    """The values of a compiled operand for every row of ``ctx``, and whether each is known."""
     n, t = ctx.n, ctx.t
     if isinstance(op, Literal):
         vals = np.empty(n, dtype=object)
@@ -130,7 +131,8 @@ def _as_float(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return out, ok
 
 
-def _numeric_fast(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def numeric_values(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Operand values as floats; a value that is not a number becomes unknown."""
     if vals.dtype.kind in "iuf":
         return vals.astype(float, copy=False), known
     try:
@@ -143,11 +145,11 @@ def _numeric_fast(vals: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.n
     return f, known
 
 
-def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
+def condition(cond, ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
     """Evaluate a parsed condition: (value, known) boolean arrays over the context's rows."""
     n = ctx.n
     if isinstance(cond, Compare):
-        lv, lk = _operand(cond.left, ctx)
+        lv, lk = operand_values(cond.left, ctx)
         op = cond.op
         if op in ("in", "not_in"):
             allowed = cond.right.value if isinstance(cond.right, Literal) else ()
@@ -161,7 +163,7 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(cond.right, Literal) and cond.right.value is not None:
             rv, rk = None, np.ones(n, bool)  # a constant: compared as a scalar below
         else:
-            rv, rk = _operand(cond.right, ctx)
+            rv, rk = operand_values(cond.right, ctx)
         known = lk & rk
         if op in ("eq", "ne"):
             eq = np.zeros(n, bool)
@@ -171,11 +173,11 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
                 eq[idx] = np.asarray(lv[idx] == right, dtype=bool)
             val = eq if op == "eq" else ~eq
             return val & known, known
-        lf, lk2 = _numeric_fast(lv, known)
+        lf, lk2 = numeric_values(lv, known)
         if isinstance(cond.right, Literal) and _is_number(cond.right.value):
             rf, rk2 = float(cond.right.value), np.ones(n, bool)
         else:
-            rf, rk2 = _numeric_fast(rv, known)
+            rf, rk2 = numeric_values(rv, known)
         known = known & lk2 & rk2
         with np.errstate(invalid="ignore"):
             if op == "lt":
@@ -211,7 +213,7 @@ def condition(cond, ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
         return ~v & k, k
     if isinstance(cond, CostLinesAll):
         t = ctx.t
-        lctx = _Ctx(t, lines=True)
+        lctx = EvalContext(t, lines=True)
         if cond.where is None:
             wv, wk = np.ones(lctx.n, bool), np.ones(lctx.n, bool)
         else:
@@ -300,7 +302,7 @@ def evaluate(pack: CriteriaPack, table: ProposalTable, resolutions: dict | None 
     a chair's resolution of a ``needs_check`` outcome.
     """
     n = table.n
-    ctx = _Ctx(table)
+    ctx = EvalContext(table)
     rules: list[RuleInfo] = []
     statuses, outcomes = [], []
 
@@ -367,7 +369,7 @@ def per_proposal_cap(pack: CriteriaPack, table: ProposalTable) -> np.ndarray:
     """The cap for each proposal (int64 yen; a huge number where there is none), overrides applied."""
     base = pack.funding.cap_yen
     caps = np.full(table.n, np.iinfo(np.int64).max if base is None else base, dtype=np.int64)
-    ctx = _Ctx(table)
+    ctx = EvalContext(table)
     for i, override in enumerate(pack.funding.cap_overrides):
         v, k = condition(pack.compiled(f"cap:{i}"), ctx)
         caps = np.where(v & k, np.minimum(caps, override.cap_yen), caps)
@@ -379,7 +381,7 @@ def expense_flags(pack: CriteriaPack, table: ProposalTable) -> dict[int, list[di
     out: dict[int, list[dict]] = {}
     if not pack.expense_checks or not len(table.l_prop):
         return out
-    lctx = _Ctx(table, lines=True)
+    lctx = EvalContext(table, lines=True)
     for check in pack.expense_checks:
         v, k = condition(pack.compiled(f"expense:{check.id}"), lctx)
         hit = (v & k) | ~k
