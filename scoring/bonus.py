@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .eligibility import EvalContext, numeric_values, operand_values, condition
+from .eligibility import EvalContext, condition, numeric_values, operand_values
+from .labels import label as text
 from .packs import CriteriaPack
 from .table import ProposalTable, ReviewTable
 
@@ -25,18 +26,13 @@ class BonusResult:
         pts = float(self.points[row, k])
         label = item.label.get(lang)
         if item.kind == "judged":
-            m = int(self.marks[row, k])
-            if lang == "en":
-                return f"{label}: marked by {m} of {n_counted} counted reviewers " + \
-                    ("(majority)" if pts else "(no majority)")
-            return f"{label}：評価委員{n_counted}名中{m}名が該当と判断" + ("（過半数）" if pts else "（過半数に達せず）")
+            key = "bonus.judged_majority" if pts else "bonus.judged_no_majority"
+            return text(key, lang, label=label, n=n_counted, m=int(self.marks[row, k]))
         if not self.known[row, k]:
-            return f"{label}: " + ("facts needed are missing" if lang == "en" else "判定に必要な情報がありません")
+            return text("bonus.missing_facts", lang, label=label)
         if item.kind == "ratio":
-            return f"{label}: {pts:g} / {item.points:g}" if lang == "en" else f"{label}：{pts:g}点（満点{item.points:g}点）"
-        if lang == "en":
-            return f"{label}: " + ("applies" if pts else "does not apply")
-        return f"{label}：" + ("該当" if pts else "非該当")
+            return text("bonus.ratio", lang, label=label, points=f"{pts:g}", full=f"{item.points:g}")
+        return text("bonus.applies" if pts else "bonus.does_not_apply", lang, label=label)
 
 
 def compute_bonus(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, counted: np.ndarray,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .conditions import (AllOf, AnyOf, Compare, CostLinesAll, CountMembers, CountTechnologies, Fact, FieldRef,
                          LineField, Literal, Not)
+from .labels import label as text
 from .models import RuleStatus
 from .packs import CriteriaPack, Text
 from .table import KIND_CODE, TECH_CODE, ProposalTable
@@ -263,28 +264,14 @@ class EligibilityResult:
         label = rule.label.get(lang)
         if outcome == O_RESOLVED:
             res = self.resolved_by[(row, k)]
-            verdict = {"pass": ("適合", "pass"), "fail": ("不適合", "fail")}[res["status"]]
-            who = res.get("by") or "—"
-            note = f"：{res['note']}" if res.get("note") else ""
-            if lang == "en":
-                return f"{label}: resolved by the chair as {verdict[1]} ({who}){note}"
-            return f"{label}：委員長確認により{verdict[0]}（{who}）{note}"
+            note = text("sep.label", lang) + res["note"] if res.get("note") else ""
+            return text("rule.resolved", lang, label=label, verdict=text(f"rule.verdict.{res['status']}", lang),
+                        who=res.get("by") or "—", note=note)
         key = {O_PASS: "pass", O_FAIL: "fail", O_UNKNOWN: "unknown", O_NA: "not_applicable"}[outcome]
         msg = rule.messages.get(key)
-        if msg is not None:
-            text = msg.get(lang)
-        else:
-            default = {
-                "pass": ("要件を満たしています", "requirement met"),
-                "fail": ("要件を満たしていません", "requirement not met"),
-                "unknown": ("判定に必要な情報がありません（要確認）", "information needed to decide is missing (check)"),
-                "not_applicable": ("対象外", "not applicable"),
-            }[key]
-            text = default[1] if lang == "en" else default[0]
-        sep = ": " if lang == "en" else "："
-        out = f"{label}{sep}{text}"
+        out = label + text("sep.label", lang) + (msg.get(lang) if msg is not None else text(f"rule.default.{key}", lang))
         if advice and outcome in (O_FAIL, O_UNKNOWN) and rule.advice is not None:
-            out += (" — " if lang == "en" else " — ") + rule.advice.get(lang)
+            out = text("rule.advice", lang, text=out, advice=rule.advice.get(lang))
         return out
 
     def conditions(self, row: int, lang: str = "ja") -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .eligibility import O_FAIL, O_UNKNOWN
+from .labels import label as vocab
 from .models import LOCAL_GOVERNMENT_KINDS, DECISION_LABELS, Decision, Proposal
 from .packs import CriteriaPack, Text
 from .selection import Params, r6, rank
@@ -247,7 +248,7 @@ def self_check(pack: CriteriaPack, proposal: Proposal, levels: dict[str, int], j
         item = res["bonus_items"][k]
         reason = item["reason_en"] if en else item["reason"]
         if b.kind == "judged":
-            reason = f"{b.label.get(lang)}{': ' if en else '：'}" + \
+            reason = b.label.get(lang) + vocab("sep.label", lang) + \
                 _JUDGED_NOTE.get(lang).format(state=_STATE[bool(judged.get(b.id))].get(lang))
         bonus_items.append({"id": b.id, "label": b.label.get(lang), "kind": b.kind, "points": b.points,
                             "awarded_points": item["points"],

@@ -42,7 +42,7 @@ COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9
 
 
 def decision_label(value: str) -> str:
-    return t(f"chair.decision.{value}")
+    return t(f"decision.{value}")
 
 
 # --- what-if -----------------------------------------------------------------------------------------------------
@@ -425,8 +425,8 @@ def ranking_view(rnd, pack_id: str) -> None:
             budget_gauge(ranking)
         with right:
             m = st.columns(2)
-            m[0].metric(t("chair.decision.selected"), counts["selected"])
-            m[1].metric(t("chair.decision.waitlisted"), counts["waitlisted"])
+            m[0].metric(t("decision.selected"), counts["selected"])
+            m[1].metric(t("decision.waitlisted"), counts["waitlisted"])
             amount = (lambda v: f"{v:,}") if b.unit == "count" else yen_both
             used = amount(b.used)
             remaining = "—" if b.remaining is None else amount(b.remaining)
