@@ -9,6 +9,7 @@ from scipy import sparse
 import pandas as pd
 
 from .models import Aggregation, Normalization, Reviewer
+from .organisations import organisation_key
 from .packs import CriteriaPack
 from .table import ProposalTable, ReviewTable
 
@@ -30,24 +31,29 @@ def conflict_mask(reviews: ReviewTable, table: ProposalTable, reviewers: list[Re
 
 
 def conflict_pairs(table: ProposalTable, reviewers: list[Reviewer]) -> set[tuple[str, int]]:
-    """(reviewer_id, proposal row) for every conflict of interest."""
+    """(reviewer_id, proposal row) for every conflict of interest: a declared token is a proposal id, or an
+    organisation compared by :func:`scoring.organisations.organisation_key` with the applicant and every
+    consortium member (「株式会社　テスト7」, 「㈱テスト7」 and 「テスト７」 are one organisation)."""
     tokens = {t for r in reviewers for t in r.conflicts}
     if not tokens:
         return set()
     by_id = table.index_of()
-    name_codes = table.name_codes or {}
-    wanted = np.array(sorted(name_codes[t] for t in tokens if t in name_codes), dtype=np.int64)
-    by_name: dict[str, set[int]] = {}
-    if len(wanted):
+    codes_of_key: dict[str, list[int]] = {}
+    for name, code in (table.name_codes or {}).items():      # distinct names only: few, whatever the size
+        codes_of_key.setdefault(organisation_key(name), []).append(code)
+    wanted_keys = {organisation_key(t) for t in tokens} & set(codes_of_key)
+    by_key: dict[str, set[int]] = {}
+    if wanted_keys:
+        wanted = np.array(sorted(c for k in wanted_keys for c in codes_of_key[k]), dtype=np.int64)
         hits = np.nonzero(np.isin(table.m_name_code, wanted))[0]
         for j in hits:
-            by_name.setdefault(table.m_name[j], set()).add(int(table.m_prop[j]))
+            by_key.setdefault(organisation_key(table.m_name[j]), set()).add(int(table.m_prop[j]))
     pairs = set()
     for r in reviewers:
         for token in r.conflicts:
             if token in by_id:
                 pairs.add((r.reviewer_id, by_id[token]))
-            for prop in by_name.get(token, ()):
+            for prop in by_key.get(organisation_key(token), ()):
                 pairs.add((r.reviewer_id, prop))
     return pairs
 
