@@ -18,7 +18,8 @@ from typing import Callable
 
 from .errors import InputError, Problem, ShinsaError
 from .io import csv_bytes, write_atomic
-from .packs import load_pack
+from .io.call import load_call
+from .io.packs import load_pack
 
 EXTENSIONS = ("scoring.store.cli", "scoring.excel_cli", "scoring.analytics_cli")
 
@@ -70,8 +71,6 @@ def cmd_validate_pack(args) -> int:
 # --- check ----------------------------------------------------------------------------------------------------
 
 def cmd_check(args) -> int:
-    from .call import load_call
-
     call = load_call(args.pack, args.proposals)
     ranking = call.rank()
     rows = []
@@ -116,8 +115,6 @@ def ranking_csv(ranking) -> bytes:
 
 
 def cmd_rank(args) -> int:
-    from .call import load_call
-
     if args.budget is not None and args.budget < 0:
         raise InputError([Problem("(arguments)", None, "--budget", f"must not be negative (got {args.budget})")])
     if getattr(args, "analysis", False) and args.format != "xlsx":
