@@ -166,6 +166,6 @@ def _cell_text(v: Any) -> str:
 
 def _text_column(col: pd.Series) -> np.ndarray:
     """A column as text, the same for the CSV's strings and the store's Python values (ints, None, enums)."""
-    if pd.api.types.infer_dtype(col, skipna=False) in ("string", "integer"):  # the CSV's text; the store's ints
-        return col.astype(str).to_numpy(dtype=object)  # (a StrEnum's str() is its value)
+    if not col.hasnans and pd.api.types.infer_dtype(col, skipna=False) in ("string", "integer"):
+        return col.astype(str).to_numpy(dtype=object)  # the CSV's text, the store's ints (a StrEnum's str: its value)
     return np.array([_cell_text(v) for v in col.to_numpy(dtype=object)], dtype=object)
