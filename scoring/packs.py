@@ -12,7 +12,7 @@ from typing import Any, Literal as TLiteral
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from .conditions import _Collector, parse_condition, parse_operand, referenced_facts
+from .conditions import ConditionErrors, parse_condition, parse_operand, referenced_facts
 from .errors import PackError, Problem, problems_from_validation
 from .models import Aggregation, Normalization, RuleStatus, SelectionMethod
 
@@ -296,7 +296,7 @@ def validate_pack(data: dict, source: str = "<pack>") -> CriteriaPack:
     def add(field: str, message: str) -> None:
         problems.append(Problem(source, None, field, message))
 
-    col = _Collector()
+    col = ConditionErrors()
     compiled = {}
     for key, path, raw, in_line, kind in _raw_conditions(data):
         if kind == "operand":
