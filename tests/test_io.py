@@ -2,7 +2,6 @@
 
 import ast
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
