@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scoring.analytics import _threads_default, bootstrap_ranks, optimal_portfolio  # noqa: E402
 from scoring.models import Proposal  # noqa: E402
-from scoring.packs import load_pack, pack_to_dict, validate_pack  # noqa: E402
+from scoring.io.packs import load_pack  # noqa: E402
+from scoring.packs import pack_to_dict, validate_pack  # noqa: E402
 from scoring.selection import rank  # noqa: E402
 from scoring.table import ProposalTable, ReviewTable  # noqa: E402
 

@@ -42,7 +42,7 @@ st.write(f"value {x}")
 
 
 def build_round(folder: Path, n_props: int, n_rev: int) -> None:
-    from scoring.packs import load_pack
+    from scoring.io.packs import load_pack
     from scoring.store import SYSTEM, Store
 
     pack = load_pack("autonomous_l4")

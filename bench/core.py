@@ -27,7 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scoring.models import Proposal, Reviewer  # noqa: E402
-from scoring.packs import pack_path, read_pack_file, validate_pack  # noqa: E402
+from scoring.io.packs import pack_path, read_pack_file  # noqa: E402
+from scoring.packs import validate_pack  # noqa: E402
 from scoring.selection import Params, rank  # noqa: E402
 from scoring.table import ProposalTable, ReviewTable  # noqa: E402
 

@@ -27,7 +27,8 @@ from openpyxl import Workbook, load_workbook  # noqa: E402
 from scoring.call import assemble  # noqa: E402
 from scoring.excel import chair_workbook  # noqa: E402
 from scoring.models import Proposal, Reviewer  # noqa: E402
-from scoring.packs import load_pack, pack_to_dict, validate_pack  # noqa: E402
+from scoring.io.packs import load_pack  # noqa: E402
+from scoring.packs import pack_to_dict, validate_pack  # noqa: E402
 from scoring.selection import Params  # noqa: E402
 
 

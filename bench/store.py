@@ -29,7 +29,7 @@ os.environ.setdefault("SHINSA_BCRYPT_ROUNDS", "4")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from scoring.call import load_call  # noqa: E402
+from scoring.io.call import load_call  # noqa: E402
 from scoring.store import SYSTEM, Store  # noqa: E402
 from scoring.store.db import make_engine  # noqa: E402
 

@@ -15,7 +15,7 @@ MIN_RESAMPLES = 1000  # selection.md §10: at least 1,000 draws
 
 def cmd_analyze(args) -> int:
     from .analytics import analyze
-    from .call import load_call
+    from .io.call import load_call
     from .cli import emit, json_bytes, params_from_args
 
     problems = []

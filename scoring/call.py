@@ -1,27 +1,28 @@
 """A call (公募) for one pack, assembled from validated inputs: the one shape every adapter ranks.
 
-The CLI builds it from files, the store from its tables; both then call :func:`scoring.selection.rank`.
+The file adapter builds it from files (:func:`scoring.io.call.load_call`), the store from its tables; both
+then rank it (:meth:`Call.rank` → :func:`scoring.selection.rank`). Nothing here reads a file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from .errors import InputError
-from .io import build_review_table, read_proposals, read_reviewers, read_reviews, split_by_pack
 from .models import Proposal, Reviewer
-from .packs import CriteriaPack, load_pack
+from .packs import CriteriaPack
 from .params import Params, WhatIf
+from .reviews import build_review_table, split_by_pack
 from .selection import Ranking, ReasonMemo, rank
 from .table import ProposalTable, ReviewTable
 
 
 @dataclass
 class Call:
+    """One pack's proposals (and their columnar table), the validated reviews and the reviewers, if given."""
+
     pack: CriteriaPack
     proposals: list[Proposal]
     table: ProposalTable
@@ -41,6 +42,11 @@ class Call:
 
 def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.DataFrame | None,
              reviewers: list[Reviewer] | None, reviews_source: str = "reviews") -> Call:
+    """The call of ``pack``: its proposals (others are counted as skipped) and the reviews validated against it.
+
+    ``reviews`` is the long table of :func:`scoring.reviews.build_review_table` (``None``: no reviews yet);
+    its problems name ``reviews_source``.
+    """
     mine, skipped = split_by_pack(proposals, pack)
     table = ProposalTable.from_proposals(mine)
     if reviews is None:
@@ -48,25 +54,3 @@ def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.Data
     else:
         rt = build_review_table(reviews, pack, table, {p.id for p in proposals}, reviews_source, reviewers)
     return Call(pack, mine, table, rt, reviewers, skipped)
-
-
-def load_call(pack: str | Path, proposals: str | Path, reviews: str | Path | None = None,
-              reviewers: str | Path | None = None) -> Call:
-    """Read and validate every input; all problems of all files are raised together."""
-    problems = []
-    the_pack = props = revs = rvrs = None
-    for step in ("pack", "proposals", "reviewers", "reviews"):
-        try:
-            if step == "pack":
-                the_pack = load_pack(pack)
-            elif step == "proposals":
-                props = read_proposals(proposals)
-            elif step == "reviewers" and reviewers is not None:
-                rvrs = read_reviewers(reviewers)
-            elif step == "reviews" and reviews is not None:
-                revs = read_reviews(reviews)
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    return assemble(the_pack, props, revs, rvrs, str(reviews))

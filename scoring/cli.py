@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
-from pathlib import Path
+import traceback
 from typing import Callable
 
+from .analytics import analyze
 from .errors import InputError, Problem, ShinsaError
 from .io import csv_bytes, write_atomic
-from .packs import load_pack
+from .io.call import load_call
+from .io.packs import load_pack
+from .money import MoneyError, parse_yen
+from .selection import Params
 
 EXTENSIONS = ("scoring.store.cli", "scoring.excel_cli", "scoring.analytics_cli")
 
@@ -70,8 +75,6 @@ def cmd_validate_pack(args) -> int:
 # --- check ----------------------------------------------------------------------------------------------------
 
 def cmd_check(args) -> int:
-    from .call import load_call
-
     call = load_call(args.pack, args.proposals)
     ranking = call.rank()
     rows = []
@@ -93,8 +96,6 @@ def cmd_check(args) -> int:
 # --- rank -------------------------------------------------------------------------------------------------------
 
 def params_from_args(pack, args):
-    from .selection import Params
-
     return Params.from_pack(pack, aggregation=args.aggregation, normalization=args.normalization,
                             selection=args.selection, waitlist=args.waitlist, budget=args.budget,
                             pass_line=getattr(args, "pass_line", None))
@@ -106,14 +107,12 @@ def ranking_csv(ranking) -> bytes:
 
 
 def cmd_rank(args) -> int:
-    from .call import load_call
-
     if args.budget is not None and args.budget < 0:
         raise InputError([Problem("(arguments)", None, "--budget", f"must not be negative (got {args.budget})")])
     if getattr(args, "analysis", False) and args.format != "xlsx":
         raise UsageError("--analysis adds the 分析 sheet to --format xlsx; for JSON use `python -m scoring analyze`")
     if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
-        from .store.cli import round_call
+        from .store.cli import round_call  # lazy: SQLAlchemy only when a round is ranked
 
         call, resolutions = round_call(args)
         ranking = call.rank(params_from_args(call.pack, args), resolutions)
@@ -129,13 +128,12 @@ def cmd_rank(args) -> int:
     elif args.format == "csv":
         data = ranking_csv(ranking)
     else:
-        try:
+        try:  # lazy: openpyxl only for --format xlsx (and a build without it still ranks)
             from .excel import chair_workbook
         except ImportError:
             raise UsageError("--format xlsx is not available in this build") from None
         analysis = None
         if getattr(args, "analysis", False):  # issue 6: the 分析 sheet (default resamples, seed 0)
-            from .analytics import analyze
 
             analysis = analyze(ranking, call.reviews, reviewers=call.reviewers, seed=0)
         data = chair_workbook(ranking, call, analysis=analysis)
@@ -144,8 +142,6 @@ def cmd_rank(args) -> int:
 
 
 def _yen_arg(text: str) -> int:
-    from .money import MoneyError, parse_yen
-
     try:
         return parse_yen(text)
     except MoneyError as exc:
@@ -220,9 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # pragma: no cover
         return 0
     except Exception as exc:  # an internal error: exit 1, the traceback only when asked for
-        import os
-        import traceback
-
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
         if os.environ.get("SHINSA_DEBUG"):
             traceback.print_exc()

@@ -90,7 +90,9 @@ class CostLinesAll:
 Condition = Union[Compare, AllOf, AnyOf, Not, CostLinesAll]
 
 
-class _Collector:
+class ConditionErrors:
+    """The problems found while parsing a pack's conditions, as ``(field path, message)`` pairs."""
+
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
 
@@ -98,7 +100,7 @@ class _Collector:
         self.errors.append((path, message))
 
 
-def _kinds(value: Any, path: str, col: _Collector, enum) -> frozenset:
+def _kinds(value: Any, path: str, col: ConditionErrors, enum) -> frozenset:
     if not isinstance(value, list):
         col.add(path, f"must be a list of {enum.__name__} ids (got {value!r})")
         return frozenset()
@@ -112,7 +114,7 @@ def _kinds(value: Any, path: str, col: _Collector, enum) -> frozenset:
     return frozenset(out)
 
 
-def _plus(spec: dict, path: str, col: _Collector) -> float:
+def _plus(spec: dict, path: str, col: ConditionErrors) -> float:
     plus = spec.get("plus", 0)
     if isinstance(plus, bool) or not isinstance(plus, (int, float)):
         col.add(f"{path}.plus", f"must be a number (got {plus!r})")
@@ -120,7 +122,7 @@ def _plus(spec: dict, path: str, col: _Collector) -> float:
     return plus
 
 
-def parse_operand(obj: Any, path: str, col: _Collector, in_line: bool) -> Operand:
+def parse_operand(obj: Any, path: str, col: ConditionErrors, in_line: bool) -> Operand:
     if not isinstance(obj, dict):
         if obj is None or isinstance(obj, (bool, int, float, str, list)):
             return Literal(tuple(obj) if isinstance(obj, list) else obj)
@@ -174,7 +176,7 @@ def parse_operand(obj: Any, path: str, col: _Collector, in_line: bool) -> Operan
     return Literal(None)
 
 
-def parse_condition(obj: Any, path: str, col: _Collector, in_line: bool = False) -> Condition | None:
+def parse_condition(obj: Any, path: str, col: ConditionErrors, in_line: bool = False) -> Condition | None:
     if not isinstance(obj, dict):
         col.add(path, f"a condition must be a mapping (got {obj!r})")
         return None

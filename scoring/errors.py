@@ -5,8 +5,9 @@ All problems of one input are collected and raised together, so a committee fixe
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from pydantic import ValidationError
 
@@ -37,6 +38,63 @@ class InputError(ShinsaError):
 
 class PackError(InputError):
     """A criteria pack is unknown or invalid."""
+
+
+T = TypeVar("T")
+
+
+class ProblemCollector:
+    """Every problem of several inputs, raised together — "collect every file's problems" in one place.
+
+    Each step that may raise :class:`InputError` runs through :meth:`run` (or inside :meth:`catching`); its
+    problems are kept and the next step still runs. :meth:`raise_if_any` then raises one :class:`InputError`
+    with all of them in order. Problems the caller finds itself are added with :meth:`add`. As a context
+    manager it raises on leaving the block (unless another exception is on its way)::
+
+        found = ProblemCollector()
+        pack = found.run(load_pack, pack_ref)
+        props = found.run(read_proposals, proposals_path, default=[])
+        found.raise_if_any()
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def run(self, step: Callable[..., T], *args, default: T | None = None, **kwargs) -> T | None:
+        """``step(*args, **kwargs)``, or ``default`` after keeping the problems of its :class:`InputError`."""
+        try:
+            return step(*args, **kwargs)
+        except InputError as exc:
+            self.problems.extend(exc.problems)
+            return default
+
+    @contextmanager
+    def catching(self) -> Iterator[None]:
+        """Keep the problems of an :class:`InputError` raised in the block, and carry on after it."""
+        try:
+            yield
+        except InputError as exc:
+            self.problems.extend(exc.problems)
+
+    def add(self, *problems: Problem) -> None:
+        """Problems the caller found itself."""
+        self.problems.extend(problems)
+
+    def raise_if_any(self) -> None:
+        """One :class:`InputError` with every problem kept so far (none: nothing happens)."""
+        if self.problems:
+            raise InputError(self.problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def __enter__(self) -> "ProblemCollector":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.raise_if_any()
+        return False
 
 
 def _path(loc: tuple) -> str:

@@ -1464,7 +1464,8 @@ def _locate(prob: Problem, origin: dict) -> Problem:
 def _template_facts(pack) -> list[str]:
     if pack is not None:
         return sorted(pack.facts_read())
-    from .packs import SHIPPED_PACKS, load_pack
+    from .io.packs import load_pack
+    from .packs import SHIPPED_PACKS
 
     names: set[str] = set()
     for pid in SHIPPED_PACKS:

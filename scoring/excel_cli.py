@@ -14,7 +14,7 @@ from .errors import InputError, Problem
 
 def _load(pack_arg: str, proposals_arg: str, reviewers_arg: str | None):
     from .io import read_proposals, read_reviewers
-    from .packs import load_pack
+    from .io.packs import load_pack
 
     problems, pack, props, rvrs = [], None, None, None
     for step in ("pack", "proposals", "reviewers"):
@@ -89,7 +89,7 @@ def cmd_import_sheets(args) -> int:
 def cmd_intake_template(args) -> int:
     from .cli import emit
     from .excel import intake_template
-    from .packs import load_pack
+    from .io.packs import load_pack
 
     pack = load_pack(args.pack) if args.pack else None
     emit(args.out, intake_template(pack))

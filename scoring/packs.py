@@ -1,24 +1,21 @@
-"""Criteria packs: schema, reading and validation (two separate steps).
+"""Criteria packs: the schema and its validation — no file is read here.
 
-``read_pack_file`` turns a YAML file into a dict; ``validate_pack`` turns a dict into a :class:`CriteriaPack`,
-listing every problem at once as ``file: field.path: message``. ``load_pack`` does both, given a path or a
-shipped pack id. The format is documented in ``docs/pack-format.md``.
+Two steps, as in pydantic-settings: the file adapter :mod:`scoring.io.packs` turns a YAML file into a dict
+(``read_pack_file``; ``load_pack`` reads and validates, given a path, the bytes of a file or a shipped pack id);
+:func:`validate_pack` here turns a dict into a :class:`CriteriaPack`, listing every problem at once as
+``file: field.path: message``. The format is documented in ``docs/pack-format.md``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal as TLiteral
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from .conditions import _Collector, parse_condition, parse_operand, referenced_facts
+from .conditions import ConditionErrors, parse_condition, parse_operand, referenced_facts
 from .errors import PackError, Problem, problems_from_validation
 from .models import Aggregation, Normalization, RuleStatus, SelectionMethod
 
-CRITERIA_DIR = Path(__file__).resolve().parent.parent / "criteria"
 SHIPPED_PACKS = ("advanced_comms", "ai_edge", "autonomous_l4", "subsidy", "planning_support", "promotion_system")
 
 
@@ -206,23 +203,6 @@ class CriteriaPack(_Strict):
         return self._source
 
 
-def read_pack_file(path: Path) -> dict:
-    """Step one: YAML → dict. Refuses unreadable files and YAML errors with the file named."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError([Problem(str(path), None, "(file)", f"cannot read: {exc}")]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise PackError([Problem(str(path), None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    if not isinstance(data, dict):
-        raise PackError([Problem(str(path), None, "(root)", "a pack must be a mapping")])
-    return data
-
-
 def _raw_conditions(data: dict) -> list[tuple[str, str, Any, bool, str]]:
     """(compiled key, path, raw, in_line, kind) for every condition-bearing field of a raw pack dict."""
     out = []
@@ -316,7 +296,7 @@ def validate_pack(data: dict, source: str = "<pack>") -> CriteriaPack:
     def add(field: str, message: str) -> None:
         problems.append(Problem(source, None, field, message))
 
-    col = _Collector()
+    col = ConditionErrors()
     compiled = {}
     for key, path, raw, in_line, kind in _raw_conditions(data):
         if kind == "operand":
@@ -338,27 +318,6 @@ def validate_pack(data: dict, source: str = "<pack>") -> CriteriaPack:
     return pack
 
 
-def pack_path(pack: str | Path) -> Path:
-    p = Path(pack)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    return CRITERIA_DIR / f"{pack}.yaml"
-
-
-def load_pack(pack: str | Path) -> CriteriaPack:
-    """Read and validate a pack given a path or a shipped pack id."""
-    path = pack_path(pack)
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in CRITERIA_DIR.glob("*.yaml")))
-        raise PackError([Problem(str(pack), None, "pack", f"unknown pack {str(pack)!r} (shipped packs: {known})")])
-    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, _shown(path))
-
-
-@lru_cache(maxsize=64)
-def _load_cached(resolved: str, mtime: int, shown: str) -> CriteriaPack:
-    return validate_pack(read_pack_file(Path(resolved)), source=shown)
-
-
 def pack_from_dict(data: dict, source: str = "<stored pack>") -> CriteriaPack:
     """Rebuild a pack stored as data (e.g. a round's frozen copy)."""
     return validate_pack(data, source=source)
@@ -368,14 +327,5 @@ def pack_to_dict(pack: CriteriaPack) -> dict:
     return pack.model_dump(mode="json", exclude_none=False)
 
 
-__all__ = ["CriteriaPack", "Criterion", "Bonus", "EligibilityRule", "Text", "load_pack", "read_pack_file",
-           "validate_pack", "pack_from_dict", "pack_to_dict", "PackError", "SHIPPED_PACKS", "CRITERIA_DIR",
-           "RuleStatus"]
-
-
-def _shown(path: Path) -> str:
-    """How a pack file is named in messages: relative to the project for shipped packs."""
-    try:
-        return str(path.resolve().relative_to(CRITERIA_DIR.parent))
-    except ValueError:
-        return str(path)
+__all__ = ["CriteriaPack", "Criterion", "Bonus", "EligibilityRule", "Text", "validate_pack", "pack_from_dict",
+           "pack_to_dict", "PackError", "SHIPPED_PACKS", "RuleStatus"]

@@ -8,7 +8,8 @@ import pandas as pd
 
 from scoring.call import assemble
 from scoring.models import Proposal, Reviewer
-from scoring.packs import load_pack, validate_pack, read_pack_file, pack_path
+from scoring.io.packs import load_pack, pack_path, read_pack_file
+from scoring.packs import validate_pack
 from scoring.selection import Params
 
 ROOT = Path(__file__).resolve().parents[1]

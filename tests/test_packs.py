@@ -3,7 +3,8 @@ import copy
 import pytest
 
 from scoring.errors import PackError
-from scoring.packs import SHIPPED_PACKS, load_pack, pack_path, read_pack_file, validate_pack
+from scoring.io.packs import load_pack, pack_path, read_pack_file
+from scoring.packs import SHIPPED_PACKS, validate_pack
 
 
 @pytest.mark.parametrize("pack_id", SHIPPED_PACKS)

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from scoring.call import assemble
 from scoring.models import Reviewer
-from scoring.packs import load_pack
+from scoring.io.packs import load_pack
 from scoring.selection import Params
 from tests.factories import proposal, review_rows
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scoring.call import load_call
+from scoring.io.call import load_call
 from tests.factories import ROOT
 
 S = ROOT / "sample_proposals"

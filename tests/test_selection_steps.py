@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from scoring.packs import load_pack
+from scoring.io.packs import load_pack
 from tests.factories import by_id, pack_variant, proposal, rank_of, review_rows, reviewer
 
 L4 = load_pack("autonomous_l4")      # points 20, 25, 15, 20, 20

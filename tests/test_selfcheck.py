@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from scoring.models import Proposal
-from scoring.packs import SHIPPED_PACKS, load_pack
+from scoring.io.packs import load_pack
+from scoring.packs import SHIPPED_PACKS
 from scoring.selfcheck import fact_fields, pack_summary, self_check, weakest_criteria
 from scoring.selfcheck_xlsx import selfcheck_workbook
 from tests.factories import by_id, proposal, rank_of, review_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.call import load_call
+from scoring.io.call import load_call
 from scoring.cli import main
 from scoring.io import csv_bytes
 from scoring.params import NO_BUDGET, Params, WhatIf, WhatIfError

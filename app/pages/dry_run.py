@@ -22,9 +22,10 @@ from app.i18n import current_lang, t, t_or
 from app.ui import STATUS_ICONS, error_boundary, man_oku, score, yen, yen_both
 from scoring.errors import InputError, problems_from_validation
 from scoring.io import parse_proposals
+from scoring.io.packs import load_pack
 from scoring.models import CostCategory, MemberKind, Proposal, Technology
 from scoring.money import MoneyError, parse_yen
-from scoring.packs import SHIPPED_PACKS, load_pack
+from scoring.packs import SHIPPED_PACKS
 from scoring.selfcheck import fact_fields, pack_summary, self_check
 from scoring.selfcheck_xlsx import selfcheck_workbook
 

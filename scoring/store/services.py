@@ -42,10 +42,11 @@ from ..aggregate import conflict_pairs
 from ..call import assemble
 from ..eligibility import NEEDS_CHECK, evaluate
 from ..errors import InputError, Problem, ShinsaError
-from ..io import (REVIEW_COLUMNS, REVIEWER_COLUMNS, csv_bytes, parse_proposals, read_proposals, read_reviewers,
-                  read_reviews, reviews_from_rows, write_atomic)
+from ..io import csv_bytes, parse_proposals, read_proposals, read_reviewers, read_reviews, write_atomic
+from ..io.packs import load_pack, pack_path, read_pack_file
 from ..models import Proposal, Reviewer
-from ..packs import CriteriaPack, load_pack, pack_from_dict, pack_path, read_pack_file
+from ..packs import CriteriaPack, pack_from_dict
+from ..reviews import REVIEW_COLUMNS, REVIEWER_COLUMNS, reviews_from_rows
 from ..selection import Params
 from ..table import ProposalTable
 from .db import Database, make_engine

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.models import Proposal
-from scoring.packs import load_pack, pack_to_dict, validate_pack
+from scoring.io.packs import load_pack
+from scoring.packs import pack_to_dict, validate_pack
 from scoring.table import ProposalTable, ReviewTable
 
 

@@ -229,7 +229,7 @@ SHIPPED = sorted(p.stem for p in (ROOT / "criteria").glob("*.yaml"))
 @pytest.mark.parametrize("pack_id", SHIPPED)
 def test_every_shipped_pack_resamples_like_rank_on_the_demo_round(pack_id):
     """Real packs: fact and ratio bonuses, capacity packs, subsidy rates; exact and float paths agree."""
-    from scoring.call import load_call
+    from scoring.io.call import load_call
 
     d = ROOT / "sample_proposals"
     call = load_call(pack_id, d / "proposals.json", d / "reviews.csv", d / "reviewers.csv")

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from scoring.analytics import analyze
-from scoring.call import load_call
+from scoring.io.call import load_call
 from scoring.selection import Params
 
 from tests.factories import EXAMPLE, ROOT

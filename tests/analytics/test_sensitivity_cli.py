@@ -123,7 +123,7 @@ def test_analyze_xlsx_has_the_sheet_and_no_formula(tmp_path):
 
 def test_write_analysis_sheet_refuses_a_second_sheet():
     from scoring.analytics import analyze
-    from scoring.call import load_call
+    from scoring.io.call import load_call
 
     call = load_call("autonomous_l4", EX / "proposals.json", EX / "reviews.csv", EX / "reviewers.csv")
     a = analyze(call, params=Params.from_pack(call.pack, budget=300_000_000))

@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.i18n import t
 from app.ui import score, yen
-from scoring.packs import SHIPPED_PACKS, load_pack
+from scoring.io.packs import load_pack
+from scoring.packs import SHIPPED_PACKS
 from tests.factories import by_id, proposal, rank_of, review_rows
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -44,7 +44,8 @@ def test_catalog_has_every_key_the_app_uses():
 def test_keys_built_at_run_time_exist():
     """Keys the dry-run page composes from the core's closed sets."""
     from scoring.models import CostCategory, MemberKind, RuleStatus, Technology
-    from scoring.packs import SHIPPED_PACKS, load_pack
+    from scoring.io.packs import load_pack
+    from scoring.packs import SHIPPED_PACKS
     from scoring.selfcheck import fact_fields
 
     keys = [f"kind.{k.value}" for k in MemberKind] + [f"tech.{x.value}" for x in Technology] + \

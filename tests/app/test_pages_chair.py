@@ -103,8 +103,8 @@ def large_ranking(n: int):
 
     import pandas as pd
 
-    from scoring.call import load_call
-    from scoring.packs import load_pack
+    from scoring.io.call import load_call
+    from scoring.io.packs import load_pack
     from scoring.selection import Params
     from tests.app.review_fixtures import ROOT
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from scoring.packs import load_pack
+from scoring.io.packs import load_pack
 from tests.browser.conftest import ROOT, SCREENSHOTS, choose, click_button, fill_text, pick_radio, wait_idle, widget
 
 pytestmark = pytest.mark.browser

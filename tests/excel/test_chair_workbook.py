@@ -190,7 +190,7 @@ def test_every_formula_prefix_gets_the_quote_flag(text):
 
 
 def test_comments_anonymised_per_setting(tmp_path, hostile, capsys):
-    from scoring.call import load_call
+    from scoring.io.call import load_call
     from scoring.excel import chair_workbook
 
     call = load_call(hostile["pack"], hostile["proposals"], hostile["reviews"], hostile["reviewers"])

@@ -15,7 +15,7 @@ from scoring.errors import InputError
 from scoring.excel import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
 from scoring.io import read_proposals, read_reviewers
 from scoring.models import Reviewer
-from scoring.packs import load_pack
+from scoring.io.packs import load_pack
 
 COMMENTS = {("X1", "EX-1", "service_need"): "課題設定は明確。\n2行目の所見",
             ("X2", "EX-2", "rollout_plan"): '=HYPERLINK("http://x","y")',

@@ -98,7 +98,7 @@ def test_export_gives_back_exactly_what_was_imported(store, sample_round, chair,
 
 
 def test_a_rounds_pack_is_a_frozen_copy(store, tmp_path):
-    from scoring.packs import pack_path
+    from scoring.io.packs import pack_path
 
     src = pack_path("autonomous_l4").read_text(encoding="utf-8")
     mine = tmp_path / "my_l4.yaml"

@@ -1,0 +1,162 @@
+"""Reading the canonical files (formats.md) into validated models and tables — every problem at once.
+
+Proposals (JSON, or the intake list ``.xlsx``), reviewers CSV and reviews CSV. Each reader takes a *source* — a
+path, the bytes of an upload or a binary file object — and a keyword-only ``name=`` for messages (the
+convention of :mod:`scoring.io.sources`). Problems are reported as ``file:row:field: message``: for CSV the row
+is the line number (the header is line 1), for JSON the list index ``[i]``, followed by the proposal id where
+there is one. The checks against a pack are the core's (:mod:`scoring.reviews`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from ..errors import InputError, Problem, problems_from_validation
+from ..models import Proposal, Reviewer
+from ..reviews import REVIEW_COLUMNS
+from .safe import unguard_text
+from .sources import Source, is_path, read_text, source_name, suffix
+
+XLSX_MAGIC = b"PK\x03\x04"  # a zip archive: an .xlsx workbook given as content
+
+
+# --- proposals -----------------------------------------------------------------------------------------------
+
+def parse_proposals(data: Any, source: str) -> list[Proposal]:
+    """Validate a JSON-like list of proposals; refuse the whole list on any problem."""
+    if isinstance(data, dict) and "proposals" in data:
+        data = data["proposals"]
+    if not isinstance(data, list):
+        raise InputError([Problem(source, None, "(root)", "must be a JSON list of proposals")])
+    problems: list[Problem] = []
+    out: list[Proposal] = []
+    seen: dict[str, int] = {}
+    for i, obj in enumerate(data):
+        row = f"[{i}]"
+        pid = obj.get("id") if isinstance(obj, dict) else None
+        label = f"proposal {pid}" if pid else ""
+        if not isinstance(obj, dict):
+            problems.append(Problem(source, row, "(row)", f"must be an object (got {obj!r})"))
+            continue
+        try:
+            p = Proposal.model_validate(obj)
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, source, row, label=label))
+            continue
+        if p.id in seen:
+            problems.append(Problem(source, row, "id", f"duplicate proposal id {p.id!r} (first at [{seen[p.id]}])"))
+        else:
+            seen[p.id] = i
+        out.append(p)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def read_json(source: Source, *, name: str | None = None) -> Any:
+    """A JSON file as data: an unreadable file or invalid JSON is an :class:`InputError` naming the line."""
+    shown = source_name(source, name, "(proposals)")
+    text = read_text(source, shown)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(shown, f"line {exc.lineno}", "(json)", f"not valid JSON: {exc.msg}")]) from None
+
+
+def read_proposals_raw(source: Source, *, name: str | None = None) -> tuple[list, list[Proposal]]:
+    """The proposal objects exactly as written (for a lossless export) and their validated models.
+
+    For the intake list (``.xlsx``) the objects are the models dumped as JSON.
+    """
+    shown = source_name(source, name, "(proposals)")
+    if _is_xlsx(source, shown):
+        models = read_proposals(source, name=name)
+        return [m.model_dump(mode="json") for m in models], models
+    data = read_json(source, name=shown)
+    models = parse_proposals(data, shown)
+    if isinstance(data, dict):
+        data = data["proposals"]
+    return list(data), models
+
+
+def read_proposals(source: Source, *, name: str | None = None) -> list[Proposal]:
+    """Proposals from a JSON file or the intake list (``.xlsx``), validated; every problem at once."""
+    shown = source_name(source, name, "(proposals)")
+    if _is_xlsx(source, shown):
+        if not is_path(source):  # the intake reader opens a path
+            raise InputError([Problem(shown, None, "(file)", "an intake list (.xlsx) is read from a file path")])
+        path = source
+        # lazy: the intake reader needs openpyxl, which a JSON call never loads
+        from ..excel import read_intake  # type: ignore
+        return read_intake(path)
+    return parse_proposals(read_json(source, name=shown), shown)
+
+
+def _is_xlsx(source: Source, shown: str) -> bool:
+    if suffix(source, shown) == ".xlsx":
+        return True
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source[:4]) == XLSX_MAGIC
+    return False
+
+
+# --- CSV tables ----------------------------------------------------------------------------------------------
+
+def read_csv_table(source: Source, required: Sequence[str], *, name: str | None = None) -> pd.DataFrame:
+    """A CSV as strings (nothing guessed), with a ``_line`` column; refuses missing columns."""
+    shown = source_name(source, name, "(csv)")
+    text = read_text(source, shown)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(shown, None, "(csv)", f"not a readable CSV: {exc}")]) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError([Problem(shown, "1", c, "required column is missing") for c in missing])
+    for c in df.columns:
+        df[c] = df[c].str.strip().map(unguard_text)
+    df["_line"] = np.arange(2, len(df) + 2)
+    return df
+
+
+def read_reviewers(source: Source, *, name: str | None = None) -> list[Reviewer]:
+    """The reviewers CSV (``reviewer_id`` required; ``name``, ``role``, ``conflicts``) as validated models."""
+    shown = source_name(source, name, "(reviewers)")
+    df = read_csv_table(source, ["reviewer_id"], name=shown)
+    return parse_reviewers(df.to_dict("records"), shown)
+
+
+def parse_reviewers(rows: Iterable[dict], source: str) -> list[Reviewer]:
+    """Validate reviewer rows (with ``_line`` for messages); refuse all on any problem, duplicates included."""
+    problems, out, seen = [], [], set()
+    for r in rows:
+        row = str(r.get("_line", "?"))
+        data = {k: v for k, v in r.items() if k != "_line" and v not in (None, "")}
+        try:
+            rv = Reviewer.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, source, row))
+            continue
+        if rv.reviewer_id in seen:
+            problems.append(Problem(source, row, "reviewer_id", f"duplicate reviewer id {rv.reviewer_id!r}"))
+        seen.add(rv.reviewer_id)
+        out.append(rv)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def read_reviews(source: Source, *, name: str | None = None) -> pd.DataFrame:
+    """The reviews CSV as the long text table of :func:`scoring.reviews.build_review_table` (with ``_line``)."""
+    return read_csv_table(source, REVIEW_COLUMNS[:5], name=source_name(source, name, "(reviews)"))
+
+
+__all__ = ["parse_proposals", "read_json", "read_proposals_raw", "read_proposals", "read_csv_table",
+           "read_reviewers", "parse_reviewers", "read_reviews"]
