@@ -160,7 +160,8 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     pid = df["proposal_id"].astype(str).to_numpy()
     rid = df["reviewer_id"].astype(str).to_numpy()
     item = df["item"].astype(str).to_numpy()
-    value_s = df["value"].astype(str).to_numpy()
+    raw = df["value"]
+    raw_values = raw.to_numpy()
     status = df["status"].astype(str).to_numpy()
 
     report(rid == "", "reviewer_id", lambda j: "required field is empty")
@@ -186,13 +187,16 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
            lambda j: f"{item[j]!r} is not a criterion or judged bonus of pack {pack.id} "
                      f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join('bonus:' + b for b in judged)})"
                                                              if judged else ")"))
-    value = pd.to_numeric(pd.Series(value_s), errors="coerce").to_numpy()
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):  # levels as the store holds them
+        value = raw.to_numpy(dtype=float)
+    else:                                     # text as read from a CSV
+        value = pd.to_numeric(raw.astype(str), errors="coerce").to_numpy()
     integral = ~np.isnan(value) & (np.mod(np.nan_to_num(value), 1) == 0)
     levels = sorted(pack.levels)
     bad_level = mine & is_crit & ~(integral & np.isin(np.nan_to_num(value), levels))
-    report(bad_level, "value", lambda j: f"{value_s[j]!r} is not a level of the scale {levels}")
+    report(bad_level, "value", lambda j: f"{str(raw_values[j])!r} is not a level of the scale {levels}")
     bad_mark = mine & is_bonus & ~(integral & np.isin(np.nan_to_num(value), [0, 1]))
-    report(bad_mark, "value", lambda j: f"{value_s[j]!r}: a bonus mark is 1 or 0")
+    report(bad_mark, "value", lambda j: f"{str(raw_values[j])!r}: a bonus mark is 1 or 0")
 
     key = pd.Series(rid) + "\x1f" + pd.Series(pid)
     dup = (key + "\x1f" + pd.Series(item)).duplicated(keep="first").to_numpy() & mine
