@@ -14,7 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .schema import AuditLog, as_utc, utcnow
-from .services import Role, UserInfo, _Base, _deny
+from ..models import Role
+from .base import ServiceBase as _Base
+from .base import deny as _deny
+from .values import UserInfo
 
 ALLOWED = ("budget", "aggregation", "normalization", "selection", "waitlist", "pass_line")
 
