@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from scoring.io import csv_bytes
-from scoring.store.services import SYSTEM, AuditEntry, local_time
+from scoring.store import SYSTEM, AuditEntry
+from scoring.store.times import local_time
 
 from .i18n import t
 

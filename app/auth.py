@@ -73,7 +73,7 @@ def authenticate(username: str, password: str) -> User:
     try:
         info = get_store().users.authenticate(username, password)
     except AccountLocked as exc:
-        from scoring.store.services import local_time
+        from scoring.store.times import local_time
 
         raise LoginRefused(locked=True, until=local_time(exc.until)) from None
     except AuthenticationFailed:
@@ -165,7 +165,7 @@ def remember(user) -> None:
 def write_cookie() -> None:
     """Carry out a pending cookie change in the browser (an invisible script element, emitted once). The token
     is URL-safe base64 from :func:`secrets.token_urlsafe`, so it needs no escaping inside the script."""
-    from scoring.store.services import session_hours
+    from scoring.store.times import session_hours
 
     action = st.session_state.pop(COOKIE_ACTION_KEY, None)
     if not action:

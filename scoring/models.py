@@ -70,6 +70,26 @@ class ReviewerRole(StrEnum):
     chair = "chair"
 
 
+class Role(StrEnum):
+    """A user's role in the committee's store (the stored ``users.role``; labels: ``auth.role.*``)."""
+
+    chair = "chair"              # 委員長: everything in a round, including reading reviews, reopen, rank, lock
+    reviewer = "reviewer"        # 評価委員: own reviews of assigned, non-conflicted proposals only
+    secretariat = "secretariat"  # 事務局: rounds, import, users, assignments, progress — never review contents
+    system = "system"            # the command line run on the server (not a login; scoring.store.SYSTEM)
+
+
+ACCOUNT_ROLES = (Role.chair, Role.reviewer, Role.secretariat)
+"""The roles an account can have (``system`` is the command line's, never an account's)."""
+
+
+class RoundStatus(StrEnum):
+    """An evaluation round's status (the stored ``rounds.status``)."""
+
+    open = "open"
+    locked = "locked"            # 確定: nothing in the round changes any more (the chair may unlock, logged)
+
+
 class RuleStatus(StrEnum):
     passed = "pass"
     fail = "fail"

@@ -15,7 +15,7 @@ import streamlit as st
 from app.backend import get_store, require
 from app.i18n import t
 from app.ui import error_boundary
-from scoring.store.services import local_tz, local_time
+from scoring.store.times import local_time, local_tz
 
 STATUS_KEYS = {"assigned": "reviewer.status.assigned", "draft": "reviewer.status.draft",
                "submitted": "reviewer.status.submitted"}

@@ -20,7 +20,7 @@ from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
-from scoring.store.services import local_time
+from scoring.store.times import local_time
 
 TARGET = "rv_target"        # (round_id, proposal_id) being scored
 LOADED = "rv_loaded"        # the target whose content is in the widgets

@@ -1,7 +1,46 @@
 """The committee's store (issue 3): rounds, reviewers, assignments, reviews — SQLite by default, PostgreSQL by URL.
 
-The browser app and the command line call :mod:`scoring.store.services` only; see ``docs/store.md``.
+The browser app and the command line call the services through :class:`Store` only; see ``docs/store.md``.
+One module per service, plus their shared parts:
+
+- :mod:`scoring.store.store` — :class:`Store`, one database, composing the services below;
+- :mod:`scoring.store.users` — ``store.users``: logins, login tokens, accounts;
+- :mod:`scoring.store.rounds` — ``store.rounds``: rounds, proposals, committee, progress, resolutions, ranking;
+- :mod:`scoring.store.imports` — the rounds' ``import_files`` / ``export_files`` and the long review table;
+- :mod:`scoring.store.assignments` — ``store.assignments``: assignments and conflicts of interest;
+- :mod:`scoring.store.reviews` — ``store.reviews``: drafts, submission, reopening;
+- :mod:`scoring.store.audit` — ``store.audit``: reading the audit log;
+- :mod:`scoring.store.scenarios` — named what-if scenarios (``ScenarioService(store)``);
+- :mod:`scoring.store.base` — the service base class, the acting user and the permission helpers;
+- :mod:`scoring.store.errors`, :mod:`scoring.store.values` (returned dataclasses, :class:`AuditAction`),
+  :mod:`scoring.store.times` (time zone, HH:MM, login hours, deadlines);
+- :mod:`scoring.store.schema`, :mod:`scoring.store.db`, :mod:`scoring.store.migrate` — tables, engine, migrations;
+- :mod:`scoring.store.cli` — the store's sub-commands of ``python -m scoring``.
+
+Roles and round statuses are the core's enums (:class:`scoring.models.Role`, :class:`scoring.models.RoundStatus`),
+re-exported here.
 """
 
-from .services import *  # noqa: F401,F403
-from .services import __all__  # noqa: F401
+from ..models import Role, RoundStatus
+from .assignments import AssignmentService
+from .audit import AuditService
+from .errors import (AccountLocked, AuthenticationFailed, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
+                     PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, StoreError)
+from .reviews import ReviewService
+from .rounds import RoundService
+from .store import Store
+from .users import UserService
+from .values import (SYSTEM, AssignmentInfo, AuditAction, AuditEntry, AutoAssignReport, ConflictInfo, ImportReport,
+                     ProgressMatrix, ResolutionInfo, ReviewContent, RoundInfo, RoundReviewer, Unsatisfied, UserInfo)
+
+__all__ = [
+    # errors
+    "StoreError", "PermissionDenied", "NotFound", "StaleReview", "StaleResolution", "ReviewLocked", "RoundLocked",
+    "IncompleteReview", "ConflictOfInterest", "AuthenticationFailed", "AccountLocked", "Duplicate",
+    # values
+    "Role", "RoundStatus", "AuditAction", "UserInfo", "RoundInfo", "RoundReviewer", "AssignmentInfo",
+    "ReviewContent", "ConflictInfo", "ResolutionInfo", "ProgressMatrix", "AutoAssignReport", "Unsatisfied",
+    "ImportReport", "AuditEntry", "SYSTEM",
+    # services
+    "Store", "UserService", "RoundService", "AssignmentService", "ReviewService", "AuditService",
+]

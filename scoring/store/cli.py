@@ -2,7 +2,7 @@
 
 ``db init|upgrade``, ``round create|list|lock|unlock``, ``import``, ``export``, ``user add|password``,
 ``assign`` (automatic, or one pair with --proposal/--reviewer) and, in scoring/cli.py, ``rank --round``.
-The command line acts as :data:`scoring.store.services.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
+The command line acts as :data:`scoring.store.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
 run by whoever administers the server and the database file.
 """
 
@@ -14,12 +14,13 @@ import os
 import sys
 
 from ..errors import InputError, Problem
+from .db import default_url, make_engine
+from .store import Store
+from .times import parse_deadline
+from .values import SYSTEM
 
 
 def _store(args, create: bool = False):
-    from .db import make_engine
-    from .services import Store
-
     return Store(engine=make_engine(getattr(args, "db", None) or None), create=create)
 
 
@@ -33,8 +34,6 @@ def _print(obj) -> None:
 
 def round_call(args):
     """For ``rank --round``: the core Call and the chair's resolutions of one pack of a stored round."""
-    from .services import SYSTEM
-
     store = _store(args)
     try:
         return store.rounds.call(SYSTEM, store.rounds.get_round(SYSTEM, _round_ref(args.round)).id, args.pack)
@@ -45,8 +44,7 @@ def round_call(args):
 # --- commands -------------------------------------------------------------------------------------------------
 
 def cmd_db(args) -> int:
-    from .db import default_url, make_engine
-    from .migrate import current, upgrade
+    from .migrate import current, upgrade  # alembic is heavy: only `db init|upgrade` needs it
 
     url = args.db or default_url()
     engine = make_engine(url)
@@ -64,8 +62,6 @@ def cmd_db(args) -> int:
 
 
 def cmd_round(args) -> int:
-    from .services import SYSTEM
-
     store = _store(args)
     try:
         if args.action == "create":
@@ -86,8 +82,6 @@ def cmd_round(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .services import SYSTEM
-
     if not (args.proposals or args.reviewers or args.reviews):
         raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews", "give at least one file")])
     store = _store(args)
@@ -102,8 +96,6 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .services import SYSTEM
-
     store = _store(args)
     try:
         rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
@@ -129,8 +121,6 @@ def _read_password(username: str) -> str:
 
 
 def cmd_user(args) -> int:
-    from .services import SYSTEM
-
     store = _store(args)
     try:
         if args.action == "add":
@@ -151,8 +141,6 @@ def cmd_user(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from .services import SYSTEM
-
     store = _store(args)
     try:
         rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
@@ -241,8 +229,6 @@ def _round_checked(args) -> int:
     if args.action == "create" and not args.pack:
         raise InputError([Problem("(arguments)", None, "--pack", "a round needs at least one --pack")])
     if args.deadline:
-        from .services import parse_deadline
-
         if args.action != "create":
             raise InputError([Problem("(arguments)", None, "--deadline", "only with `round create`")])
         args.deadline = parse_deadline(args.deadline, "--deadline")   # refused before anything is opened

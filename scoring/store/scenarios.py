@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
 
-from ..params import WhatIf
-
 from sqlalchemy import select
 
+from ..models import Role
+from ..params import WhatIf
+from .base import ServiceBase, deny
 from .schema import AuditLog, as_utc, utcnow
-from .services import Role, UserInfo, _Base, _deny
+from .values import AuditAction, UserInfo
 
 ALLOWED = WhatIf.KEYS
 
@@ -36,7 +37,7 @@ class ScenarioInfo:
         return WhatIf.from_dict(self.overrides)
 
 
-class ScenarioService(_Base):
+class ScenarioService(ServiceBase):
     def save_scenario(self, actor: UserInfo, round_id: int, name: str, pack: str,
                       whatif: WhatIf | Mapping) -> ScenarioInfo:
         """Chair: save (or replace) the named scenario of one pack of the round (logged). ``whatif`` is a
@@ -50,11 +51,11 @@ class ScenarioService(_Base):
         with self.db.write() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
-                raise _deny(who, "save a scenario")
+                raise deny(who, "save a scenario")
             r = self._round(s, round_id, writable=True)
             self.store._pack(s, r.id, pack)  # the pack must be one of the round's
             now = utcnow()
-            s.add(AuditLog(at=now, actor=who.username, action="scenario.save", entity="scenario", round_id=r.id,
+            s.add(AuditLog(at=now, actor=who.username, action=AuditAction.scenario_save, entity="scenario", round_id=r.id,
                            after={"name": name, "pack": pack, "overrides": clean}))
         return ScenarioInfo(name, pack, clean, who.username, now)
 
@@ -63,7 +64,7 @@ class ScenarioService(_Base):
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
-                raise _deny(who, "read scenarios")
+                raise deny(who, "read scenarios")
             r = self._round(s, round_id)
             rows = s.scalars(select(AuditLog).where(AuditLog.round_id == r.id, AuditLog.entity == "scenario")
                              .order_by(AuditLog.id.desc()))

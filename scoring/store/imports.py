@@ -1,0 +1,227 @@
+"""A round's canonical files (formats.md): ``import_files`` and ``export_files`` of ``store.rounds``, and the
+long review table of a pack's stored reviews — the rows the export writes and the frame the core is handed
+(levels as integers, as the store holds them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ..call import assemble
+from ..errors import InputError, Problem, ProblemCollector
+from ..io import csv_bytes, read_proposals_raw, read_reviewers, read_reviews, write_atomic
+from ..io.sources import source_name
+from ..reviews import REVIEW_COLUMNS, REVIEWER_COLUMNS
+from ..models import Proposal, Reviewer, ReviewStatus, Role
+from ..packs import CriteriaPack
+from .base import ServiceBase, deny
+from .schema import Assignment, Conflict, ProposalRow, Review, RoundMember, RoundPack, User, utcnow
+from .values import AuditAction, ImportReport, UserInfo
+
+
+def review_rows(s: Session, round_id: int, pack: CriteriaPack, pack_id: str,
+                with_position: bool = False) -> list[dict]:
+    """The long review table (formats.md) of one pack's stored reviews: criteria in pack order, then bonuses.
+    ``value`` is the level (or bonus mark) as an ``int``."""
+    crit = pack.criterion_ids
+    judged = [b.id for b in pack.judged_bonuses]
+    out = []
+    q = (select(Review.status, Review.levels, Review.bonus_marks, Review.comments, Review.position, User.username,
+                ProposalRow.proposal_id)
+         .join(User, Review.user_id == User.id).join(ProposalRow, Review.proposal_pk == ProposalRow.id)
+         .where(Review.round_id == round_id, ProposalRow.pack_id == pack_id).order_by(Review.position, Review.id))
+    for status, levels, marks, comments, pos, username, pid in s.execute(q):
+        levels, marks, comments = levels or {}, marks or {}, comments or {}
+        items = [(c, levels.get(c)) for c in crit] + [(f"bonus:{b}", marks.get(b)) for b in judged]
+        for n, (item, value) in enumerate(items):
+            if value is None:
+                continue
+            row = {"reviewer_id": username, "proposal_id": pid, "item": item, "value": int(value),
+                   "status": status, "comment": comments.get(item) or ""}
+            if with_position:
+                row["_pos"] = (pos, n)
+            out.append(row)
+    return out
+
+
+def review_frame(s: Session, round_id: int, pack: CriteriaPack, pack_id: str) -> pd.DataFrame | None:
+    """One pack's stored reviews as the core's long review table (``value`` an integer column), or None when
+    there are none."""
+    rows = review_rows(s, round_id, pack, pack_id)
+    return pd.DataFrame(rows, columns=REVIEW_COLUMNS) if rows else None
+
+
+class RoundFiles(ServiceBase):
+    """The file side of ``store.rounds`` (:class:`~scoring.store.rounds.RoundService` derives from it)."""
+
+
+    def import_files(self, actor: UserInfo, round_id: int, proposals: str | Path | None = None,
+                     reviewers: str | Path | None = None, reviews: str | Path | None = None) -> ImportReport:
+        """Chair, secretariat: canonical files (formats.md) into the round, in one transaction — all or nothing;
+        every problem of every file is raised together as :class:`scoring.errors.InputError`
+        (``file:row:field: message``). Reviewers become users (no password) and committee members, their
+        ``conflicts`` conflict declarations; each imported review creates its assignment."""
+        found = ProblemCollector()
+        raw_props, new_props = (found.run(read_proposals_raw, proposals, default=([], []))
+                                if proposals is not None else ([], []))
+        new_reviewers = found.run(read_reviewers, reviewers, default=[]) if reviewers is not None else []
+        review_df = found.run(read_reviews, reviews) if reviews is not None else None
+        with self.db.write() as s:
+            who = self._admin(s, actor, "import into a round")
+            r = self._round(s, round_id, writable=True)
+            found.raise_if_any()
+            pack_ids = list(s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id)))
+            existing = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                      .order_by(ProposalRow.position)))
+            existing_ids = {p.proposal_id for p in existing}
+            src = source_name(proposals, None, "(proposals)")
+            for i, p in enumerate(new_props):
+                if p.pack not in pack_ids:
+                    found.add(Problem(src, f"[{i}]", "pack", f"proposal {p.id}: {p.pack!r} is not a pack of "
+                                            f"round {r.name!r} (packs: {', '.join(pack_ids)})"))
+                if p.id in existing_ids:
+                    found.add(Problem(src, f"[{i}]", "id", f"proposal {p.id!r} is already in round {r.name!r}"))
+            members = self._members(s, r.id)
+            member_ids = {m.username for m in members}
+            users = {u.username: u for u in s.scalars(select(User).where(
+                User.username.in_([rv.reviewer_id for rv in new_reviewers])))} if new_reviewers else {}
+            rsrc = source_name(reviewers, None, "(reviewers)")
+            for j, rv in enumerate(new_reviewers):
+                line = str(j + 2)
+                if rv.reviewer_id in member_ids:
+                    found.add(Problem(rsrc, line, "reviewer_id",
+                                            f"{rv.reviewer_id!r} is already on the committee of round {r.name!r}"))
+                u = users.get(rv.reviewer_id)
+                if u is not None and u.role == Role.secretariat:
+                    found.add(Problem(rsrc, line, "reviewer_id",
+                                            f"{rv.reviewer_id!r} is a secretariat user and cannot review"))
+            all_models = [self.store._proposal_model(p) for p in existing] + new_props
+            all_reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
+                             for m in members] + new_reviewers
+            if review_df is not None and not found:
+                for pid in pack_ids:
+                    with found.catching():
+                        assemble(self.store._pack(s, r.id, pid), all_models, review_df, all_reviewers, str(reviews))
+                if not found:
+                    known = {p.id for p in all_models}
+                    stray = review_df[~review_df["proposal_id"].isin(list(known))]
+                    for line, pid in zip(stray["_line"], stray["proposal_id"]):
+                        found.add(Problem(str(reviews), str(line), "proposal_id",
+                                                f"{pid!r} is not a proposal of round {r.name!r}"))
+            found.raise_if_any()
+
+            # everything validated: write
+            pos0 = (max((p.position for p in existing), default=-1)) + 1
+            prop_rows: dict[str, ProposalRow] = {p.proposal_id: p for p in existing}
+            for i, (raw, p) in enumerate(zip(raw_props, new_props)):
+                row = ProposalRow(round_id=r.id, proposal_id=p.id, pack_id=p.pack, title=p.title,
+                                  position=pos0 + i, data=raw)
+                s.add(row)
+                prop_rows[p.id] = row
+            s.flush()
+            created = []
+            user_of: dict[str, User] = {}
+            mpos = (s.scalar(select(func.max(RoundMember.position)).where(RoundMember.round_id == r.id)) or 0) + 1
+            for j, rv in enumerate(new_reviewers):
+                u = users.get(rv.reviewer_id)
+                if u is None:
+                    u = User(username=rv.reviewer_id, display_name=rv.name or rv.reviewer_id,
+                             role=Role(rv.role.value), password_hash=None,
+                             active=True, failed_logins=0, created_at=utcnow())
+                    s.add(u)
+                    s.flush()
+                    created.append(rv.reviewer_id)
+                s.add(RoundMember(round_id=r.id, user_id=u.id, name=rv.name, role=rv.role.value, position=mpos + j))
+                for k, token in enumerate(rv.conflicts):
+                    prow = prop_rows.get(token)
+                    s.add(Conflict(round_id=r.id, user_id=u.id, proposal_pk=prow.id if prow else None,
+                                   organisation=None if prow else token, reason="", source="import",
+                                   position=k, created_at=utcnow(), created_by=who.username))
+            s.flush()
+            n_reviews = n_assign = 0
+            if review_df is not None and len(review_df):
+                uid_of = dict(s.execute(select(User.username, User.id).join(RoundMember, RoundMember.user_id == User.id)
+                                        .where(RoundMember.round_id == r.id)).all())
+                groups: dict[tuple[str, str], dict] = {}
+                for rid, pid, item, value, status, comment in zip(
+                        review_df["reviewer_id"], review_df["proposal_id"], review_df["item"], review_df["value"],
+                        review_df["status"], review_df["comment"] if "comment" in review_df else [""] * len(review_df)):
+                    g = groups.setdefault((rid, pid), {"levels": {}, "bonus_marks": {}, "comments": {},
+                                                       "status": status})
+                    if item.startswith("bonus:"):
+                        g["bonus_marks"][item[6:]] = int(float(value))
+                    else:
+                        g["levels"][item] = int(float(value))
+                    if comment:
+                        g["comments"][item] = comment
+                taken = set(s.execute(select(Review.user_id, Review.proposal_pk).where(Review.round_id == r.id)).all())
+                assigned = set(s.execute(select(Assignment.user_id, Assignment.proposal_pk)
+                                         .where(Assignment.round_id == r.id)).all())
+                conflicted = self._conflict_pairs(s, r.id, list(prop_rows.values()))
+                rpos = (s.scalar(select(func.max(Review.position)).where(Review.round_id == r.id)) or 0) + 1
+                now = utcnow()
+                new_reviews: list[dict] = []
+                assign_rows: list[dict] = []
+                for n, ((rid, pid), g) in enumerate(groups.items()):
+                    uid, prow = uid_of[rid], prop_rows[pid]
+                    if (uid, prow.id) in taken:
+                        raise InputError([Problem(str(reviews), None, "reviewer_id",
+                                                  f"a review by {rid!r} of {pid!r} is already in the round")])
+                    new_reviews.append(dict(
+                        round_id=r.id, proposal_pk=prow.id, user_id=uid, status=g["status"], version=1,
+                        levels=g["levels"], comments=g["comments"], bonus_marks=g["bonus_marks"], overall_comment="",
+                        created_at=now, updated_at=now, updated_by=who.username,
+                        submitted_at=now if g["status"] == ReviewStatus.submitted else None, position=rpos + n))
+                    if (uid, prow.id) not in assigned and (uid, pid) not in conflicted:
+                        assign_rows.append(dict(round_id=r.id, proposal_pk=prow.id, user_id=uid, created_at=now,
+                                                created_by=who.username))
+                        assigned.add((uid, prow.id))
+                # bulk Core inserts (executemany / insertmanyvalues): the ORM's unit of work per row took ~1 ms each
+                for table, rows in ((Review.__table__, new_reviews), (Assignment.__table__, assign_rows)):
+                    for k in range(0, len(rows), 5000):
+                        s.execute(insert(table), rows[k:k + 5000])
+                n_reviews, n_assign = len(new_reviews), len(assign_rows)
+            self._audit(s, who, AuditAction.round_import, "import", round_id=r.id,
+                        after={"proposals": len(new_props), "reviewers": len(new_reviewers), "reviews": n_reviews,
+                               "assignments": n_assign, "users_created": created,
+                               "files": [str(x) for x in (proposals, reviewers, reviews) if x is not None]})
+            return ImportReport(r.id, len(new_props), len(new_reviewers), n_reviews, created, n_assign)
+
+    def export_files(self, actor: UserInfo, round_id: int, out_dir: str | Path) -> list[Path]:
+        """Chair: write ``proposals.json``, ``reviewers.csv``, ``reviews.csv`` (canonical formats, written
+        atomically) and ``assignments.csv``; importing them into an empty round gives the same data back."""
+        out = Path(out_dir)
+        with self.db.read() as s:
+            who = self._who(s, actor)
+            if not who.is_(Role.chair):
+                raise deny(who, "export a round (it holds the reviews)")
+            r = self._round(s, round_id)
+            props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                   .order_by(ProposalRow.position)))
+            members = self._members(s, r.id)
+            rows = []
+            for pid in s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id).order_by(RoundPack.id)):
+                rows.extend(review_rows(s, r.id, self.store._pack(s, r.id, pid), pid, with_position=True))
+            rows.sort(key=lambda x: x.pop("_pos"))
+            assigns = list(s.execute(select(User.username, ProposalRow.proposal_id)
+                                     .join(Assignment, Assignment.user_id == User.id)
+                                     .join(ProposalRow, Assignment.proposal_pk == ProposalRow.id)
+                                     .where(Assignment.round_id == r.id).order_by(ProposalRow.position, User.username)))
+        out.mkdir(parents=True, exist_ok=True)
+        files = {
+            "proposals.json": (json.dumps([p.data for p in props], ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+            "reviewers.csv": csv_bytes(REVIEWER_COLUMNS, [[m.username, m.name, m.role, ";".join(m.conflicts)]
+                                                          for m in members]),
+            "reviews.csv": csv_bytes(REVIEW_COLUMNS, [[x[c] for c in REVIEW_COLUMNS] for x in rows]),
+            "assignments.csv": csv_bytes(["reviewer_id", "proposal_id"], [list(a) for a in assigns]),
+        }
+        paths = []
+        for name, data in files.items():
+            write_atomic(out / name, data)
+            paths.append(out / name)
+        return paths
