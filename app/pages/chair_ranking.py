@@ -388,7 +388,7 @@ def calibration_view(cal: dict, en: bool) -> None:
 def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
     """Files are built on request (the results of every proposal, the workbook), then offered for download."""
     if st.button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
-        from scoring.excel import chair_workbook
+        from scoring.io.chair_workbook import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
             whole = ranking.to_dict(lang)          # the results are built once for both files

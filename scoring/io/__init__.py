@@ -61,7 +61,7 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
 def read_proposals(path: str | Path) -> list[Proposal]:
     path = Path(path)
     if path.suffix.lower() == ".xlsx":  # the intake reader lives in the Excel adapter
-        from ..excel import read_intake  # type: ignore
+        from .intake import read_intake
         return read_intake(path)
     text = _read_text(path)
     try:

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from scoring.cli import main
 from scoring.errors import InputError
-from scoring.excel import intake_template, read_intake
 from scoring.io import read_proposals
+from scoring.io.intake import intake_template, read_intake
 
 MESSY_MONEY = ["1億4,000万円", "１６０，０００，０００", " 90000000 ", "1.2億円", "100,000,000円"]
 KIND_JA = {"local_government": "地方公共団体", "company": "企業", "prefecture": "都道府県"}

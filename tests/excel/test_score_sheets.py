@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from scoring.cli import main
 from scoring.errors import InputError
-from scoring.excel import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
 from scoring.io import read_proposals, read_reviewers
+from scoring.io.score_sheets import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
 from scoring.models import Reviewer
 from scoring.packs import load_pack
 
