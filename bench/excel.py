@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
 from scoring.call import assemble  # noqa: E402
-from scoring.excel import chair_workbook  # noqa: E402
+from scoring.io.chair_workbook import chair_workbook  # noqa: E402
 from scoring.models import Proposal, Reviewer  # noqa: E402
 from scoring.io.packs import load_pack  # noqa: E402
 from scoring.packs import pack_to_dict, validate_pack  # noqa: E402

@@ -6,7 +6,6 @@ Registered by :mod:`scoring.cli` through ``EXTENSIONS``. Nothing here changes th
 from __future__ import annotations
 
 import argparse
-import io
 
 from .errors import InputError, Problem
 
@@ -37,16 +36,9 @@ def cmd_analyze(args) -> int:
     if args.format == "json":
         data = json_bytes(result)
     else:
-        from openpyxl import Workbook
+        from .io.analysis_sheet import analysis_workbook
 
-        from .analytics_xlsx import write_analysis_sheet
-
-        wb = Workbook()
-        wb.remove(wb.active)
-        write_analysis_sheet(wb, result)
-        buf = io.BytesIO()
-        wb.save(buf)
-        data = buf.getvalue()
+        data = analysis_workbook(result)
     emit(args.out, data)
     return 0
 

@@ -129,7 +129,7 @@ def cmd_rank(args) -> int:
         data = ranking_csv(ranking)
     else:
         try:  # lazy: openpyxl only for --format xlsx (and a build without it still ranks)
-            from .excel import chair_workbook
+            from .io.chair_workbook import chair_workbook
         except ImportError:
             raise UsageError("--format xlsx is not available in this build") from None
         analysis = None

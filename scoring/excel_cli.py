@@ -38,8 +38,8 @@ def _safe_name(text: str) -> str:
 
 def cmd_template(args) -> int:
     from .cli import emit
-    from .excel import score_sheet
     from .io import write_atomic
+    from .io.score_sheets import score_sheet
     from .models import Reviewer
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
@@ -70,8 +70,8 @@ def cmd_template(args) -> int:
 
 def cmd_import_sheets(args) -> int:
     from .cli import emit
-    from .excel import read_score_sheets
     from .io import REVIEW_COLUMNS, build_review_table, csv_bytes, reviews_from_rows, split_by_pack
+    from .io.score_sheets import read_score_sheets
     from .table import ProposalTable
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
@@ -88,7 +88,7 @@ def cmd_import_sheets(args) -> int:
 
 def cmd_intake_template(args) -> int:
     from .cli import emit
-    from .excel import intake_template
+    from .io.intake import intake_template
     from .io.packs import load_pack
 
     pack = load_pack(args.pack) if args.pack else None

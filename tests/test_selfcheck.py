@@ -1,4 +1,4 @@
-"""The applicant self-check (scoring/selfcheck.py) and its workbook (scoring/selfcheck_xlsx.py)."""
+"""The applicant self-check (scoring/selfcheck.py) and its workbook (scoring/io/selfcheck_sheet.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scoring.models import Proposal
 from scoring.io.packs import load_pack
 from scoring.packs import SHIPPED_PACKS
 from scoring.selfcheck import fact_fields, pack_summary, self_check, weakest_criteria
-from scoring.selfcheck_xlsx import selfcheck_workbook
+from scoring.io.selfcheck_sheet import selfcheck_workbook
 from tests.factories import by_id, proposal, rank_of, review_rows
 
 L4 = "autonomous_l4"

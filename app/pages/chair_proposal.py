@@ -18,7 +18,7 @@ from app.ui import error_boundary, man_oku, score, yen
 
 ICONS = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
          "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
-from scoring.excel import anonymous_labels
+from scoring.io.chair_workbook import anonymous_labels
 from scoring.store import StoreError
 
 

@@ -339,7 +339,7 @@ def calibration_view(cal: dict, en: bool) -> None:
 def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
     """Files are built on request (the results of every proposal, the workbook), then offered for download."""
     if st.button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
-        from scoring.excel import chair_workbook
+        from scoring.io.chair_workbook import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,

@@ -9,10 +9,7 @@ in this browser session's state only (keys ``dr_*``), and 「クリア」 wipes 
 from __future__ import annotations
 
 import json
-import tempfile
 from functools import partial
-from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,11 +20,12 @@ from app.ui import STATUS_ICONS, error_boundary, man_oku, score, yen, yen_both
 from scoring.errors import InputError, problems_from_validation
 from scoring.io import parse_proposals
 from scoring.io.packs import load_pack
+from scoring.io.intake import read_intake
+from scoring.io.selfcheck_sheet import selfcheck_workbook
 from scoring.models import CostCategory, MemberKind, Proposal, Technology
 from scoring.money import MoneyError, parse_yen
 from scoring.packs import SHIPPED_PACKS
 from scoring.selfcheck import fact_fields, pack_summary, self_check
-from scoring.selfcheck_xlsx import selfcheck_workbook
 
 PREFIX = "dr_"
 GEN = "dry_run_generation"   # bumps on clear so that the uploader and the cost editor start empty
@@ -254,18 +252,7 @@ class _UploadError(ValueError):
 
 def _read_upload(name: str, data: bytes) -> list[Proposal]:
     if name.lower().endswith(".xlsx"):
-        try:
-            from scoring.excel import read_intake  # written by the Excel adapter
-        except ImportError:
-            raise _UploadError(t("dry_run.upload.no_excel")) from None
-        # read_intake reads a path: the bytes go to a private temporary file that is removed at once
-        with tempfile.TemporaryDirectory(prefix="shinsa-intake-") as tmp:
-            path = Path(tmp) / "intake.xlsx"
-            path.write_bytes(data)
-            try:
-                return read_intake(path)
-            except InputError as exc:  # name the uploaded file, not the temporary one
-                raise InputError([replace(p, file=name) for p in exc.problems]) from None
+        return read_intake(data, source_name=name)  # problems name the uploaded file
     try:
         payload = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

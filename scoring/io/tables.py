@@ -89,12 +89,10 @@ def read_proposals(source: Source, *, name: str | None = None) -> list[Proposal]
     """Proposals from a JSON file or the intake list (``.xlsx``), validated; every problem at once."""
     shown = source_name(source, name, "(proposals)")
     if _is_xlsx(source, shown):
-        if not is_path(source):  # the intake reader opens a path
-            raise InputError([Problem(shown, None, "(file)", "an intake list (.xlsx) is read from a file path")])
-        path = source
         # lazy: the intake reader needs openpyxl, which a JSON call never loads
-        from ..excel import read_intake  # type: ignore
-        return read_intake(path)
+        from .intake import read_intake
+
+        return read_intake(source, source_name=shown)
     return parse_proposals(read_json(source, name=shown), shown)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from openpyxl import Workbook, load_workbook
 
 from scoring.analytics import scaled_pack, sensitivity
-from scoring.analytics_xlsx import write_analysis_sheet
+from scoring.io.analysis_sheet import write_analysis_sheet
 from scoring.models import Aggregation
 from scoring.selection import Params, rank
 

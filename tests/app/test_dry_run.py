@@ -356,7 +356,7 @@ def test_uploaded_intake_excel_fills_the_form():
 
     from openpyxl import load_workbook
 
-    from scoring.excel import intake_template
+    from scoring.io.intake import intake_template
 
     wb = load_workbook(io.BytesIO(intake_template()))
     ws, mem = wb["応募"], wb["構成員"]

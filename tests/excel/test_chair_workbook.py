@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from scoring.cli import main
-from scoring.excel import _Styles, _text
+from scoring.io.xlsx_style import Styles, text_cell
 
 from .conftest import SAMPLE, lo_sheets_csv, soffice_convert
 
@@ -185,13 +185,13 @@ def test_every_formula_prefix_gets_the_quote_flag(text):
     from openpyxl import Workbook
 
     ws = Workbook().active
-    cell = _text(ws, _Styles(ws), text)
+    cell = text_cell(ws, Styles(ws), text)
     assert cell.value == text and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_comments_anonymised_per_setting(tmp_path, hostile, capsys):
     from scoring.io.call import load_call
-    from scoring.excel import chair_workbook
+    from scoring.io.chair_workbook import chair_workbook
 
     call = load_call(hostile["pack"], hostile["proposals"], hostile["reviews"], hostile["reviewers"])
     ranking = call.rank()
@@ -225,7 +225,7 @@ def test_sample_data_workbook_matches_json(tmp_path, capsys):
 
 
 def test_anonymous_labels_hide_the_ids_in_both_languages():
-    from scoring.excel import anonymous_labels
+    from scoring.io.chair_workbook import anonymous_labels
 
     ids = [f"R{k:02d}" for k in range(30)]
     ja, en = anonymous_labels(ids, "salt"), anonymous_labels(ids, "salt", lang="en")

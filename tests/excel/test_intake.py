@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from scoring.cli import main
 from scoring.errors import InputError
-from scoring.excel import intake_template, read_intake
 from scoring.io import read_proposals
+from scoring.io.intake import intake_template, read_intake
 
 MESSY_MONEY = ["1億4,000万円", "１６０，０００，０００", " 90000000 ", "1.2億円", "100,000,000円"]
 KIND_JA = {"local_government": "地方公共団体", "company": "企業", "prefecture": "都道府県"}
@@ -124,3 +124,20 @@ def test_cli_intake_template_is_documented(tmp_path, capsys):
     assert read_intake(out) == []
     keys = {r[2] for r in wb["説明"].iter_rows(min_row=2, values_only=True)}
     assert {"id", "requested_yen", "amount_yen", "kind"} <= keys
+
+
+def test_read_intake_takes_bytes_and_file_objects_naming_the_upload(tmp_path):
+    wb = load_workbook(io.BytesIO(intake_template()))
+    put(wb["応募"], 2, ["A-1", "autonomous_l4", "t", "甲市", "地方公共団体", None, None, "百万円"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    for source, kw, name in ((data, {"source_name": "応募一覧.xlsx"}, "応募一覧.xlsx"),
+                             (("upload.xlsx", data), {}, "upload.xlsx"),
+                             (io.BytesIO(data), {}, "(upload)")):
+        with pytest.raises(InputError) as exc:
+            read_intake(source, **kw)
+        assert [(p.file, p.row, p.field) for p in exc.value.problems] == [(name, "応募!H2", "requested_yen")]
+    with pytest.raises(InputError) as exc:
+        read_intake(b"not a workbook", source_name="x.xlsx")
+    assert exc.value.problems[0].file == "x.xlsx" and "not a readable .xlsx workbook" in exc.value.problems[0].message

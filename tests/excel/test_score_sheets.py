@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from scoring.cli import main
 from scoring.errors import InputError
-from scoring.excel import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
 from scoring.io import read_proposals, read_reviewers
+from scoring.io.score_sheets import FINGERPRINT_SHEET, SCORE_SHEET, read_score_sheets, score_sheet
 from scoring.models import Reviewer
 from scoring.io.packs import load_pack
 
@@ -280,3 +280,25 @@ def test_signature_and_key_must_match(one, tmp_path, example_paths, monkeypatch)
     assert problems(lambda: read_score_sheets([signed], pack, props, reviewers)) == [
         f"{signed}:{FINGERPRINT_SHEET}!B9:fingerprint: the sheet is signed: set SHINSA_SHEET_KEY to the key it "
         "was issued with"]
+
+
+def test_sheets_read_from_bytes_file_objects_and_named_pairs(one):
+    pack, props, reviewers, path = one
+    wb = load_workbook(path)
+    ws = wb[SCORE_SHEET]
+    rows = cells_by_key(ws)
+    for c in pack.criterion_ids:
+        ws.cell(rows[("EX-3", c)], 5).value = 4
+    ws.cell(rows[("EX-3", "status")], 5).value = "提出"
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    want = [("EX-3", c, 4) for c in pack.criterion_ids]
+    for source in (data, io.BytesIO(data), ("x1.xlsx", data)):
+        got = read_score_sheets([source], pack, props, reviewers)
+        assert [(r.proposal_id, r.item, r.value) for r in got] == want
+    # the same review twice: the second file is named by the pair's name, the first by the file object's
+    upload = io.BytesIO(data)
+    upload.name = "upload.xlsx"
+    msgs = problems(lambda: read_score_sheets([upload, ("again.xlsx", data)], pack, props, reviewers))
+    assert msgs and all(m.startswith("again.xlsx:") and "also in upload.xlsx" in m for m in msgs)

@@ -1,5 +1,5 @@
 """The applicant's self-check as an Excel workbook (bytes), in the house style of the chair workbook
-(:mod:`scoring.excel`: its header fill, border and number formats): bold header on the light-blue fill,
+(:mod:`scoring.io.xlsx_style`: its header fill, border and number formats): bold header on the light-blue fill,
 frozen header row with a filter, A4 landscape fitted to the page width, yen with thousands separators,
 scores with 2 decimals, and every text a user wrote made formula-safe (:func:`scoring.io.safe_text`).
 The workbook says on its first sheet that it is an estimate.
@@ -7,17 +7,17 @@ The workbook says on its first sheet that it is an estimate.
 
 from __future__ import annotations
 
-import io
 from typing import Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font
 from openpyxl.utils import get_column_letter
 
-from .excel import FILL_HEADER, MONEY_FMT, SCORE_FMT, THIN
-from .io import safe_text
-from .models import Proposal
-from .packs import CriteriaPack
+from ..labels import label_of
+from ..models import Proposal
+from ..packs import CriteriaPack
+from .safe import safe_text
+from .xlsx_style import FILL_HEADER, MONEY_FMT, SCORE_FMT, THIN, print_setup, workbook_bytes, wl
 
 HEADER_FILL = FILL_HEADER
 HEADER_FONT = Font(bold=True)
@@ -27,64 +27,15 @@ YEN_FORMAT = MONEY_FMT
 SCORE_FORMAT = SCORE_FMT
 WRAP = Alignment(wrap_text=True, vertical="top")
 
-_T = {
-    "ja": {
-        "summary": "概要", "eligibility": "要件", "criteria": "自己評価", "bonus": "加点", "costs": "経費明細",
-        "local": "地方負担（暫定）",
-        "title": "応募前セルフチェック（目安）",
-        "notice": "この結果は申請者による自己評価に基づく目安であり、審査委員会の判断ではありません。",
-        "item": "項目", "value": "値",
-        "programme": "事業類型", "pack_version": "評価基準パック版", "proposal_id": "提案ID", "proposal_title": "提案名",
-        "applicant": "申請者", "applicant_kind": "申請者種別", "consortium": "コンソーシアム構成員",
-        "requested": "申請額", "eligible_cost": "補助対象経費", "funded": "交付見込額", "grant": "補助金額（見込）",
-        "local_share": "地方負担額", "capped": "上限額により調整", "cap": "上限額",
-        "base": "基礎点（見込）", "bonus_pts": "加点（見込）", "total": "合計点（見込）", "pass_line": "合格点",
-        "floor": "項目最低基準（評点率）", "standing": "見込み", "eligible": "要件",
-        "yes": "はい", "no": "いいえ", "ok": "満たす", "ng": "満たさない",
-        "rule": "要件", "status": "判定", "reason": "理由", "advice": "対応", "condition": "条件",
-        "criterion": "評価項目", "points": "配点", "level": "自己評価", "ratio": "評点率", "score": "得点",
-        "below_floor": "最低基準未満", "guidance": "選んだ水準の目安", "note": "メモ", "next": "一つ上の水準の目安",
-        "bonus_item": "加点項目", "bonus_max": "満点", "awarded": "加点",
-        "line": "行", "cat": "区分", "amount": "金額", "unit_price": "単価", "life": "使用可能期間（年）",
-        "years": "年数", "reason_lease": "リースできない理由", "flags": "確認事項",
-        "bond": "地方債", "applies_to": "対象", "appropriation": "充当率", "tax_rate": "交付税措置率",
-        "bond_yen": "起債額", "tax_yen": "交付税措置額", "net": "実質負担額",
-        "provisional": "この表は要望中の財政措置に基づく暫定の試算です（{label}）。",
-    },
-    "en": {
-        "summary": "Summary", "eligibility": "Requirements", "criteria": "Self-scoring", "bonus": "Bonus",
-        "costs": "Cost lines", "local": "Local share (provisional)",
-        "title": "Pre-application self-check (estimate)",
-        "notice": "This is an estimate based on the applicant's own scoring, not the committee's judgement.",
-        "item": "Item", "value": "Value",
-        "programme": "Programme type", "pack_version": "Criteria pack version", "proposal_id": "Proposal id",
-        "proposal_title": "Title", "applicant": "Applicant", "applicant_kind": "Applicant kind",
-        "consortium": "Consortium members", "requested": "Requested amount", "eligible_cost": "Eligible cost",
-        "funded": "Expected funded amount", "grant": "Expected grant", "local_share": "Local share",
-        "capped": "Adjusted to the cap", "cap": "Cap",
-        "base": "Base score (estimate)", "bonus_pts": "Bonus (estimate)", "total": "Total (estimate)",
-        "pass_line": "Pass line", "floor": "Criterion floor (ratio)", "standing": "Outlook", "eligible": "Requirements",
-        "yes": "yes", "no": "no", "ok": "met", "ng": "not met",
-        "rule": "Requirement", "status": "Result", "reason": "Reason", "advice": "What to do", "condition": "Condition",
-        "criterion": "Criterion", "points": "Points", "level": "Own level", "ratio": "Ratio", "score": "Score",
-        "below_floor": "Below floor", "guidance": "Guidance for the chosen level", "note": "Note",
-        "next": "Guidance one level up",
-        "bonus_item": "Bonus item", "bonus_max": "Max", "awarded": "Awarded",
-        "line": "Line", "cat": "Category", "amount": "Amount", "unit_price": "Unit price",
-        "life": "Useful life (years)", "years": "Years", "reason_lease": "Cannot-lease reason", "flags": "Flags",
-        "bond": "Local bond", "applies_to": "Applies to", "appropriation": "Appropriation rate",
-        "tax_rate": "Tax-grant measure rate", "bond_yen": "Bond", "tax_yen": "Tax-grant measure", "net": "Net burden",
-        "provisional": "This table is a provisional estimate based on fiscal measures still requested ({label}).",
-    },
-}
-STATUS = {"ja": {"pass": "適合", "fail": "不適合", "needs_check": "要確認", "conditional": "条件付き"},
-          "en": {"pass": "pass", "fail": "fail", "needs_check": "needs check", "conditional": "conditional"}}
-STANDING = {"ja": {"qualifies": "合格点・項目最低基準を満たす見込み", "below_pass_line": "合格点に届かない見込み",
-                   "below_criterion_floor": "項目最低基準を下回る項目あり", "ineligible": "要件を満たしていない",
-                   "incomplete": "自己評価が未完了"},
-            "en": {"qualifies": "expected to meet the pass line and floors", "below_pass_line": "below the pass line",
-                   "below_criterion_floor": "a criterion is below the floor", "ineligible": "requirements not met",
-                   "incomplete": "self-scoring incomplete"}}
+
+class _Labels:
+    """``workbook.selfcheck.<key>`` in one language, as ``L["key"]``."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return wl(f"selfcheck.{key}", self.lang)
 
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]], widths: list[int],
@@ -109,20 +60,14 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
                 c.number_format = fmt
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(ws.max_row, 2)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4  # 9
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    print_setup(ws)
     return ws
 
 
 def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, notes: dict[str, str] | None = None,
                        lang: str = "ja") -> bytes:
     """The workbook of one self-check (the dict of :func:`scoring.selfcheck.self_check`)."""
-    L = _T["en" if lang == "en" else "ja"]
-    st_lbl = STATUS["en" if lang == "en" else "ja"]
+    L = _Labels(lang)
     notes = notes or {}
     f, s = result["funding"], result["scoring"]
     wb = Workbook()
@@ -152,7 +97,7 @@ def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, not
         [L["eligible"], L["ok"] if result["eligible"] else L["ng"]],
         [L["base"], s["base"]], [L["bonus_pts"], s["bonus"]], [L["total"], s["total"]],
         [L["pass_line"], s["pass_line"]], [L["floor"], s["criterion_floor"]],
-        [L["standing"], STANDING["en" if lang == "en" else "ja"][s["standing"]]],
+        [L["standing"], L[f"standing.{s['standing']}"]],
     ]
     ws = _sheet(wb, L["summary"], [L["item"], L["value"]], rows, [28, 80], first=True)
     ws["A2"].font = TITLE_FONT
@@ -166,7 +111,7 @@ def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, not
             r[1].number_format = SCORE_FORMAT
 
     _sheet(wb, L["eligibility"], [L["rule"], L["status"], L["reason"], L["advice"], L["condition"]],
-           ([e["label"], st_lbl[e["status"]], e["reason"], e["advice"], e["condition"]] for e in result["eligibility"]),
+           ([e["label"], label_of("status", e["status"], lang), e["reason"], e["advice"], e["condition"]] for e in result["eligibility"]),
            [30, 12, 70, 60, 40])
 
     weakest = {w["id"]: w for w in result["weakest"]}
@@ -205,9 +150,7 @@ def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, not
         ws.append([L["provisional"].format(label=share["label"])])
         ws.cell(ws.max_row, 1).font = WARN_FONT
 
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 __all__ = ["selfcheck_workbook"]

@@ -1,21 +1,31 @@
 """The sheet 「分析」 of the chair workbook: the analyses of :func:`scoring.analytics.analyze`.
 
-``write_analysis_sheet(wb, analysis)`` adds the sheet to an openpyxl Workbook; scoring/excel.py calls it when
-given an analysis, and ``python -m scoring analyze --format xlsx`` writes a workbook with this sheet alone.
-Text cells go through :func:`scoring.io.safe_text` (never a formula); figures are numbers.
+``write_analysis_sheet(wb, analysis)`` adds the sheet to an openpyxl Workbook; :mod:`scoring.io.chair_workbook`
+calls it when given an analysis, and :func:`analysis_workbook` (``python -m scoring analyze --format xlsx``)
+makes a workbook with this sheet alone. Text cells go through :func:`scoring.io.safe_text` (never a formula);
+figures are numbers. The sheet is in Japanese.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .io import safe_text
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 
-SHEET = "分析"
+from ..labels import has, label
+from .safe import safe_text
+from .xlsx_style import FILL_HEADER, FILL_WAITLIST, workbook_bytes, wl
 
-_DECISION_JA = {"selected": "採択", "waitlisted": "補欠", "over_budget": "予算超過", "ranked": "順位付け",
-                "below_pass_line": "合格点未満", "below_criterion_floor": "項目最低基準未満",
-                "insufficient_reviews": "評価数不足", "ineligible": "要件不適合"}
+SHEET = wl("sheet.analysis")
+
+
+def _decision(value: str) -> str:
+    """The decision's Japanese label (``decision.*``); 「順位付け」 for ranked, shorter than the workbook's."""
+    if value == "ranked":
+        return wl("analysis.decision.ranked")
+    key = f"decision.{value}"
+    return label(key) if has(key) else value
 
 
 def _cell(v: Any) -> Any:
@@ -37,15 +47,13 @@ def _interval(iv: list | None) -> str:
 
 def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     """Add the sheet 「分析」 to ``wb`` (an openpyxl Workbook) and return it. Refuses a second one."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     if title in wb.sheetnames:
         raise ValueError(f"the workbook already has a sheet named {title!r}")
     ws = wb.create_sheet(title)
     bold = Font(bold=True)
     head_font = Font(bold=True, size=13)
-    head_fill = PatternFill("solid", fgColor="DDEBF7")
-    gray_fill = PatternFill("solid", fgColor="FFF2CC")
+    head_fill = FILL_HEADER
+    gray_fill = FILL_WAITLIST
     flag_fill = PatternFill("solid", fgColor="F8CBAD")
     row = [1]
 
@@ -98,7 +106,7 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
             header("区分", "提案ID", "順位", "判定", "合計点", f"交付額（{unit}）")
             for label, rows in (("最適のみ", p["only_in_optimal"]), ("順位順のみ", p["only_in_greedy"])):
                 for r in rows:
-                    line(label, r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]),
+                    line(label, r["proposal_id"], r["rank"], _decision(r["decision"]),
                          r["total_score"], r["funded"], number_formats={5: "0.00", 6: money})
 
     # 2. uncertainty ----------------------------------------------------------------------------------------
@@ -109,7 +117,7 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     header("提案ID", "順位", "判定", "合計点", "順位の中央値", "80%区間", "95%区間", "採択確率", "合格確率", "グレーゾーン")
     for r in u.get("proposals", []):
         fill = gray_fill if r.get("gray_zone") else None
-        line(r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]), r["total_score"],
+        line(r["proposal_id"], r["rank"], _decision(r["decision"]), r["total_score"],
              r["median_rank"], _interval(r["rank_80"]), _interval(r["rank_95"]), r["p_selected"], r["p_qualifying"],
              "★" if r.get("gray_zone") else "", fill=fill, number_formats={4: "0.00", 8: "0.0%", 9: "0.0%"})
 
@@ -138,7 +146,7 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     line("提案ごとの評価のばらつき（標準偏差の大きい順：委員会で優先して議論）", font=bold)
     header("提案ID", "順位", "判定", "評価数", "平均", "標準偏差", "最小", "最大", "範囲")
     for r in c.get("disagreement", []):
-        line(r["proposal_id"], r["rank"], _DECISION_JA.get(r["decision"], r["decision"]), r["n"], r["mean"], r["sd"],
+        line(r["proposal_id"], r["rank"], _decision(r["decision"]), r["n"], r["mean"], r["sd"],
              r["min"], r["max"], r["range"], number_formats={5: "0.00", 6: "0.00", 7: "0.00", 8: "0.00", 9: "0.00"})
 
     # 4. sensitivity ----------------------------------------------------------------------------------------
@@ -160,4 +168,13 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     return ws
 
 
-__all__ = ["write_analysis_sheet", "SHEET"]
+
+def analysis_workbook(analysis: dict) -> bytes:
+    """A workbook (.xlsx bytes) with the sheet 「分析」 alone."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    write_analysis_sheet(wb, analysis)
+    return workbook_bytes(wb)
+
+
+__all__ = ["write_analysis_sheet", "analysis_workbook", "SHEET"]
