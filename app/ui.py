@@ -7,6 +7,7 @@ makes it the default.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import traceback
 import uuid
@@ -138,7 +139,5 @@ _COMMIT_TYPING_JS = """<script>
 def commit_while_typing(*key_prefixes: str, idle_ms: int = 1200) -> None:
     """Have the text fields whose key starts with one of ``key_prefixes`` committed (on_change runs) after
     ``idle_ms`` without typing and when the page is hidden or left — so a draft is saved as the user types."""
-    import json as _json
-
-    st.html(_COMMIT_TYPING_JS % {"prefixes": _json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
+    st.html(_COMMIT_TYPING_JS % {"prefixes": json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
             unsafe_allow_javascript=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.backend import get_store, require, round_pack_header
+from app.auth import require
 from app.i18n import t
+from app.reminders import reminder_text
+from app.session import get_store, round_pack_header
 from app.ui import error_boundary
 
 CELL = {"assigned": "○", "draft": "✎", "submitted": "✔", "conflict": "✖", "": ""}
@@ -20,8 +22,6 @@ ORDER = ("assigned", "draft", "submitted", "conflict")
 
 def reminder_texts(me, rnd, pack_id: str, matrix, names: dict) -> None:
     """One ready-to-send reminder per reviewer with reviews to submit (st.code has a copy button)."""
-    from app.reminders import reminder_text
-
     titles = {p.id: p.title for p in get_store().rounds.list_proposals(me, rnd.id, pack_id)}
     with st.expander(t("chair.reminder.title"), icon=":material/mail:"):
         for reviewer in matrix.reviewers:

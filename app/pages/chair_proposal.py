@@ -12,8 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.backend import error_text, get_store, require, round_call, round_pack_header
+from app.auth import require
 from app.i18n import current_lang, t
+from app.session import error_text, get_store, round_call, round_pack_header
 from app.ui import error_boundary, man_oku, score, yen
 
 ICONS = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",

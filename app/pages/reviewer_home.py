@@ -12,8 +12,9 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from app.backend import get_store, require
+from app.auth import require
 from app.i18n import t
+from app.session import get_store
 from app.ui import error_boundary
 from scoring.store.services import local_tz, local_time
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.backend import error_text, get_store, require
+from app.auth import actor, require
 from app.i18n import current_lang, t, t_or
+from app.session import error_text, get_store
 from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
@@ -136,8 +137,6 @@ def widget_content(pack) -> dict:
 
 def autosave(round_id: int, proposal_id: str, pack_id: str) -> None:
     """on_change of every level, comment and bonus mark: save the whole review as a draft."""
-    from app.backend import actor
-
     me = actor()
     if me is None:
         return

@@ -1,0 +1,173 @@
+"""The app's one door to the store (issue 4): the shared :class:`~scoring.store.Store`, store errors shown as
+messages, the round and programme pickers, and the calls and analyses cached for every session of a round.
+
+Layering (one way only): :mod:`app.i18n` ← ``app.session`` ← :mod:`app.auth` (who is logged in, the acting
+user, :func:`~app.auth.require`) ← :mod:`app.demo` and the pages. This module imports no page and nothing of
+the login, so the login can be built on top of it.
+
+Pages call the store's public services only (no SQL, no arithmetic). A store error becomes a clear message in
+the current language; nothing is retried silently.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from scoring.errors import InputError
+from scoring.store import (AccountLocked, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
+                           PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
+                           StoreError, UserInfo)
+
+from .i18n import current_lang, t
+
+ROUND_KEY = "app_round_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    return Store(create=True)
+
+
+def get_store() -> Store:
+    """The process-wide store (``DATABASE_URL`` or SQLite under ``SHINSA_DATA_DIR``); schema upgraded on first use."""
+    return _store()
+
+
+def reset_store() -> None:
+    """Forget the process-wide store, so the next :func:`get_store` opens the database the environment names
+    now (tests point ``SHINSA_DATA_DIR`` at a fresh copy)."""
+    _store.clear()
+
+
+def error_text(exc: BaseException) -> str:
+    """A store (or input) error in the user's language."""
+    if isinstance(exc, StaleReview):
+        return t("app.err.stale", detail=str(exc))
+    if isinstance(exc, StaleResolution):
+        return t("chair.detail.resolution_changed")
+    if isinstance(exc, AccountLocked):
+        return t("auth.locked")
+    if isinstance(exc, IncompleteReview):
+        return t("app.err.incomplete", n=len(exc.missing))
+    for cls, key in ((ConflictOfInterest, "app.err.conflict"), (ReviewLocked, "app.err.review_locked"),
+                     (RoundLocked, "app.err.round_locked"), (PermissionDenied, "app.err.permission"),
+                     (NotFound, "app.err.not_found"), (Duplicate, "app.err.duplicate")):
+        if isinstance(exc, cls):
+            return t(key) + f"（{exc}）"
+    if isinstance(exc, InputError):
+        return t("app.err.input") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+    return t("app.err.store") + f"（{exc}）"
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Show a store or input error as a message (the page goes on)."""
+    try:
+        yield
+    except (StoreError, InputError) as exc:
+        st.error(error_text(exc), icon=":material/error:")
+
+
+def pick_round(me: UserInfo, key: str = "app_round_pick"):
+    """Choose the round to work on (kept for the session). None when there is none yet."""
+    rounds = get_store().rounds.list_rounds(me)
+    if not rounds:
+        return None
+    ids = [r.id for r in rounds]
+    by_id = {r.id: r for r in rounds}
+    if st.session_state.get(key) not in ids:
+        remembered = st.session_state.get(ROUND_KEY)
+        st.session_state[key] = remembered if remembered in ids else ids[-1]
+    rid = st.selectbox(t("app.round"), ids, key=key,
+                       format_func=lambda i: by_id[i].name + ("（" + t("app.round_locked") + "）"
+                                                            if by_id[i].status == "locked" else ""))
+    st.session_state[ROUND_KEY] = rid
+    return by_id[rid]
+
+
+def pick_pack(round_info, key: str = "app_pack_pick") -> str:
+    packs = list(round_info.packs)
+    if st.session_state.get(key) not in packs:
+        st.session_state[key] = packs[0]
+    return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p))
+
+
+def round_pack_header(me: UserInfo, title_key: str):
+    """A chair page's head: its title, then the round and programme pickers side by side.
+
+    Returns ``(round, pack_id, third column)`` — the free column is for the page's own picker — or ``None``
+    (with a message) when there is no round yet."""
+    st.title(t(title_key))
+    top = st.columns([2, 2, 3])
+    with top[0]:
+        rnd = pick_round(me)
+    if rnd is None:
+        st.info(t("app.no_round"))
+        return None
+    with top[1]:
+        pack_id = pick_pack(rnd)
+    return rnd, pack_id, top[2]
+
+
+def pack_label(round_id: int, pack_id: str) -> str:
+    """A programme as the pickers show it: its code and its name in the current language."""
+    pack = get_store().rounds.pack(round_id, pack_id)
+    return f"{pack.programme.code} {pack.programme.name.get(current_lang())}"
+
+
+# --- the chair's call, cached across reruns and sessions until the round changes -----------------------------
+
+_calls: dict[tuple, tuple] = {}
+_calls_lock = threading.Lock()
+
+
+def change_marker(me: UserInfo, round_id: int) -> int:
+    """The newest audit-log line of the round: every stored change (review, resolution, import, conflict)
+    writes one, so an unchanged marker means unchanged inputs."""
+    entries = get_store().audit.query(me, round_id, limit=1)
+    return entries[0].id if entries else 0
+
+
+def round_call(me: UserInfo, round_id: int, pack: str, marker: int | None = None):
+    """``(call, resolutions)`` of one pack of the round (:meth:`RoundService.call`), reused while the round's
+    data are unchanged; what-if then only re-ranks (:meth:`scoring.call.Call.rank`). ``marker``: the round's
+    :func:`change_marker` when the caller has just read it (one audit query instead of two)."""
+    if marker is None:
+        marker = change_marker(me, round_id)
+    key = (str(get_store().db.engine.url), round_id, pack)
+    with _calls_lock:
+        hit = _calls.get(key)
+    if hit is not None and hit[0] == marker:
+        return hit[1]
+    value = get_store().rounds.call(me, round_id, pack)
+    with _calls_lock:
+        _calls[key] = (marker, value)
+    return value
+
+
+# --- the chair's analyses (bootstrap etc.), computed once per round state and what-if settings ---------------
+
+_analyses: dict[tuple, dict] = {}
+_ANALYSES_KEPT = 32
+
+
+def round_analysis(key: tuple, compute):
+    """The analyses of one state of a round: ``key`` holds everything that determines them — the database,
+    the round, the pack, the audit marker (any stored change) and the what-if settings — so a result is
+    shared only where it is the same for every chair. Only chair pages call this (after
+    :func:`app.auth.require` with ``"chair"``)."""
+    full = (str(get_store().db.engine.url),) + tuple(key)
+    with _calls_lock:
+        hit = _analyses.get(full)
+    if hit is not None:
+        return hit
+    value = compute()
+    with _calls_lock:
+        if len(_analyses) >= _ANALYSES_KEPT:
+            _analyses.pop(next(iter(_analyses)))
+        _analyses[full] = value
+    return value
