@@ -101,6 +101,9 @@ def guarded(where: str) -> Callable[[F], F]:
 # Material icons render with Streamlit's own font (colour emoji may be missing on a server's fonts)
 STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "needs_check": ":material/help:",
                 "conditional": ":material/rule:"}
+# the same statuses coloured, where a rule's status heads a box of its own (提案の詳細)
+STATUS_BADGES = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+                 "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
 
 
 # Streamlit sends a text field's value when it loses focus (or on Ctrl+Enter in a text area): a comment typed

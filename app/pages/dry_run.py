@@ -77,8 +77,8 @@ def upload_section() -> list[str]:
     """Upload a canonical JSON (or the intake Excel) to fill the form. Read in memory, never saved."""
     errors: list[str] = []
     with st.expander(t("dry_run.upload.title"), expanded=False):
-        f = st.file_uploader(t("dry_run.upload.label"), type=["json", "xlsx"], key=f"dr_upload_{form.generation(st.session_state)}",
-                             help=t("dry_run.upload.help"))
+        f = st.file_uploader(t("dry_run.upload.label"), type=["json", "xlsx"],
+                             key=f"dr_upload_{form.generation(st.session_state)}", help=t("dry_run.upload.help"))
         if f is None:
             return errors
         marker = f"{f.name}:{f.size}:{getattr(f, 'file_id', '')}"
@@ -211,7 +211,7 @@ def self_scoring(pack) -> tuple[dict, dict, dict]:
     lang = current_lang()
     st.header(t("dry_run.section.self_scoring"))
     st.caption(t("dry_run.self_scoring_help"))
-    scale = sorted(pack.scale, key=lambda s: -s.level)
+    scale = sorted(pack.scale, key=lambda s: s.level, reverse=True)
     labels = {s.level: s.label.get(lang) for s in scale}
     levels, notes = {}, {}
     for c in pack.criteria:
