@@ -2,8 +2,8 @@
 messages, the round and programme pickers, and the calls and analyses cached for every session of a round.
 
 Layering (one way only): :mod:`app.i18n` ← ``app.session`` ← :mod:`app.auth` (who is logged in, the acting
-user, :func:`~app.auth.require`) ← :mod:`app.demo` and the pages. This module imports no page and nothing of
-the login, so the login can be built on top of it.
+user, :func:`~app.auth.require`) and :mod:`app.demo` (seeding) ← the pages. This module imports no page and
+nothing of the login, so the login can be built on top of it.
 
 Pages call the store's public services only (no SQL, no arithmetic). A store error becomes a clear message in
 the current language; nothing is retried silently.
