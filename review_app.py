@@ -10,6 +10,7 @@ st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", l
 
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
+from app.demo import ensure_demo  # noqa: E402
 from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, relabel_widgets, t  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
@@ -17,8 +18,6 @@ from app.settings import demo_mode  # noqa: E402
 LANG_NAMES = {"ja": "日本語", "en": "English"}
 
 if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
-    from app.demo import ensure_demo
-
     ensure_demo()
 
 if LANG_KEY not in st.session_state:

@@ -2,7 +2,9 @@
 provider is configured in ``.streamlit/secrets.toml`` (``[auth]``); then accounts are matched by identity
 (the OIDC subject is the user's ``external_id`` in the store).
 
-Pages ask :func:`current_user`; navigation is built from its role. Nothing here keeps a password.
+Pages ask :func:`require` (the acting user, or the page stops) or :func:`actor`; the shell asks
+:func:`current_user` and builds the navigation from its role. Nothing here keeps a password. Built on
+:mod:`app.session` (the store); the login form itself is the page ``app/pages/login.py``.
 
 A built-in login survives a page reload, a new tab and a server restart: after the password check the store
 opens a login (:meth:`UserService.open_session`: a random token, only its SHA-256 stored) and the browser keeps
@@ -13,12 +15,17 @@ store still knows it. Logging out ends the login in the store and clears the coo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 import streamlit as st
 
+from scoring.store import AccountLocked, AuthenticationFailed, NotFound, UserInfo
+from scoring.store.times import local_time, session_hours
+
 from .i18n import t
+from .session import get_store
 
 USER_KEY = "auth_user"
 TOKEN_KEY = "auth_token"              # this session's login token (built-in accounts)
@@ -30,10 +37,6 @@ COOKIE = "shinsa_session"            # + "_" + 8 hex digits of the database (see
 def cookie_name() -> str:
     """The login cookie's name for this app's database: browsers send a host's cookies to every port, so two
     instances on one host (say a training copy and the real one) must not read or clear each other's login."""
-    import hashlib
-
-    from .backend import get_store
-
     url = get_store().db.engine.url.render_as_string(hide_password=True)
     return f"{COOKIE}_{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}"
 
@@ -64,17 +67,11 @@ def authenticate(username: str, password: str) -> User:
     """Check a username and password with the store (bcrypt; lockout after repeated failures).
 
     Raises :class:`LoginRefused` (one message for unknown user and wrong password: no user enumeration)."""
-    from scoring.store import AccountLocked, AuthenticationFailed
-
-    from .backend import get_store
-
     if not username or not password:
         raise LoginRefused()
     try:
         info = get_store().users.authenticate(username, password)
     except AccountLocked as exc:
-        from scoring.store.times import local_time
-
         raise LoginRefused(locked=True, until=local_time(exc.until)) from None
     except AuthenticationFailed:
         raise LoginRefused() from None
@@ -99,8 +96,6 @@ def _oidc_user() -> User | None:
         return None
     if not subject:
         return None
-    from .backend import get_store
-
     info = get_store().users.by_external_id(str(subject))
     return _from_info(info) if info is not None else None
 
@@ -122,8 +117,6 @@ def _resumed_user() -> User | None:
     token = _cookie_token()
     if token is None:
         return None
-    from .backend import get_store
-
     info = get_store().users.resume_session(token)
     if info is None:
         st.session_state[COOKIE_ACTION_KEY] = ("clear",)   # expired or ended: drop the dead cookie
@@ -155,8 +148,6 @@ def log_in(user: User) -> None:
 def remember(user) -> None:
     """Open a store login for ``user`` (a :class:`User` or the store's UserInfo: anything with a ``username``)
     after the password check, and have the browser keep its token."""
-    from .backend import get_store
-
     token = get_store().users.open_session(user.username)
     st.session_state[TOKEN_KEY] = token
     st.session_state[COOKIE_ACTION_KEY] = ("set", token)
@@ -165,8 +156,6 @@ def remember(user) -> None:
 def write_cookie() -> None:
     """Carry out a pending cookie change in the browser (an invisible script element, emitted once). The token
     is URL-safe base64 from :func:`secrets.token_urlsafe`, so it needs no escaping inside the script."""
-    from scoring.store.times import session_hours
-
     action = st.session_state.pop(COOKIE_ACTION_KEY, None)
     if not action:
         return
@@ -184,8 +173,6 @@ def write_cookie() -> None:
 def log_out() -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
     if token:
-        from .backend import get_store
-
         get_store().users.end_session(token)
         st.session_state[COOKIE_ACTION_KEY] = ("clear",)
     st.session_state.pop(USER_KEY, None)
@@ -199,42 +186,24 @@ def log_out() -> None:
             pass
 
 
-def login_page() -> None:
-    """The login form. A refused login says only that the name or password is wrong (or that the account is
-    locked for a while); in demo mode the demo accounts are listed."""
-    from .settings import demo_mode
+def actor() -> UserInfo | None:
+    """The logged-in user as the store knows them now (re-read: a deactivated user is logged out at once)."""
+    user = current_user()
+    if user is None:
+        return None
+    try:
+        info = get_store().users.get(user.username)
+    except NotFound:
+        return None
+    return info if info.active else None
 
-    st.title(t("login.title"))
-    if oidc_configured():
-        st.button(t("auth.oidc_login"), key="login_oidc", on_click=st.login, icon=":material/login:")
-        try:
-            if st.user.is_logged_in and current_user() is None:
-                st.error(t("auth.oidc_unknown"))
-        except Exception:
-            pass
-    else:
-        with st.form("login_form"):
-            username = st.text_input(t("login.username"), key="login_username")
-            password = st.text_input(t("login.password"), type="password", key="login_password")
-            submitted = st.form_submit_button(t("login.submit"))
-        if submitted:
-            try:
-                user = authenticate(username.strip(), password)
-            except LoginRefused as exc:
-                st.error(t("auth.locked_until", until=exc.until) if exc.locked else t("login.failed"))
-            else:
-                log_in(user)
-                remember(user)
-                st.rerun()
-    if not demo_mode() and not oidc_configured():
-        from .backend import get_store
 
-        if not get_store().users.has_accounts():     # a fresh installation: say how to create the first chair
-            st.info(t("login.first_chair"), icon=":material/person_add:")
-    if demo_mode():
-        from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+def require(*roles: str) -> UserInfo:
+    """The acting user if their role is one of ``roles``; otherwise a message and the page stops.
 
-        st.info(t("auth.demo_accounts", password=DEMO_PASSWORD) + "\n\n" + "\n".join(
-            f"- `{a.username}` — {t('auth.role.' + a.role)}（{a.name}）" for a in DEMO_ACCOUNTS),
-            icon=":material/science:")
-    st.caption(t("login.self_check_hint"))
+    Navigation already hides pages a role may not see; this is the second lock on the door."""
+    me = actor()
+    if me is None or me.role not in roles:
+        st.error(t("app.err.permission"), icon=":material/block:")
+        st.stop()
+    return me

@@ -9,11 +9,16 @@ created with the command line). Seeding goes through the store's public services
 from __future__ import annotations
 
 import csv
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
+
 from scoring.store import SYSTEM, Duplicate, Store
+
+from .session import get_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_proposals"
@@ -42,8 +47,6 @@ OPEN_FOR_R01 = ("L4-001", "L4-003", "AC-002")
 
 
 def _packs() -> list[str]:
-    import json
-
     data = json.loads((SAMPLES / "proposals.json").read_text(encoding="utf-8"))
     seen: list[str] = []
     for p in data:
@@ -80,14 +83,12 @@ def seed_demo(store: Store) -> bool:
     return True
 
 
+@st.cache_resource(show_spinner=False)
+def _seed_once(store_id: int) -> bool:
+    """:func:`seed_demo` once per store object (``store_id``) and server process."""
+    return seed_demo(get_store())
+
+
 def ensure_demo() -> None:
     """Seed once per server process (cached); safe to call on every rerun."""
-    import streamlit as st
-
-    from .backend import get_store
-
-    @st.cache_resource(show_spinner=False)
-    def _seed(store_id: int) -> bool:
-        return seed_demo(get_store())
-
-    _seed(id(get_store()))
+    _seed_once(id(get_store()))

@@ -7,13 +7,17 @@ sidebar switch keeps the choice in ``st.session_state["lang"]``. A missing key i
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import string
 from functools import lru_cache
 from pathlib import Path
 
+import streamlit as st
 import yaml
+
+from scoring.labels import vocabulary_files  # the core's vocabulary is part of the one catalog
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 LANGS = ("ja", "en")
@@ -37,8 +41,6 @@ def catalog() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     where: dict[str, str] = {}
     problems: list[str] = []
-    from scoring.labels import vocabulary_files  # the core's vocabulary is part of the one catalog
-
     for path in [*sorted(MESSAGES_DIR.glob("*.yaml")), *vocabulary_files()]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
@@ -76,8 +78,6 @@ def strict() -> bool:
 
 def current_lang() -> str:
     try:
-        import streamlit as st
-
         lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
     except Exception:  # outside a Streamlit run (CLI, unit tests)
         lang = DEFAULT_LANG
@@ -113,9 +113,7 @@ def t_or(key: str, default: str, lang: str | None = None, **fmt: object) -> str:
 def _plain(value) -> bool:
     """A widget value the app may assign back to its key (never a button's bool, an upload or an editor's
     state): strings, numbers, dates and flat tuples/lists of them."""
-    import datetime as _dt
-
-    simple = (str, int, float, _dt.date, _dt.time)
+    simple = (str, int, float, datetime.date, datetime.time)
     if isinstance(value, bool):
         return False
     if isinstance(value, simple):
@@ -129,8 +127,6 @@ def relabel_widgets() -> None:
     show nothing chosen and then fall back to the default on the next run — a reviewer's level or a chair's
     what-if choice silently lost. Assigning every such value back to its key makes Streamlit send the value
     again, labelled in the new language."""
-    import streamlit as st
-
     ss = st.session_state
     for key in list(ss.keys()):
         if key == LANG_KEY or not isinstance(key, str):

@@ -7,6 +7,7 @@ makes it the default.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import traceback
 import uuid
@@ -100,6 +101,9 @@ def guarded(where: str) -> Callable[[F], F]:
 # Material icons render with Streamlit's own font (colour emoji may be missing on a server's fonts)
 STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "needs_check": ":material/help:",
                 "conditional": ":material/rule:"}
+# the same statuses coloured, where a rule's status heads a box of its own (提案の詳細)
+STATUS_BADGES = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+                 "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
 
 
 # Streamlit sends a text field's value when it loses focus (or on Ctrl+Enter in a text area): a comment typed
@@ -138,7 +142,5 @@ _COMMIT_TYPING_JS = """<script>
 def commit_while_typing(*key_prefixes: str, idle_ms: int = 1200) -> None:
     """Have the text fields whose key starts with one of ``key_prefixes`` committed (on_change runs) after
     ``idle_ms`` without typing and when the page is hidden or left — so a draft is saved as the user types."""
-    import json as _json
-
-    st.html(_COMMIT_TYPING_JS % {"prefixes": _json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
+    st.html(_COMMIT_TYPING_JS % {"prefixes": json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
             unsafe_allow_javascript=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.auth import oidc_configured, remember
-from app.backend import error_text, get_store, require
+from app.auth import oidc_configured, remember, require
 from app.i18n import t
+from app.session import error_text, get_store
 from app.ui import error_boundary
 from scoring.errors import InputError
 from scoring.store import AccountLocked, AuthenticationFailed, StoreError

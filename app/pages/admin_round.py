@@ -16,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app.backend import error_text, get_store, pick_pack, pick_round, require, store_errors
+from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
+from app.auth import require
 from app.i18n import t
+from app.session import ROUND_KEY, error_text, get_store, pick_pack, pick_round, store_errors
 from app.ui import error_boundary
 from scoring.errors import InputError
 from scoring.packs import SHIPPED_PACKS
@@ -35,7 +37,7 @@ def create_round_section(me) -> None:
                 return
             with store_errors():
                 r = get_store().rounds.create_round(me, name.strip(), packs, desc.strip())
-                st.session_state["app_round_id"] = r.id
+                st.session_state[ROUND_KEY] = r.id
                 st.success(t("admin.create.done", name=r.name))
 
 
@@ -203,8 +205,6 @@ AUDIT_LIMIT = 500
 
 
 def audit_section(me, rnd) -> None:
-    from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
-
     st.subheader(t("admin.audit.title"))
     st.caption(t("admin.audit.help", limit=AUDIT_LIMIT))
     c = st.columns([1, 1, 1])

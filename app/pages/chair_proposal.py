@@ -9,37 +9,18 @@ the bonus items with why each was or was not awarded; the reasons of the decisio
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from app.backend import error_text, get_store, require, round_call, round_pack_header
+from app.auth import require
+from app.charts import numbered_labels, radar
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, score, yen
-
-ICONS = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
-         "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
+from app.session import error_text, get_store, round_call, round_pack_header
+from app.ui import STATUS_BADGES, error_boundary, man_oku, score, yen
 from scoring.io.chair_workbook import anonymous_labels
 from scoring.store import StoreError
 
 
 MISSING = object()   # no earlier run showed this check
-
-
-def radar(result: dict, pack, lang: str) -> go.Figure:
-    labels = [c.label.get(lang) for c in pack.criteria]
-    short = [f"{k + 1}. " + (x if len(x) <= 8 else x[:7] + "…") for k, x in enumerate(labels)]
-    values = [result["criteria_ratio"].get(c.id) or 0.0 for c in pack.criteria]
-    fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=short + short[:1], fill="toself",
-                                    name=result["proposal_id"], customdata=labels + labels[:1],
-                                    hovertemplate="%{customdata}<br>%{r:.2f}<extra></extra>",
-                                    line=dict(color="#1565c0")))
-    # a few ring labels along one spoke, away from the first criterion's label (six crowded the centre)
-    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickvals=[0.5, 1.0], ticktext=["0.5", "1.0"],
-                                                 angle=90, tickangle=90, tickfont=dict(size=10)),
-                                 angularaxis=dict(rotation=90, direction="clockwise")),
-                      showlegend=False, height=420, margin=dict(l=125, r=125, t=50, b=40),
-                      title=t("chair.detail.radar"))
-    return fig
 
 
 def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
@@ -53,12 +34,12 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
     names = {r.username: r.name for r in get_store().rounds.list_reviewers(me, rid)}
     anon = anonymous_labels([r.reviewer for r in reviews], salt=f"{rid}:{proposal_id}", lang=lang)
     who = (lambda r: anon[r.reviewer]) if anonymise else (lambda r: names.get(r.reviewer) or r.reviewer)
+    columns = numbered_labels([c.label.get(lang) for c in pack.criteria], width=9)
     rows = []
     for r in reviews:
         row = {t("chair.detail.reviewer"): who(r), t("chair.detail.status"): t(f"reviewer.status.{r.status}")}
-        for k, c in enumerate(pack.criteria):
-            label = c.label.get(lang)
-            row[f"{k + 1}. " + (label if len(label) <= 9 else label[:8] + "…")] = r.levels.get(c.id)
+        for column, c in zip(columns, pack.criteria):
+            row[column] = r.levels.get(c.id)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="chair_detail_levels")
     for r in reviews:
@@ -92,7 +73,7 @@ def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang
         res = resolutions.get(rule)
         st.session_state[shown_key] = res
         with st.container(border=True):
-            st.markdown(f"{ICONS.get(status, '')} **{labels[rule]}** — {t('status.' + status)}")
+            st.markdown(f"{STATUS_BADGES.get(status, '')} **{labels[rule]}** — {t('status.' + status)}")
             st.caption(reason)
             if shown is not MISSING and shown != res:
                 st.warning(t("chair.detail.resolution_changed"), icon=":material/sync_problem:")

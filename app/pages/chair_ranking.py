@@ -23,7 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.backend import change_marker, error_text, get_store, require, round_analysis, round_call, round_pack_header
+from app.auth import require
+from app.session import change_marker, error_text, get_store, round_analysis, round_call, round_pack_header
 from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes

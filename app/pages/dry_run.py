@@ -2,8 +2,9 @@
 
 Reads like the page: choose the programme type, enter (or upload) the proposal, read the eligibility result,
 the expense flags and the funded amount, score yourself, see the estimate, download it. Every figure comes
-from :func:`scoring.selfcheck.self_check`. Nothing entered here is stored or logged on the server: it lives
-in this browser session's state only (keys ``dr_*``), and 「クリア」 wipes it. No database is touched.
+from :func:`scoring.selfcheck.self_check`; the form's mapping (widget state ⇄ proposal, its messages) is
+:mod:`app.proposal_form`. Nothing entered here is stored or logged on the server: it lives in this browser
+session's state only (keys ``dr_*``), and 「クリア」 wipes it. No database is touched.
 """
 
 from __future__ import annotations
@@ -13,164 +14,18 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
-from app.i18n import current_lang, t, t_or
+from app import proposal_form as form
+from app.i18n import current_lang, t
 from app.ui import STATUS_ICONS, error_boundary, man_oku, score, yen, yen_both
-from scoring.errors import InputError, problems_from_validation
-from scoring.io import parse_proposals
+from scoring.errors import InputError
 from scoring.io.packs import load_pack
-from scoring.io.intake import read_intake
 from scoring.io.selfcheck_sheet import selfcheck_workbook
 from scoring.models import CostCategory, MemberKind, Proposal, Technology
-from scoring.money import MoneyError, parse_yen
 from scoring.packs import SHIPPED_PACKS
 from scoring.selfcheck import fact_fields, pack_summary, self_check
 
-PREFIX = "dr_"
-GEN = "dry_run_generation"   # bumps on clear so that the uploader and the cost editor start empty
-COST_COLUMNS = ["item", "category", "amount", "unit_price", "useful_life_years", "years", "cannot_lease_reason"]
-NONE = "__none__"
-
-
-# --- state ---------------------------------------------------------------------------------------------------
-
-def _gen() -> int:
-    return int(st.session_state.get(GEN, 0))
-
-
-def _blank(key: str):
-    """The empty value of a form widget, or ``...`` for state that is simply dropped.
-
-    Widgets are reset by assigning their empty value: a deleted key would be restored from the value the
-    browser still shows."""
-    if key == "dr_pack":
-        return DEFAULT_PACK
-    if key == "dr_app_kind":
-        return MemberKind.company.value
-    if key.startswith("dr_level_"):
-        return None
-    if key.startswith("dr_fact_"):
-        return None if isinstance(st.session_state.get(key), (int, float)) and \
-            not isinstance(st.session_state.get(key), bool) else NONE
-    if key == "dr_tech":
-        return []
-    if key.startswith("dr_judged_"):
-        return False
-    if key in TEXT_KEYS or key.startswith(("dr_note_", "dr_m_name_", "dr_m_role_")):
-        return ""
-    return ...
-
-
-TEXT_KEYS = {"dr_id", "dr_title", "dr_summary", "dr_app_name", "dr_app_pref", "dr_app_muni", "dr_requested",
-             "dr_eligible_cost"}
-DEFAULT_PACK = "autonomous_l4"
-
-
-def clear_all() -> None:
-    """Wipe everything the applicant entered (callback of the 「クリア」 button)."""
-    ss = st.session_state
-    for key in [k for k in ss.keys() if str(k).startswith(PREFIX)]:
-        blank = _blank(str(key))
-        if blank is ...:
-            del ss[key]
-        else:
-            ss[key] = blank
-    ss["dr_id"] = "DRAFT-001"
-    ss[GEN] = _gen() + 1
-
-
-def _empty_costs() -> pd.DataFrame:
-    return pd.DataFrame({
-        "item": pd.Series(dtype="string"), "category": pd.Series(dtype="string"),
-        "amount": pd.Series(dtype="string"), "unit_price": pd.Series(dtype="string"),
-        "useful_life_years": pd.Series(dtype="float"), "years": pd.Series(dtype="float"),
-        "cannot_lease_reason": pd.Series(dtype="string")})
-
-
-def load_proposal_into_state(p: Proposal) -> None:
-    """Fill the form from an uploaded proposal (before the form's widgets are drawn in this run)."""
-    ss = st.session_state
-    for key in [k for k in ss.keys() if str(k).startswith(PREFIX) and not str(k).startswith(PREFIX + "upload")]:
-        if key not in ("dr_loaded_file",):
-            del ss[key]
-    if p.pack in SHIPPED_PACKS:
-        ss["dr_pack"] = p.pack
-    ss["dr_id"] = p.id
-    ss["dr_title"] = p.title
-    ss["dr_summary"] = p.summary
-    ss["dr_app_name"] = p.applicant.name
-    ss["dr_app_kind"] = p.applicant.kind.value
-    ss["dr_app_pref"] = p.applicant.prefecture or ""
-    ss["dr_app_muni"] = p.applicant.municipality or ""
-    ss["dr_n_members"] = len(p.consortium)
-    for i, m in enumerate(p.consortium):
-        ss[f"dr_m_name_{i}"] = m.name
-        ss[f"dr_m_kind_{i}"] = m.kind.value
-        ss[f"dr_m_role_{i}"] = m.role
-    ss["dr_requested"] = f"{p.requested_yen:,}" if p.requested_yen is not None else ""
-    ss["dr_eligible_cost"] = f"{p.eligible_cost_yen:,}" if p.eligible_cost_yen is not None else ""
-    ss["dr_tech"] = [x.value for x in p.technologies]
-    read = {f.name for f in fact_fields(load_pack(p.pack))} if p.pack in SHIPPED_PACKS else set()
-    for name, value in p.facts.items():
-        if name in read:
-            ss[f"dr_fact_{name}"] = value
-    # facts this pack's form does not ask for (e.g. course) travel on unchanged into the download
-    ss["dr_extra_facts"] = {k: v for k, v in p.facts.items() if k not in read}
-    rows = [{"item": c.item, "category": c.category.value, "amount": f"{c.amount_yen:,}",
-             "unit_price": f"{c.unit_price_yen:,}" if c.unit_price_yen is not None else None,
-             "useful_life_years": c.useful_life_years, "years": c.years,
-             "cannot_lease_reason": c.cannot_lease_reason} for c in p.cost_lines]
-    ss["dr_cost_base"] = pd.concat([_empty_costs(), pd.DataFrame(rows, columns=COST_COLUMNS)],
-                                   ignore_index=True) if rows else _empty_costs()
-    ss["dr_cost_version"] = int(ss.get("dr_cost_version", 0)) + 1
-
-
-def _add_member() -> None:
-    n = int(st.session_state.get("dr_n_members", 0))
-    st.session_state[f"dr_m_name_{n}"] = ""
-    st.session_state[f"dr_m_kind_{n}"] = MemberKind.company.value
-    st.session_state[f"dr_m_role_{n}"] = ""
-    st.session_state["dr_n_members"] = n + 1
-
-
-def _remove_member(i: int) -> None:
-    ss = st.session_state
-    n = int(ss.get("dr_n_members", 0))
-    for j in range(i, n - 1):
-        for part in ("name", "kind", "role"):
-            ss[f"dr_m_{part}_{j}"] = ss.get(f"dr_m_{part}_{j + 1}", "" if part != "kind" else MemberKind.company.value)
-    for part in ("name", "kind", "role"):
-        ss.pop(f"dr_m_{part}_{n - 1}", None)
-    ss["dr_n_members"] = max(n - 1, 0)
-
-
-# --- labels ----------------------------------------------------------------------------------------------------
-
-# Format functions take the language explicitly: Streamlit may call them outside the script run.
-
-def kind_label(kind: str, lang: str | None = None) -> str:
-    return t(f"kind.{kind}", lang)
-
-
-def tech_label(tech: str, lang: str | None = None) -> str:
-    return t(f"tech.{tech}", lang)
-
-
-def category_label(cat: str, lang: str | None = None) -> str:
-    return t(f"cost.category.{cat}", lang) if cat else ""
-
-
-def fact_label(name: str) -> str:
-    return t_or(f"fact.{name}", name)
-
-
-def choice_label(name: str, value, lang: str | None = None) -> str:
-    if value in (None, NONE):
-        return t("dry_run.fact.unanswered", lang)
-    if isinstance(value, bool):
-        return t("common.yes", lang) if value else t("common.no", lang)
-    return t_or(f"fact.choice.{name}.{value}", str(value), lang)
+NONE = form.NONE
 
 
 # --- sections --------------------------------------------------------------------------------------------------
@@ -180,7 +35,8 @@ def header() -> None:
     st.warning(t("dry_run.estimate_notice"), icon=":material/info:")
     c1, c2 = st.columns([4, 1])
     c1.caption(t("dry_run.privacy_notice"))
-    c2.button(t("dry_run.clear"), key="dry_run_clear", on_click=clear_all, type="secondary",
+    c2.button(t("dry_run.clear"), key="dry_run_clear", on_click=form.clear_form, args=(st.session_state,),
+              type="secondary",
               help=t("dry_run.clear_help"), width="stretch")
 
 
@@ -188,7 +44,7 @@ def choose_pack():
     lang = current_lang()
     packs = {pid: load_pack(pid) for pid in SHIPPED_PACKS}
     if st.session_state.get("dr_pack") not in packs:
-        st.session_state["dr_pack"] = DEFAULT_PACK
+        st.session_state["dr_pack"] = form.DEFAULT_PACK
     st.header(t("dry_run.section.programme"))
     pid = st.selectbox(t("dry_run.programme"), list(packs), key="dr_pack",
                        format_func=lambda p: f"{packs[p].programme.code} {packs[p].programme.name.get(lang)}")
@@ -222,8 +78,8 @@ def upload_section() -> list[str]:
     """Upload a canonical JSON (or the intake Excel) to fill the form. Read in memory, never saved."""
     errors: list[str] = []
     with st.expander(t("dry_run.upload.title"), expanded=False):
-        f = st.file_uploader(t("dry_run.upload.label"), type=["json", "xlsx"], key=f"dr_upload_{_gen()}",
-                             help=t("dry_run.upload.help"))
+        f = st.file_uploader(t("dry_run.upload.label"), type=["json", "xlsx"],
+                             key=f"dr_upload_{form.generation(st.session_state)}", help=t("dry_run.upload.help"))
         if f is None:
             return errors
         marker = f"{f.name}:{f.size}:{getattr(f, 'file_id', '')}"
@@ -231,14 +87,14 @@ def upload_section() -> list[str]:
             st.caption(t("dry_run.upload.loaded", name=f.name))
             return errors
         try:
-            proposals = _read_upload(f.name, f.getvalue())
+            proposals = form.read_upload(f.name, f.getvalue())
         except InputError as exc:
             return [str(p) for p in exc.problems]
-        except _UploadError as exc:
+        except form.UploadError as exc:
             return [str(exc)]
         if not proposals:
             return [t("dry_run.upload.empty", name=f.name)]
-        load_proposal_into_state(proposals[0])
+        form.proposal_to_state(proposals[0], st.session_state)
         st.session_state["dr_loaded_file"] = marker
         if len(proposals) > 1:
             st.info(t("dry_run.upload.first_of", n=len(proposals), id=proposals[0].id))
@@ -246,145 +102,102 @@ def upload_section() -> list[str]:
     return errors
 
 
-class _UploadError(ValueError):
-    pass
-
-
-def _read_upload(name: str, data: bytes) -> list[Proposal]:
-    if name.lower().endswith(".xlsx"):
-        return read_intake(data, source_name=name)  # problems name the uploaded file
-    try:
-        payload = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _UploadError(t("dry_run.upload.bad_json", name=name, error=str(exc))) from None
-    if isinstance(payload, dict) and "proposals" not in payload:
-        payload = [payload]
-    return parse_proposals(payload, name)
-
-
 def proposal_form(pack) -> tuple[dict, list[str]]:
     """The guided form; returns the proposal as canonical data and the problems found in what was typed."""
     ss = st.session_state
-    problems: list[str] = []
     kinds = [k.value for k in MemberKind]
     lang = current_lang()
-    kind_fmt = partial(kind_label, lang=lang)
+    kind_fmt = partial(form.kind_label, lang=lang)
     st.header(t("dry_run.section.proposal"))
     c1, c2 = st.columns([1, 3])
-    ss.setdefault("dr_id", "DRAFT-001")
-    ss.setdefault("dr_app_kind", MemberKind.company.value)
-    pid = c1.text_input(t("dry_run.field.id"), key="dr_id", help=t("dry_run.field.id_help"))
-    title = c2.text_input(t("dry_run.field.title"), key="dr_title")
+    ss.setdefault("dr_id", form.DEFAULT_ID)
+    ss.setdefault("dr_app_kind", form.DEFAULT_KIND)
+    c1.text_input(t("dry_run.field.id"), key="dr_id", help=t("dry_run.field.id_help"))
+    c2.text_input(t("dry_run.field.title"), key="dr_title")
 
     st.subheader(t("dry_run.section.applicant"))
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
-    app_name = c1.text_input(t("dry_run.field.applicant_name"), key="dr_app_name")
-    app_kind = c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_fmt)
-    pref = c3.text_input(t("dry_run.field.prefecture"), key="dr_app_pref")
-    muni = c4.text_input(t("dry_run.field.municipality"), key="dr_app_muni")
+    c1.text_input(t("dry_run.field.applicant_name"), key="dr_app_name")
+    c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_fmt)
+    c3.text_input(t("dry_run.field.prefecture"), key="dr_app_pref")
+    c4.text_input(t("dry_run.field.municipality"), key="dr_app_muni")
 
     st.subheader(t("dry_run.section.consortium"))
     st.caption(t("dry_run.consortium_help"))
-    members = []
     for i in range(int(ss.get("dr_n_members", 0))):
         c1, c2, c3, c4 = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
-        name = c1.text_input(t("dry_run.field.member_name", n=i + 1), key=f"dr_m_name_{i}")
-        ss.setdefault(f"dr_m_kind_{i}", MemberKind.company.value)
-        kind = c2.selectbox(t("dry_run.field.member_kind"), kinds, key=f"dr_m_kind_{i}", format_func=kind_fmt)
-        role = c3.text_input(t("dry_run.field.member_role"), key=f"dr_m_role_{i}")
-        c4.button(t("dry_run.member.remove"), key=f"dr_m_remove_{i}", on_click=_remove_member, args=(i,))
-        if name.strip():
-            members.append({"name": name.strip(), "kind": kind, "role": role.strip()})
-        else:
-            problems.append(t("dry_run.error.member_name", n=i + 1))
-    st.button(t("dry_run.member.add"), key="dr_m_add", on_click=_add_member, icon=":material/add:")
+        c1.text_input(t("dry_run.field.member_name", n=i + 1), key=form.member_key("name", i))
+        ss.setdefault(form.member_key("kind", i), form.DEFAULT_KIND)
+        c2.selectbox(t("dry_run.field.member_kind"), kinds, key=form.member_key("kind", i), format_func=kind_fmt)
+        c3.text_input(t("dry_run.field.member_role"), key=form.member_key("role", i))
+        c4.button(t("dry_run.member.remove"), key=f"dr_m_remove_{i}", on_click=form.remove_member, args=(ss, i))
+    st.button(t("dry_run.member.add"), key="dr_m_add", on_click=form.add_member, args=(ss,), icon=":material/add:")
 
     st.subheader(t("dry_run.section.amounts"))
-    requested = eligible_cost = None
     mode = pack.funding.mode
     if mode == "requested":
-        requested = _money_input("dr_requested", t("dry_run.field.requested"), problems)
+        money_input("dr_requested")
     elif mode == "subsidy":
-        eligible_cost = _money_input("dr_eligible_cost", t("dry_run.field.eligible_cost"), problems)
+        money_input("dr_eligible_cost")
     else:
         st.caption(t("dry_run.amounts.capacity"))
-    techs = st.multiselect(t("dry_run.field.technologies"), [x.value for x in Technology], key="dr_tech",
-                           format_func=partial(tech_label, lang=lang), placeholder=t("dry_run.choose"))
-
-    facts = dict(ss.get("dr_extra_facts") or {})
-    fields = fact_fields(pack)
-    if fields:
-        st.subheader(t("dry_run.section.facts"))
-        cols = st.columns(2)
-        for j, f in enumerate(fields):
-            key = f"dr_fact_{f.name}"
-            col = cols[j % 2]
-            if f.kind in ("bool", "choice") and ss.get(key, NONE) not in ([NONE, True, False] if f.kind == "bool"
-                                                                             else [NONE, *f.choices]):
-                ss[key] = NONE  # a value from a file that this question cannot show: ask again
-            if f.kind == "bool":
-                v = col.selectbox(fact_label(f.name), [NONE, True, False], key=key,
-                                  format_func=partial(choice_label, f.name, lang=lang))
-                if v is not None and v != NONE:
-                    facts[f.name] = bool(v)
-            elif f.kind == "choice":
-                v = col.selectbox(fact_label(f.name), [NONE, *f.choices], key=key,
-                                  format_func=partial(choice_label, f.name, lang=lang))
-                if v is not None and v != NONE:
-                    facts[f.name] = v
-            else:
-                integer = f.kind == "integer"
-                if key in ss and ss[key] == NONE:
-                    ss[key] = None
-                v = col.number_input(fact_label(f.name), key=key, value=None, min_value=0 if integer else None,
-                                     step=1 if integer else 0.01, format="%d" if integer else "%.2f")
-                if v is not None:
-                    facts[f.name] = int(v) if integer else float(v)
+    st.multiselect(t("dry_run.field.technologies"), [x.value for x in Technology], key="dr_tech",
+                   format_func=partial(form.tech_label, lang=lang), placeholder=t("dry_run.choose"))
+    fact_questions(pack, lang)
 
     st.subheader(t("dry_run.section.cost_lines"))
     st.caption(t("dry_run.cost_lines_help"))
-    cost_lines = _cost_editor(problems)
-    summary = st.text_area(t("dry_run.field.summary"), key="dr_summary", height=80)
-
-    if not app_name.strip():
-        problems.insert(0, t("dry_run.error.applicant_name"))
-    data = {
-        "id": (pid or "").strip() or "DRAFT-001", "pack": pack.id, "title": title.strip(),
-        "applicant": {"name": app_name.strip(), "kind": app_kind, "prefecture": pref.strip() or None,
-                      "municipality": muni.strip() or None},
-        "consortium": members, "requested_yen": requested, "eligible_cost_yen": eligible_cost,
-        "technologies": techs, "facts": facts, "cost_lines": cost_lines, "summary": summary.strip(),
-    }
-    return data, problems
+    cost_rows = cost_editor()
+    st.text_area(t("dry_run.field.summary"), key="dr_summary", height=80)
+    return form.read_form(ss, pack, cost_rows)
 
 
-def _money_input(key: str, label: str, problems: list[str]) -> int | None:
+def fact_questions(pack, lang: str) -> None:
+    """One question per fact the pack's rules, bonuses and caps read (yes/no, a choice, or a number)."""
+    fields = fact_fields(pack)
+    if not fields:
+        return
+    st.subheader(t("dry_run.section.facts"))
+    form.prepare_fact_state(st.session_state, fields)
+    cols = st.columns(2)
+    for j, f in enumerate(fields):
+        key, col = form.fact_key(f.name), cols[j % 2]
+        if f.kind in ("bool", "choice"):
+            options = [NONE, True, False] if f.kind == "bool" else [NONE, *f.choices]
+            col.selectbox(form.fact_label(f.name), options, key=key,
+                          format_func=partial(form.choice_label, f.name, lang=lang))
+        else:
+            integer = f.kind == "integer"
+            col.number_input(form.fact_label(f.name), key=key, value=None, min_value=0 if integer else None,
+                             step=1 if integer else 0.01, format="%d" if integer else "%.2f")
+
+
+def money_input(key: str) -> None:
+    """An amount field; what it reads is shown under it at once (or why it cannot be read)."""
+    label = form.money_label(key)
     text = st.text_input(label, key=key, placeholder=t("dry_run.money_placeholder"), help=t("dry_run.money_help"))
-    if not (text or "").strip():
-        return None
-    try:
-        amount = parse_yen(text)
-    except MoneyError:
-        problems.append(t("dry_run.error.money", field=label, value=text))
-        st.error(t("dry_run.error.money", field=label, value=text), icon=":material/error:")
-        return None
-    st.caption(yen_both(amount))
-    return amount
+    amount, problem = form.parse_money(text, label)
+    if problem:
+        st.error(problem, icon=":material/error:")
+    elif amount is not None:
+        st.caption(yen_both(amount))
 
 
-def _cost_editor(problems: list[str]) -> list[dict]:
+def cost_editor() -> list[dict]:
+    """The cost lines table; returns its rows as the editor holds them."""
     ss = st.session_state
     base = ss.get("dr_cost_base")
     if base is None:
-        base = _empty_costs()
+        base = form.empty_costs()
     cats = [c.value for c in CostCategory]
     edited = st.data_editor(
-        base, key=f"dr_cost_editor_{_gen()}_{ss.get('dr_cost_version', 0)}", num_rows="dynamic",
+        base, key=f"dr_cost_editor_{form.generation(ss)}_{ss.get('dr_cost_version', 0)}", num_rows="dynamic",
         width="stretch", hide_index=True,
         column_config={
             "item": st.column_config.TextColumn(t("dry_run.cost.item"), width="medium"),
             "category": st.column_config.SelectboxColumn(t("dry_run.cost.category"), options=cats,
-                                                         format_func=partial(category_label, lang=current_lang()),
+                                                         format_func=partial(form.category_label,
+                                                                             lang=current_lang()),
                                                          required=True),
             "amount": st.column_config.TextColumn(t("dry_run.cost.amount"), help=t("dry_run.money_help")),
             "unit_price": st.column_config.TextColumn(t("dry_run.cost.unit_price")),
@@ -392,43 +205,14 @@ def _cost_editor(problems: list[str]) -> list[dict]:
             "years": st.column_config.NumberColumn(t("dry_run.cost.years"), min_value=0, step=1),
             "cannot_lease_reason": st.column_config.TextColumn(t("dry_run.cost.cannot_lease_reason")),
         })
-    lines = []
-    for n, row in enumerate(edited.to_dict("records"), start=1):
-        vals = {k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NA or
-                    (isinstance(v, str) and not v.strip()) else v) for k, v in row.items()}
-        if all(v is None for v in vals.values()):
-            continue
-        line: dict = {"item": str(vals["item"] or ""), "category": vals["category"]}
-        if vals["category"] is None:
-            problems.append(t("dry_run.error.cost_category", n=n))
-            continue
-        ok = True
-        for col, field in (("amount", "amount_yen"), ("unit_price", "unit_price_yen")):
-            if vals[col] is None:
-                if col == "amount":
-                    problems.append(t("dry_run.error.cost_amount_missing", n=n))
-                    ok = False
-                continue
-            try:
-                line[field] = parse_yen(str(vals[col]))
-            except MoneyError:
-                problems.append(t("dry_run.error.cost_money", n=n, field=t(f"dry_run.cost.{col}"), value=vals[col]))
-                ok = False
-        for col in ("useful_life_years", "years"):
-            if vals[col] is not None:
-                line[col] = float(vals[col])
-        if vals["cannot_lease_reason"] is not None:
-            line["cannot_lease_reason"] = str(vals["cannot_lease_reason"])
-        if ok:
-            lines.append(line)
-    return lines
+    return edited.to_dict("records")
 
 
 def self_scoring(pack) -> tuple[dict, dict, dict]:
     lang = current_lang()
     st.header(t("dry_run.section.self_scoring"))
     st.caption(t("dry_run.self_scoring_help"))
-    scale = sorted(pack.scale, key=lambda s: -s.level)
+    scale = sorted(pack.scale, key=lambda s: s.level, reverse=True)
     labels = {s.level: s.label.get(lang) for s in scale}
     levels, notes = {}, {}
     for c in pack.criteria:
@@ -577,12 +361,7 @@ def render() -> None:
     data, problems = proposal_form(pack)
     checks = st.container()          # filled once the self-scoring below is known
     levels, judged, notes = self_scoring(pack)
-    proposal = None
-    if not problems:
-        try:
-            proposal = Proposal.model_validate(data)
-        except ValidationError as exc:
-            problems = [f"{p.field}: {p.message}" for p in problems_from_validation(exc, "form")]
+    proposal, problems = form.to_proposal(data, problems)
     if proposal is None:
         with checks:
             st.header(t("dry_run.section.eligibility"))

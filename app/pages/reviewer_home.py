@@ -7,24 +7,21 @@ Conflicted proposals are not listed; a locked round stays listed, its reviews re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from app.backend import get_store, require
+from app.auth import require
 from app.i18n import t
+from app.progress import REVIEW_STATUSES, days_left, share_submitted, status_counts
+from app.session import get_store
 from app.ui import error_boundary
-from scoring.store.times import local_time, local_tz
-
-STATUS_KEYS = {"assigned": "reviewer.status.assigned", "draft": "reviewer.status.draft",
-               "submitted": "reviewer.status.submitted"}
+from scoring.store.times import local_time
 
 
-def days_left(deadline: date, today: date | None = None) -> int:
-    """Whole days from today (the committee's time zone, SHINSA_TZ) to the deadline; negative once past."""
-    today = today or datetime.now(local_tz()).date()
-    return (deadline - today).days
+def status_label(status: str) -> str:
+    return t(f"reviewer.status.{status}")
 
 
 def deadline_line(deadline: date | None) -> None:
@@ -60,19 +57,19 @@ def render() -> None:
             st.warning(t("reviewer.round_locked"))
         else:
             deadline_line(rnd.deadline if rnd is not None else None)
-        counts = {s: sum(1 for a in items if a.status == s) for s in STATUS_KEYS}
-        st.progress(counts["submitted"] / len(items),
+        counts = status_counts([a.status for a in items])
+        st.progress(share_submitted(counts),
                     text=t("reviewer.progress", done=counts["submitted"], total=len(items)))
         cols = st.columns(3)
-        for col, s in zip(cols, STATUS_KEYS):
-            col.metric(t(STATUS_KEYS[s]), counts[s])
+        for col, s in zip(cols, REVIEW_STATUSES):
+            col.metric(status_label(s), counts[s])
         st.dataframe(pd.DataFrame([{
             t("reviewer.col.id"): a.proposal_id, t("reviewer.col.title"): a.title,
-            t("reviewer.col.status"): t(STATUS_KEYS[a.status]),
+            t("reviewer.col.status"): status_label(a.status),
             t("reviewer.col.updated"): local_time(a.updated_at) if a.updated_at else "—"} for a in items]),
             hide_index=True, width="stretch")
         options = [a.proposal_id for a in items]
-        titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{t(STATUS_KEYS[a.status])}）" for a in items}
+        titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{status_label(a.status)}）" for a in items}
         first_open = next((a.proposal_id for a in items if a.status != "submitted"), options[0])
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         pid = c1.selectbox(t("reviewer.pick"), options, index=options.index(first_open), key=f"rv_home_pick_{rid}",

@@ -14,8 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.backend import error_text, get_store, require
+from app.auth import actor, require
 from app.i18n import current_lang, t, t_or
+from app.progress import next_open
+from app.session import error_text, get_store
 from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
@@ -80,19 +82,6 @@ def choose_target(me) -> tuple[int, str] | None:
     return target
 
 
-def next_open(me, target) -> tuple[int, str] | None:
-    """The next proposal of the same round, in list order after ``target`` (wrapping round), that the reviewer
-    has not submitted yet and is not conflicted on; None when every other one is submitted."""
-    rid, pid = target
-    items = get_store().assignments.list_assignments_for(me, rid)
-    ids = [a.proposal_id for a in items]
-    k = ids.index(pid) if pid in ids else -1
-    for a in items[k + 1:] + items[:k + 1]:
-        if a.proposal_id != pid and a.status not in ("conflict", "submitted"):
-            return rid, a.proposal_id
-    return None
-
-
 def _go_to(target: tuple[int, str]) -> None:
     st.session_state[TARGET] = target
     st.session_state["rv_pick"] = target
@@ -101,11 +90,12 @@ def _go_to(target: tuple[int, str]) -> None:
 
 def next_section(me, target) -> None:
     """A button to the next proposal still to be scored (or a note that all are submitted)."""
-    nxt = next_open(me, target)
-    if nxt is None:
+    rid, pid = target
+    following = next_open(get_store().assignments.list_assignments_for(me, rid), pid)
+    if following is None:
         st.success(t("reviewer.next.none"), icon=":material/task_alt:")
         return
-    st.button(t("reviewer.next.button", id=nxt[1]), key="rv_next", on_click=_go_to, args=(nxt,),
+    st.button(t("reviewer.next.button", id=following), key="rv_next", on_click=_go_to, args=((rid, following),),
               icon=":material/arrow_forward:")
 
 
@@ -136,8 +126,6 @@ def widget_content(pack) -> dict:
 
 def autosave(round_id: int, proposal_id: str, pack_id: str) -> None:
     """on_change of every level, comment and bonus mark: save the whole review as a draft."""
-    from app.backend import actor
-
     me = actor()
     if me is None:
         return
@@ -209,7 +197,7 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
     rid, pid = target
     locked = review.status == "submitted" or round_locked
     args = (rid, pid, pack.id)
-    scale = sorted(pack.scale, key=lambda s: -s.level)
+    scale = sorted(pack.scale, key=lambda s: s.level, reverse=True)
     labels = {s.level: s.label.get(lang) for s in scale}
     st.header(t("reviewer.scoring"))
     for c in pack.criteria:

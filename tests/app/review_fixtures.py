@@ -50,11 +50,11 @@ def data_dir(demo_db, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("SHINSA_DATA_DIR", str(folder))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SHINSA_DEMO", raising=False)
-    from app import backend
+    from app import session
 
-    backend._store.clear()
+    session.reset_store()
     yield folder
-    backend._store.clear()
+    session.reset_store()
 
 
 @pytest.fixture()

@@ -84,16 +84,16 @@ def test_an_unknown_cookie_shows_the_login_and_is_cleared(store, monkeypatch, to
 
 def test_the_cookie_name_differs_per_database(store, tmp_path, monkeypatch):
     """Two instances on one host (ports share cookies) never read or clear each other's login."""
-    from app import auth, backend
+    from app import auth, session
 
     here = auth.cookie_name()
     assert re.fullmatch(r"shinsa_session_[0-9a-f]{8}", here) and auth.cookie_name() == here
     monkeypatch.setenv("SHINSA_DATA_DIR", str(tmp_path / "other"))
-    backend._store.clear()
+    session.reset_store()
     try:
         assert auth.cookie_name() != here
     finally:
-        backend._store.clear()
+        session.reset_store()
 
 
 def test_no_cookie_no_login_and_no_script(store, monkeypatch):
@@ -112,13 +112,13 @@ def test_a_new_password_logs_other_sessions_out(store, monkeypatch):
 
 def test_a_fresh_installation_says_how_to_create_the_first_chair(tmp_path, monkeypatch):
     """No demo, no account yet: the login page names the command; once an account exists it says nothing."""
-    from app import backend
+    from app import session
     from scoring.store import SYSTEM, Store
 
     monkeypatch.setenv("SHINSA_DATA_DIR", str(tmp_path / "fresh"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SHINSA_DEMO", raising=False)
-    backend._store.clear()
+    session.reset_store()
     try:
         at = AppTest.from_file(APP, default_timeout=120)
         at.run()
@@ -129,4 +129,4 @@ def test_a_fresh_installation_says_how_to_create_the_first_chair(tmp_path, monke
         again.run()
         assert not any("python -m scoring user add" in str(i.value) for i in again.info)
     finally:
-        backend._store.clear()
+        session.reset_store()

@@ -1,5 +1,9 @@
-"""The app's one door to the store (issue 4): the shared :class:`~scoring.store.Store`, the acting user, the
-round picker, the cached call of a pack for what-if, and store errors shown as messages.
+"""The app's one door to the store (issue 4): the shared :class:`~scoring.store.Store`, store errors shown as
+messages, the round and programme pickers, and the calls and analyses cached for every session of a round.
+
+Layering (one way only): :mod:`app.i18n` ← ``app.session`` ← :mod:`app.auth` (who is logged in, the acting
+user, :func:`~app.auth.require`) and :mod:`app.demo` (seeding) ← the pages. This module imports no page and
+nothing of the login, so the login can be built on top of it.
 
 Pages call the store's public services only (no SQL, no arithmetic). A store error becomes a clear message in
 the current language; nothing is retried silently.
@@ -18,8 +22,7 @@ from scoring.store import (AccountLocked, ConflictOfInterest, Duplicate, Incompl
                            PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
                            StoreError, UserInfo)
 
-from .auth import current_user
-from .i18n import t
+from .i18n import current_lang, t
 
 ROUND_KEY = "app_round_id"
 
@@ -34,27 +37,10 @@ def get_store() -> Store:
     return _store()
 
 
-def actor() -> UserInfo | None:
-    """The logged-in user as the store knows them now (re-read: a deactivated user is logged out at once)."""
-    user = current_user()
-    if user is None:
-        return None
-    try:
-        info = get_store().users.get(user.username)
-    except NotFound:
-        return None
-    return info if info.active else None
-
-
-def require(*roles: str) -> UserInfo:
-    """The acting user if their role is one of ``roles``; otherwise a message and the page stops.
-
-    Navigation already hides pages a role may not see; this is the second lock on the door."""
-    me = actor()
-    if me is None or me.role not in roles:
-        st.error(t("app.err.permission"), icon=":material/block:")
-        st.stop()
-    return me
+def reset_store() -> None:
+    """Forget the process-wide store, so the next :func:`get_store` opens the database the environment names
+    now (tests point ``SHINSA_DATA_DIR`` at a fresh copy)."""
+    _store.clear()
 
 
 def error_text(exc: BaseException) -> str:
@@ -128,8 +114,7 @@ def round_pack_header(me: UserInfo, title_key: str):
 
 
 def pack_label(round_id: int, pack_id: str) -> str:
-    from .i18n import current_lang
-
+    """A programme as the pickers show it: its code and its name in the current language."""
     pack = get_store().rounds.pack(round_id, pack_id)
     return f"{pack.programme.code} {pack.programme.name.get(current_lang())}"
 
@@ -173,7 +158,8 @@ _ANALYSES_KEPT = 32
 def round_analysis(key: tuple, compute):
     """The analyses of one state of a round: ``key`` holds everything that determines them — the database,
     the round, the pack, the audit marker (any stored change) and the what-if settings — so a result is
-    shared only where it is the same for every chair. Only chair pages call this (after ``require("chair")``)."""
+    shared only where it is the same for every chair. Only chair pages call this (after
+    :func:`app.auth.require` with ``"chair"``)."""
     full = (str(get_store().db.engine.url),) + tuple(key)
     with _calls_lock:
         hit = _analyses.get(full)
