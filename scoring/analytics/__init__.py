@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .models import Aggregation, Decision, SelectionMethod
-from .packs import CriteriaPack, pack_to_dict, validate_pack
-from .selection import DECIMALS, Ranking, r6, rank, requested_key
-from .table import ReviewTable
+from ..models import Aggregation, Decision, SelectionMethod
+from ..packs import CriteriaPack, pack_to_dict, validate_pack
+from ..selection import DECIMALS, Ranking, r6, rank, requested_key
+from ..table import ReviewTable
 
 _CODE = {d: i for i, d in enumerate(Decision)}
 _QUALIFYING = np.array([_CODE[d] for d in (Decision.selected, Decision.waitlisted, Decision.over_budget,
