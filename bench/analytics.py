@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scoring.analytics import _threads_default, bootstrap_ranks, optimal_portfolio  # noqa: E402
+from scoring.analytics import bootstrap_ranks, optimal_portfolio, threads_default  # noqa: E402
 from scoring.models import Proposal  # noqa: E402
 from scoring.io.packs import load_pack  # noqa: E402
 from scoring.packs import pack_to_dict, validate_pack  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
           f"median {m_rank * 1000:.2f} ms; × {args.resamples} = {t_rank * args.resamples:.2f} s (best)")
     ratio = t_boot / (t_rank * args.resamples)
     ratio_med = m_boot / (m_rank * args.resamples)
-    print(f"bootstrap ({args.resamples} resamples, {_threads_default()} threads): best {t_boot:.3f} s, median "
+    print(f"bootstrap ({args.resamples} resamples, {threads_default()} threads): best {t_boot:.3f} s, median "
           f"{m_boot:.3f} s over {args.repeat} rounds; 1 thread: best {t_boot1:.3f} s, median {m_boot1:.3f} s")
     print(f"ratio to looping rank: best {ratio:.3f}, median {ratio_med:.3f} (target ≤ 0.2); reproduces official: "
           f"{b['reproduces_official']}; gray zone: {len(b['gray_zone'])}")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from scoring.analytics import _Engine, analyze, bootstrap_ranks
+from scoring.analytics import BootstrapEngine, analyze, bootstrap_ranks
 from scoring.selection import rank
 
 from tests.factories import ROOT
@@ -21,7 +21,7 @@ def test_engine_on_the_original_reviews_is_the_official_ranking(seed, aggregatio
     pack, table, reviews = random_round(seed, n_props=25, n_reviewers=n_rev, judged=judged,
                                         aggregation=aggregation, method=method, noise=0.3 + (seed % 10) / 10)
     ranking = rank(pack, table, reviews)
-    ranks, selected = _Engine(ranking, reviews, use_grid=grid).identity()
+    ranks, selected = BootstrapEngine(ranking, reviews, use_grid=grid).identity()
     assert ranks.tolist() == ranking.rank.tolist()
     assert selected.tolist() == (ranking.decision == 0).tolist()
 
@@ -31,10 +31,10 @@ def test_engine_on_the_original_reviews_is_the_official_ranking(seed, aggregatio
 def test_exact_integer_keys_and_rounded_means_give_the_same_resamples(seed, aggregation, judged):
     pack, table, reviews = random_round(seed, n_props=20, n_reviewers=5, judged=judged, aggregation=aggregation)
     ranking = rank(pack, table, reviews)
-    fast = _Engine(ranking, reviews, use_grid=True)
+    fast = BootstrapEngine(ranking, reviews, use_grid=True)
     assert fast.grid is not None  # quarters: the exact grid applies
     a = fast.run(60, seed)
-    b = _Engine(ranking, reviews, use_grid=False).run(60, seed)
+    b = BootstrapEngine(ranking, reviews, use_grid=False).run(60, seed)
     for x, y in zip(a, b):
         assert np.array_equal(x, y)
 
@@ -42,7 +42,7 @@ def test_exact_integer_keys_and_rounded_means_give_the_same_resamples(seed, aggr
 def check_resamples_against_rank(pack, table, reviews, params=None, n=5, seed=3):
     """Single resamples of the engine, each checked against scoring.selection.rank on the reviews it drew."""
     ranking = rank(pack, table, reviews, None, params)
-    eng = _Engine(ranking, reviews)
+    eng = BootstrapEngine(ranking, reviews)
     rng = np.random.default_rng(seed)
     for _ in range(n):
         positions, rows = [], []
@@ -108,7 +108,8 @@ def test_mixed_review_counts_resample_like_rank(aggregation, method, ks):
     # and the whole engine: exact integers vs rounded floats, one composite key vs the radix sort of every key
     ranking = rank(pack, table, reviews)
     a = eng.run(300, 1)
-    for other in (_Engine(ranking, reviews, use_grid=False), _Engine(ranking, reviews, composite=False)):
+    for other in (BootstrapEngine(ranking, reviews, use_grid=False),
+                  BootstrapEngine(ranking, reviews, composite=False)):
         for x, y in zip(a, other.run(300, 1)):
             assert np.array_equal(x, y)
 
@@ -119,7 +120,7 @@ def test_normalised_totals_take_the_float_path_and_still_reproduce_the_ranking()
     pack, table, reviews = mixed_round(8, "trimmed", ks=LARGE_KS)
     params = Params.from_pack(pack, normalization="zscore")
     ranking = rank(pack, table, reviews, None, params)
-    eng = _Engine(ranking, reviews)
+    eng = BootstrapEngine(ranking, reviews)
     assert eng.tint is None  # z-scores are not on a grid
     ranks, selected = eng.identity()
     assert ranks.tolist() == ranking.rank.tolist() and selected.tolist() == (ranking.decision == 0).tolist()
@@ -130,11 +131,11 @@ def test_normalised_totals_take_the_float_path_and_still_reproduce_the_ranking()
 def test_the_result_of_a_seed_does_not_depend_on_the_threads():
     pack, table, reviews = random_round(12, n_props=40, n_reviewers=5, judged=True, noise=1.2)
     ranking = rank(pack, table, reviews)
-    runs = [_Engine(ranking, reviews, threads=t).run(1000, 9) for t in (1, 2, 3)]
+    runs = [BootstrapEngine(ranking, reviews, threads=t).run(1000, 9) for t in (1, 2, 3)]
     for other in runs[1:]:
         for x, y in zip(runs[0], other):
             assert np.array_equal(x, y)
-    assert not np.array_equal(runs[0][0], _Engine(ranking, reviews).run(1000, 10)[0])  # the seed matters
+    assert not np.array_equal(runs[0][0], BootstrapEngine(ranking, reviews).run(1000, 10)[0])  # the seed matters
 
 
 def test_reproducible_with_a_seed():
@@ -237,10 +238,11 @@ def test_every_shipped_pack_resamples_like_rank_on_the_demo_round(pack_id):
     eng = check_resamples_against_rank(call.pack, call.table, call.reviews.subset(~call.rank().agg.conflicted),
                                        n=3)
     ranking = call.rank()
-    ranks, selected = _Engine(ranking, call.reviews).identity()
+    ranks, selected = BootstrapEngine(ranking, call.reviews).identity()
     assert ranks.tolist() == ranking.rank.tolist() and selected.tolist() == (ranking.decision == 0).tolist()
-    a = _Engine(ranking, call.reviews).run(200, 4)
-    for other in (_Engine(ranking, call.reviews, use_grid=False), _Engine(ranking, call.reviews, composite=False)):
+    a = BootstrapEngine(ranking, call.reviews).run(200, 4)
+    for other in (BootstrapEngine(ranking, call.reviews, use_grid=False),
+                  BootstrapEngine(ranking, call.reviews, composite=False)):
         for x, y in zip(a, other.run(200, 4)):
             assert np.array_equal(x, y)
     assert eng.nc > 0
