@@ -15,7 +15,7 @@ One module per service, plus their shared parts:
 - :mod:`scoring.store.errors`, :mod:`scoring.store.values` (returned dataclasses, :class:`AuditAction`),
   :mod:`scoring.store.times` (time zone, HH:MM, login hours, deadlines);
 - :mod:`scoring.store.schema`, :mod:`scoring.store.db`, :mod:`scoring.store.migrate` — tables, engine, migrations;
-- :mod:`scoring.store.cli` — the store's sub-commands of ``python -m scoring``.
+- the store's sub-commands of ``python -m scoring`` are in :mod:`scoring.cli.store`.
 
 Roles and round statuses are the core's enums (:class:`scoring.models.Role`, :class:`scoring.models.RoundStatus`),
 re-exported here.

@@ -1,7 +1,7 @@
-"""The store's sub-commands of ``python -m scoring`` (registered through scoring.cli.EXTENSIONS).
+"""The store's sub-commands of ``python -m scoring`` (registered by :mod:`scoring.cli`).
 
 ``db init|upgrade``, ``round create|list|lock|unlock``, ``import``, ``export``, ``user add|password``,
-``assign`` (automatic, or one pair with --proposal/--reviewer) and, in scoring/cli.py, ``rank --round``.
+``assign`` (automatic, or one pair with --proposal/--reviewer) and, in :mod:`scoring.cli.calls`, ``rank --round``.
 The command line acts as :data:`scoring.store.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
 run by whoever administers the server and the database file.
 """
@@ -14,10 +14,10 @@ import os
 import sys
 
 from ..errors import InputError, Problem
-from .db import default_url, make_engine
-from .store import Store
-from .times import parse_deadline
-from .values import SYSTEM
+from ..store.db import default_url, make_engine
+from ..store.store import Store
+from ..store.times import parse_deadline
+from ..store.values import SYSTEM
 
 
 def _store(args, create: bool = False):
@@ -44,7 +44,7 @@ def round_call(args):
 # --- commands -------------------------------------------------------------------------------------------------
 
 def cmd_db(args) -> int:
-    from .migrate import current, upgrade  # alembic is heavy: only `db init|upgrade` needs it
+    from ..store.migrate import current, upgrade  # alembic is heavy: only `db init|upgrade` needs it
 
     url = args.db or default_url()
     engine = make_engine(url)

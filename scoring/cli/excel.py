@@ -1,6 +1,6 @@
 """Command-line sub-commands of the Excel adapter: ``template``, ``import-sheets``, ``intake-template``.
 
-Registered into ``python -m scoring`` by :data:`scoring.cli.EXTENSIONS`. Errors are
+Registered into ``python -m scoring`` by :mod:`scoring.cli`. Errors are
 ``scoring.errors.InputError`` (exit 2, ``file:cell:field: message``); output is written whole or not at all.
 """
 
@@ -9,27 +9,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
+from ..io import csv_bytes, write_atomic
+from ..io.call import read_inputs
+from ..io.intake import intake_template
+from ..io.packs import load_pack
+from ..io.score_sheets import read_score_sheets, score_sheet
+from ..models import Reviewer
+from ..reviews import REVIEW_COLUMNS, build_review_table, reviews_from_rows, split_by_pack
+from ..table import ProposalTable
+from .common import emit
 
 
 def _load(pack_arg: str, proposals_arg: str, reviewers_arg: str | None):
-    from .io import read_proposals, read_reviewers
-    from .io.packs import load_pack
-
-    problems, pack, props, rvrs = [], None, None, None
-    for step in ("pack", "proposals", "reviewers"):
-        try:
-            if step == "pack":
-                pack = load_pack(pack_arg)
-            elif step == "proposals":
-                props = read_proposals(proposals_arg)
-            elif reviewers_arg is not None:
-                rvrs = read_reviewers(reviewers_arg)
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    return pack, props, rvrs
+    inputs = read_inputs(pack_arg, proposals_arg, reviewers=reviewers_arg)   # every file's problems at once
+    return inputs.pack, inputs.proposals, inputs.reviewers
 
 
 def _safe_name(text: str) -> str:
@@ -37,10 +31,6 @@ def _safe_name(text: str) -> str:
 
 
 def cmd_template(args) -> int:
-    from .cli import emit
-    from .io import write_atomic
-    from .io.score_sheets import score_sheet
-    from .models import Reviewer
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
     if args.reviewer == "all":
@@ -69,10 +59,6 @@ def cmd_template(args) -> int:
 
 
 def cmd_import_sheets(args) -> int:
-    from .cli import emit
-    from .io import REVIEW_COLUMNS, build_review_table, csv_bytes, reviews_from_rows, split_by_pack
-    from .io.score_sheets import read_score_sheets
-    from .table import ProposalTable
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
     rows = read_score_sheets(args.files, pack, props, rvrs)
@@ -87,9 +73,6 @@ def cmd_import_sheets(args) -> int:
 
 
 def cmd_intake_template(args) -> int:
-    from .cli import emit
-    from .io.intake import intake_template
-    from .io.packs import load_pack
 
     pack = load_pack(args.pack) if args.pack else None
     emit(args.out, intake_template(pack))

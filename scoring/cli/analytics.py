@@ -1,21 +1,22 @@
 """``python -m scoring analyze``: the analyses of selection.md §10 as JSON or a workbook with the 分析 sheet.
 
-Registered by :mod:`scoring.cli` through ``EXTENSIONS``. Nothing here changes the official decision.
+Registered by :mod:`scoring.cli`. Nothing here changes the official decision.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .errors import InputError, Problem
+from ..analytics import analyze
+from ..errors import InputError, Problem
+from ..io.analysis_sheet import analysis_workbook
+from ..io.call import load_call
+from .common import add_rank_options, emit, json_bytes, params_from_args
 
 MIN_RESAMPLES = 1000  # selection.md §10: at least 1,000 draws
 
 
 def cmd_analyze(args) -> int:
-    from .analytics import analyze
-    from .io.call import load_call
-    from .cli import emit, json_bytes, params_from_args
 
     problems = []
     if args.budget is not None and args.budget < 0:
@@ -36,7 +37,6 @@ def cmd_analyze(args) -> int:
     if args.format == "json":
         data = json_bytes(result)
     else:
-        from .io.analysis_sheet import analysis_workbook
 
         data = analysis_workbook(result)
     emit(args.out, data)
@@ -44,7 +44,6 @@ def cmd_analyze(args) -> int:
 
 
 def register(sub) -> None:
-    from .cli import add_rank_options
 
     p = sub.add_parser("analyze", help="optimal portfolio, rank uncertainty, reviewer calibration, sensitivity",
                        description="Analyses beside the official ranking (selection.md §10); never changes it.")

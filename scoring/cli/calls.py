@@ -1,53 +1,18 @@
-"""The command line of formats.md: ``python -m scoring validate-pack | check | rank | …``.
-
-Exit codes: 0 done; 2 invalid input or arguments (``file:row:field: message`` lines on stderr, nothing
-written); 1 an internal error. Output files are written whole or not at all.
-
-Other adapters (store, Excel, analytics) add their sub-commands through :data:`EXTENSIONS`: each module
-there has ``register(subparsers)``; a module that is not present is simply not offered.
-"""
+"""The sub-commands on files (formats.md): ``validate-pack``, ``check`` and ``rank`` (``rank --round`` ranks a round
+of the store through :mod:`scoring.cli.store`)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
-import os
 import sys
-import traceback
-from typing import Callable
 
-from .analytics import analyze
-from .errors import InputError, Problem, ShinsaError
-from .io import csv_bytes, write_atomic
-from .io.call import load_call
-from .io.packs import load_pack
-from .money import MoneyError, parse_yen
-from .selection import Params
-
-EXTENSIONS = ("scoring.store.cli", "scoring.excel_cli", "scoring.analytics_cli")
-
-
-class UsageError(ShinsaError):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 itself; keep our message shape
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def emit(out: str, data: bytes) -> None:
-    """Write output to a file (atomically) or stdout ('-')."""
-    if out == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        write_atomic(out, data)
-
-
-def json_bytes(obj) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+from ..analytics import analyze
+from ..errors import InputError, Problem
+from ..io import csv_bytes
+from ..io.call import load_call
+from ..io.packs import load_pack
+from .common import UsageError, add_rank_options, emit, json_bytes, params_from_args
+from .store import round_call
 
 
 # --- validate-pack ------------------------------------------------------------------------------------------
@@ -95,12 +60,6 @@ def cmd_check(args) -> int:
 
 # --- rank -------------------------------------------------------------------------------------------------------
 
-def params_from_args(pack, args):
-    return Params.from_pack(pack, aggregation=args.aggregation, normalization=args.normalization,
-                            selection=args.selection, waitlist=args.waitlist, budget=args.budget,
-                            pass_line=getattr(args, "pass_line", None))
-
-
 def ranking_csv(ranking) -> bytes:
     """The one ranking CSV (``Ranking.csv_table``), the same bytes the app's download gives."""
     return csv_bytes(*ranking.csv_table())
@@ -112,8 +71,6 @@ def cmd_rank(args) -> int:
     if getattr(args, "analysis", False) and args.format != "xlsx":
         raise UsageError("--analysis adds the 分析 sheet to --format xlsx; for JSON use `python -m scoring analyze`")
     if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
-        from .store.cli import round_call  # lazy: SQLAlchemy only when a round is ranked
-
         call, resolutions = round_call(args)
         ranking = call.rank(params_from_args(call.pack, args), resolutions)
     else:
@@ -129,38 +86,18 @@ def cmd_rank(args) -> int:
         data = ranking_csv(ranking)
     else:
         try:  # lazy: openpyxl only for --format xlsx (and a build without it still ranks)
-            from .io.chair_workbook import chair_workbook
+            from ..io.chair_workbook import chair_workbook
         except ImportError:
             raise UsageError("--format xlsx is not available in this build") from None
         analysis = None
         if getattr(args, "analysis", False):  # issue 6: the 分析 sheet (default resamples, seed 0)
-
             analysis = analyze(ranking, call.reviews, reviewers=call.reviewers, seed=0)
         data = chair_workbook(ranking, call, analysis=analysis)
     emit(args.out, data)
     return 0
 
 
-def _yen_arg(text: str) -> int:
-    try:
-        return parse_yen(text)
-    except MoneyError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def add_rank_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--budget", type=_yen_arg, help="budget in yen (or the capacity count of a capacity pack)")
-    p.add_argument("--aggregation", choices=["mean", "median", "trimmed"])
-    p.add_argument("--normalization", choices=["none", "zscore"])
-    p.add_argument("--selection", choices=["greedy_skip", "greedy_stop"])
-    p.add_argument("--waitlist", type=int)
-    p.add_argument("--pass-line", type=float, dest="pass_line")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m scoring", description="Shinsa (審査): proposal scoring for evaluation committees")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def register(sub) -> None:
     p = sub.add_parser("validate-pack", help="validate a criteria pack (path or shipped id)")
     p.add_argument("pack")
     p.set_defaults(func=cmd_validate_pack)
@@ -185,44 +122,3 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --format xlsx: add the 分析 sheet (optimal portfolio, rank intervals, calibration)")
     p.add_argument("--out", default="-")
     p.set_defaults(func=cmd_rank)
-
-    for name in EXTENSIONS:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        mod.register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        func: Callable = args.func
-        return func(args)
-    except InputError as exc:
-        for problem in exc.problems:
-            sys.stderr.write(f"{problem}\n")
-        return 2
-    except UsageError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 2
-    except ShinsaError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except BrokenPipeError:  # pragma: no cover
-        return 0
-    except Exception as exc:  # an internal error: exit 1, the traceback only when asked for
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
-        if os.environ.get("SHINSA_DEBUG"):
-            traceback.print_exc()
-        return 1
-    except KeyboardInterrupt:  # pragma: no cover
-        return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
