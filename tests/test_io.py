@@ -55,7 +55,8 @@ def test_unreadable_content_and_missing_files_keep_their_messages(tmp_path):
     missing = tmp_path / "none.json"
     with pytest.raises(InputError, match=rf"{missing}: \(file\): file not found"):
         read_proposals(missing)
-    with pytest.raises(InputError, match=r"book\.xlsx: \(file\): an intake list \(\.xlsx\) is read from a file path"):
+    # an intake list is read from its bytes too (no temporary file); a broken one says so, naming the upload
+    with pytest.raises(InputError, match=r"^book\.xlsx: \(file\): not a readable \.xlsx workbook"):
         read_proposals(b"PK\x03\x04rest", name="book.xlsx")
 
 
