@@ -38,16 +38,15 @@ def conflict_pairs(table: ProposalTable, reviewers: list[Reviewer]) -> set[tuple
     if not tokens:
         return set()
     by_id = table.index_of()
-    codes_of_key: dict[str, list[int]] = {}
-    for name, code in (table.name_codes or {}).items():      # distinct names only: few, whatever the size
-        codes_of_key.setdefault(organisation_key(name), []).append(code)
+    codes_of_key = table.organisation_codes()                 # once per table
     wanted_keys = {organisation_key(t) for t in tokens} & set(codes_of_key)
     by_key: dict[str, set[int]] = {}
     if wanted_keys:
-        wanted = np.array(sorted(c for k in wanted_keys for c in codes_of_key[k]), dtype=np.int64)
+        key_of_code = {c: k for k in wanted_keys for c in codes_of_key[k]}
+        wanted = np.array(sorted(key_of_code), dtype=np.int64)
         hits = np.nonzero(np.isin(table.m_name_code, wanted))[0]
         for j in hits:
-            by_key.setdefault(organisation_key(table.m_name[j]), set()).add(int(table.m_prop[j]))
+            by_key.setdefault(key_of_code[int(table.m_name_code[j])], set()).add(int(table.m_prop[j]))
     pairs = set()
     for r in reviewers:
         for token in r.conflicts:

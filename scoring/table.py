@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .models import MemberKind, Proposal, Technology
+from .organisations import organisation_key
 
 KIND_CODE = {k.value: i for i, k in enumerate(MemberKind)}
 TECH_CODE = {t.value: i for i, t in enumerate(Technology)}
@@ -47,6 +48,7 @@ class ProposalTable:
     _index: dict[str, int] | None = None
     _id_rank: np.ndarray | None = None
     _id_order: np.ndarray | None = None
+    _org_codes: dict[str, list[int]] | None = None
 
     @property
     def n(self) -> int:
@@ -60,6 +62,16 @@ class ProposalTable:
             self._facts[name] = col
             self._fact_known[name] = np.zeros(self.n, bool)
         return col
+
+    def organisation_codes(self) -> dict[str, list[int]]:
+        """Member-name codes (:attr:`m_name_code`) by organisation key (:func:`scoring.organisations.organisation_key`):
+        computed once per table, over distinct names only, for the conflict-of-interest rule."""
+        if self._org_codes is None:
+            out: dict[str, list[int]] = {}
+            for name, code in (self.name_codes or {}).items():
+                out.setdefault(organisation_key(name), []).append(code)
+            self._org_codes = out
+        return self._org_codes
 
     def fact_known(self, name: str) -> np.ndarray:
         self.fact(name)
