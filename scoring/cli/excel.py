@@ -7,6 +7,7 @@ Registered into ``python -m scoring`` by :mod:`scoring.cli`. Errors are
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -26,8 +27,12 @@ def _load(pack_arg: str, proposals_arg: str, reviewers_arg: str | None):
     return inputs.pack, inputs.proposals, inputs.reviewers
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", text, flags=re.UNICODE).strip("._") or "reviewer"
+def sheet_file_name(reviewer_id: str) -> str:
+    """A safe file name for a reviewer's score sheet: letters, digits, ``_ . -`` only (NFKC first), at most 80
+    characters of the id. Different ids can give the same name (``R/2`` and ``R_2``): the caller refuses that."""
+    text = unicodedata.normalize("NFKC", reviewer_id)
+    stem = re.sub(r"[^\w.\-]+", "_", text, flags=re.UNICODE).strip("._")[:80] or "reviewer"
+    return f"score_sheet_{stem}.xlsx"
 
 
 def cmd_template(args) -> int:
@@ -39,7 +44,18 @@ def cmd_template(args) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise InputError([Problem(str(out), None, "--out", "with --reviewer all, --out is a folder")])
-        books = [(out / f"score_sheet_{_safe_name(r.reviewer_id)}.xlsx", score_sheet(pack, props, r)) for r in rvrs]
+        first: dict[str, str] = {}
+        clashes = []
+        for r in rvrs:   # one file per reviewer: two ids that map to one name (also differing in case only) refused
+            name = sheet_file_name(r.reviewer_id)
+            other = first.setdefault(name.casefold(), r.reviewer_id)
+            if other != r.reviewer_id:
+                clashes.append(Problem(args.reviewers, None, "reviewer_id",
+                                       f"reviewers {other[:40]!r} and {r.reviewer_id[:40]!r} would both be written "
+                                       f"to {name}; give one of them another id"))
+        if clashes:
+            raise InputError(clashes)
+        books = [(out / sheet_file_name(r.reviewer_id), score_sheet(pack, props, r)) for r in rvrs]
         out.mkdir(parents=True, exist_ok=True)
         for path, data in books:  # every workbook is built before the first is written
             write_atomic(path, data)

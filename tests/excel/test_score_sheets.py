@@ -302,3 +302,22 @@ def test_sheets_read_from_bytes_file_objects_and_named_pairs(one):
     upload.name = "upload.xlsx"
     msgs = problems(lambda: read_score_sheets([upload, ("again.xlsx", data)], pack, props, reviewers))
     assert msgs and all(m.startswith("again.xlsx:") and "also in upload.xlsx" in m for m in msgs)
+
+
+def test_template_for_all_reviewers_refuses_ids_that_would_share_a_file(tmp_path, example_paths, capsys):
+    """R1 and =R1, R/2 and R_2 map to one safe file name each: nothing is written, exit 2 names both ids."""
+    p = example_paths
+    reviewers = tmp_path / "reviewers.csv"
+    reviewers.write_text("reviewer_id,name\nR1,一\n=R1,二\nR/2,三\nR_2,四\nr3,五\n", encoding="utf-8")
+    sheets = tmp_path / "sheets"
+    capsys.readouterr()
+    assert main(["template", "--pack", p["pack"], "--proposals", str(p["proposals"]), "--reviewer", "all",
+                 "--reviewers", str(reviewers), "--out", str(sheets)]) == 2
+    err = capsys.readouterr().err
+    assert "'R1' and '=R1' would both be written to score_sheet_R1.xlsx" in err
+    assert "'R/2' and 'R_2'" in err and "score_sheet_R_2.xlsx" in err
+    assert not sheets.exists() or not list(sheets.iterdir())
+    reviewers.write_text("reviewer_id,name\nR1,一\nR/2,三\nr1,五\n", encoding="utf-8")   # case only: one file on Windows
+    assert main(["template", "--pack", p["pack"], "--proposals", str(p["proposals"]), "--reviewer", "all",
+                 "--reviewers", str(reviewers), "--out", str(sheets)]) == 2
+    assert "'R1' and 'r1'" in capsys.readouterr().err
