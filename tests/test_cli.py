@@ -61,18 +61,18 @@ def test_rank_writes_json_and_csv(tmp_path):
     assert lines[1].startswith("1,EX-2,")
 
 
-def test_unknown_pack(tmp_path):
+def test_rank_refuses_an_unknown_pack_id_with_exit_2(tmp_path):
     res, out = rank_to(tmp_path, EX / "proposals.json", EX / "reviews.csv", "no_such_pack")
     assert_refused(res, out, "unknown pack 'no_such_pack'")
 
 
-def test_unknown_kind(tmp_path):
+def test_an_unknown_member_kind_is_refused_naming_row_and_field(tmp_path):
     p = proposals_with(tmp_path, lambda d: d[1]["consortium"][0].update(kind="municipality"))
     res, out = rank_to(tmp_path, p)
     assert_refused(res, out, f"{p}:[1]:consortium[0].kind: proposal EX-2: 'municipality' is not one of")
 
 
-def test_duplicate_and_missing_id(tmp_path):
+def test_duplicate_and_missing_proposal_ids_are_refused(tmp_path):
     def mutate(d):
         d[2]["id"] = "EX-1"
         del d[3]["id"]

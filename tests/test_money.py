@@ -21,7 +21,7 @@ def test_refuse_what_is_not_whole_yen(bad):
     assert repr(bad) in str(exc.value) or bad == ""
 
 
-def test_format():
+def test_money_is_shown_in_yen_and_in_man_oku():
     assert format_yen(148_000_000) == "148,000,000円"
     assert format_man_oku(148_000_000) == "1億4,800万円"
     assert format_man_oku(1_700_000_000) == "17億円"

@@ -19,7 +19,7 @@ def test_every_shipped_pack_is_valid_and_complete(pack_id):
     assert pack.notes, "every pack says where its content is derived"
 
 
-def test_contract_ids():
+def test_pack_ids_of_the_contract_stay_as_formats_md_names_them():
     assert load_pack("autonomous_l4").criterion_ids == [
         "service_need", "verification_items", "verification_environment", "remote_monitoring_safety", "rollout_plan"]
     assert [b.id for b in load_pack("advanced_comms").bonuses] == ["startup", "digikatsu", "local_ict", "shared_use"]

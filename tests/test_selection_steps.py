@@ -101,7 +101,7 @@ def test_judged_bonus_needs_a_strict_majority():
     assert "4名中2名" in next(b["reason"] for b in r["T"]["bonus_items"] if b["id"] == "shared_use")
 
 
-def test_bonus_is_capped():
+def test_bonus_points_never_exceed_the_packs_bonus_cap():
     members = [("新興テック株式会社", "startup"), ("地元ICT株式会社", "local_ict_company")]
     p = proposal("P", "advanced_comms", members=members, facts={"digikatsu_chusankan": True})
     rows = five_reviews(AC, "P", [4, 4, 4], marks={"shared_use": 1})
@@ -192,7 +192,7 @@ def test_missing_fact_is_needs_check_and_a_chair_can_resolve_it():
     assert "委員長確認により不適合" in r2["reasons"][0]
 
 
-def test_criterion_floor():
+def test_a_criterion_below_its_floor_disqualifies_whatever_the_total():
     # verification_environment all level 1 (ratio 0 < 0.25), others 5: base 85
     rows = five_reviews(L4, "P", [[5, 5, 1, 5, 5]] * 3)
     r = by_id(rank_of(L4, [proposal("P")], rows))["P"]
@@ -263,7 +263,7 @@ def test_capacity_pack_counts_recipients():
     assert ranking.budget_dict()["used_count"] == 2
 
 
-def test_tie_break_chain():
+def test_equal_totals_are_ordered_by_the_first_criterions_mean_ratio():
     # same total and base: the mean ratio of the first criterion decides
     x = five_reviews(L4, "X", [[5, 4, 4, 4, 4]] * 3)   # 20 + 18.75 + 11.25 + 15 + 15 = 80
     y = five_reviews(L4, "Y", [[4, 5, 4, 4, 4]] * 3)   # 15 + 25 + 11.25 + 15 + 15 = 81.25 → not a tie

@@ -205,7 +205,7 @@ def test_chair_workbook_and_csv_downloads(store):
     assert [r["proposal_id"] for r in rows[:3]] == [official.table.ids[i] for i in official.order[:3]]
 
 
-def test_analyses_tabs(store):
+def test_analyses_run_once_with_the_default_seed_and_show_every_tab(store):
     at = ranking_page(store)
     at.button(key="chair_analysis_run").click().run()
     no_exception(at)

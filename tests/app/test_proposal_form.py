@@ -205,7 +205,7 @@ def test_answers_a_question_cannot_show_are_asked_again():
                      "dr_fact_has_solution_equipment": True}
 
 
-def test_choice_labels():
+def test_fact_choices_and_cost_categories_are_labelled_in_the_users_language():
     assert form.choice_label("x", form.NONE, "en") == t("dry_run.fact.unanswered", "en")
     assert form.choice_label("x", True, "ja") == t("common.yes", "ja")
     assert form.choice_label("plan_kind", "city_os", "ja") == t("fact.choice.plan_kind.city_os", "ja")
