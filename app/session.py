@@ -18,7 +18,7 @@ from typing import Iterator
 import streamlit as st
 
 from scoring.errors import InputError
-from scoring.store import (AccountLocked, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
+from scoring.store import (AccountLocked, AccountRefused, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
                            PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
                            StoreError, UserInfo)
 
@@ -51,6 +51,8 @@ def error_text(exc: BaseException) -> str:
         return t("chair.detail.resolution_changed")
     if isinstance(exc, AccountLocked):
         return t("auth.locked")
+    if isinstance(exc, AccountRefused):   # a username or password rule of the store: its reason's message
+        return t(f"account.refused.{exc.reason}")
     if isinstance(exc, IncompleteReview):
         return t("app.err.incomplete", n=len(exc.missing))
     for cls, key in ((ConflictOfInterest, "app.err.conflict"), (ReviewLocked, "app.err.review_locked"),

@@ -37,7 +37,7 @@ def change_password(me) -> None:
     try:
         store.users.set_password(me, me.username, new)       # ends every login of the account …
     except (InputError, StoreError) as exc:
-        st.error(t("account.rules") if isinstance(exc, InputError) else error_text(exc))
+        st.error(error_text(exc))                            # the rule refused (AccountRefused) in ja/en
         return
     remember(me)                                              # … and this browser gets a new one
     st.success(t("account.changed"), icon=":material/check_circle:")

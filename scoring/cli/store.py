@@ -17,6 +17,7 @@ from ..errors import InputError, Problem
 from ..store.db import default_url, make_engine
 from ..store.store import Store
 from ..store.times import parse_deadline
+from ..store.users import check_username
 from ..store.values import SYSTEM
 
 
@@ -124,6 +125,7 @@ def cmd_user(args) -> int:
     store = _store(args)
     try:
         if args.action == "add":
+            check_username(args.username)   # a reserved or empty name is refused before the password is asked
             password = None if args.no_password else _read_password(args.username)
             u = store.users.add_user(SYSTEM, args.username, args.name or args.username, args.role, password,
                                      args.external_id)

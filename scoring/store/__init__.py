@@ -24,8 +24,9 @@ re-exported here.
 from ..models import Role, RoundStatus
 from .assignments import AssignmentService
 from .audit import AuditService
-from .errors import (AccountLocked, AuthenticationFailed, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
-                     PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, StoreError)
+from .errors import (AccountLocked, AccountRefused, AuthenticationFailed, ConflictOfInterest, Duplicate,
+                     IncompleteReview, NotFound, PermissionDenied, ReviewLocked, RoundLocked, StaleResolution,
+                     StaleReview, StoreError)
 from .reviews import ReviewService
 from .rounds import RoundService
 from .store import Store
@@ -36,7 +37,7 @@ from .values import (SYSTEM, AssignmentInfo, AuditAction, AuditEntry, AutoAssign
 __all__ = [
     # errors
     "StoreError", "PermissionDenied", "NotFound", "StaleReview", "StaleResolution", "ReviewLocked", "RoundLocked",
-    "IncompleteReview", "ConflictOfInterest", "AuthenticationFailed", "AccountLocked", "Duplicate",
+    "IncompleteReview", "ConflictOfInterest", "AuthenticationFailed", "AccountLocked", "AccountRefused", "Duplicate",
     # values
     "Role", "RoundStatus", "AuditAction", "UserInfo", "RoundInfo", "RoundReviewer", "AssignmentInfo",
     "ReviewContent", "ConflictInfo", "ResolutionInfo", "ProgressMatrix", "AutoAssignReport", "Unsatisfied",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Sequence
 
-from ..errors import ShinsaError
+from ..errors import InputError, Problem, ShinsaError
 
 if TYPE_CHECKING:  # annotations only
     from .values import ResolutionInfo, ReviewContent
@@ -81,3 +81,18 @@ class AccountLocked(AuthenticationFailed):
     def __init__(self, message: str, until: datetime | None = None):
         super().__init__(message)
         self.until = until
+
+
+class AccountRefused(InputError):
+    """A username or password the store refuses (nothing was written). ``reason`` names the rule, one of
+    :data:`ACCOUNT_RULES`; the app shows the message ``account.refused.<reason>`` (ja/en), the command line the
+    English problem line."""
+
+    def __init__(self, reason: str, problem: Problem):
+        super().__init__([problem])
+        self.reason = reason
+
+
+ACCOUNT_RULES = ("username_empty", "username_reserved", "password_short", "password_blank", "password_long",
+                 "password_common")
+"""Every :attr:`AccountRefused.reason`."""

@@ -21,7 +21,8 @@ from ..models import Proposal, Reviewer, ReviewStatus, Role
 from ..packs import CriteriaPack
 from .base import ServiceBase, deny
 from .schema import Assignment, Conflict, ProposalRow, Review, RoundMember, RoundPack, User, utcnow
-from .values import AuditAction, ImportReport, UserInfo
+from .users import reserved_username
+from .values import SYSTEM, AuditAction, ImportReport, UserInfo
 
 
 def review_rows(s: Session, round_id: int, pack: CriteriaPack, pack_id: str,
@@ -100,6 +101,10 @@ class RoundFiles(ServiceBase):
                 if u is not None and u.role == Role.secretariat:
                     found.add(Problem(rsrc, line, "reviewer_id",
                                             f"{rv.reviewer_id!r} is a secretariat user and cannot review"))
+                if u is None and reserved_username(rv.reviewer_id):   # it would become a new account
+                    found.add(Problem(rsrc, line, "reviewer_id", f"{rv.reviewer_id[:80]!r} is reserved for the "
+                                      f"system (like {SYSTEM.username!r}, no name may start or end with a "
+                                      "parenthesis)"))
             all_models = [self.store._proposal_model(p) for p in existing] + new_props
             all_reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
                              for m in members] + new_reviewers

@@ -7,20 +7,23 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
+import unicodedata
 from datetime import timedelta
+from functools import lru_cache
 
 import bcrypt
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, Problem
 from ..models import ACCOUNT_ROLES, Role
 from .base import ADMIN, Actor, ServiceBase, deny
-from .errors import AccountLocked, AuthenticationFailed, Duplicate
+from .errors import AccountLocked, AccountRefused, AuthenticationFailed, Duplicate
 from .schema import AuditLog, LoginSession, User, as_utc, utcnow
 from .times import local_time, session_hours
-from .values import AuditAction, UserInfo
+from .values import SYSTEM, AuditAction, UserInfo
 
 
 def _user_info(u: User) -> UserInfo:
@@ -39,17 +42,94 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_BYTES = 72   # bcrypt's limit: longer passwords are refused, never truncated
+
+
+def _bcrypt_rounds() -> int:
+    return int(os.environ.get("SHINSA_BCRYPT_ROUNDS") or 12)
+
+
 def _hash_password(password: str) -> str:
-    _check_password(password)
-    rounds = int(os.environ.get("SHINSA_BCRYPT_ROUNDS") or 12)
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+    check_password(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(_bcrypt_rounds())).decode("ascii")
 
 
-def _check_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < 8:
-        raise InputError([Problem("(password)", None, "password", "must be at least 8 characters")])
-    if len(password.encode("utf-8")) > 72:
-        raise InputError([Problem("(password)", None, "password", "must be at most 72 bytes (bcrypt's limit)")])
+_DUMMY_HASHES: dict[int, bytes] = {}
+_DUMMY_LOCK = threading.Lock()
+
+
+def _dummy_hash() -> bytes:
+    """A hash of nothing at the configured cost (``SHINSA_BCRYPT_ROUNDS``), made once per cost: every refused
+    login checks one hash of the same cost as a real one, so the time taken does not tell whether the user
+    exists, has a password, is active or is locked."""
+    rounds = _bcrypt_rounds()
+    h = _DUMMY_HASHES.get(rounds)
+    if h is None:
+        with _DUMMY_LOCK:
+            h = _DUMMY_HASHES.get(rounds)
+            if h is None:
+                h = _DUMMY_HASHES[rounds] = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds))
+    return h
+
+
+def _matches(password: bytes, hashed: bytes | None) -> bool:
+    """One bcrypt check, always: against ``hashed``, or against the dummy hash when there is nothing to check
+    (no such user, no password) or the password cannot be one (over bcrypt's 72 bytes: never truncated, so a
+    72-byte password's prefix with any suffix does not log in)."""
+    if hashed is None or len(password) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(b"not a password", _dummy_hash())
+        return False
+    return bcrypt.checkpw(password, hashed)
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 most common passwords of public breaches (pinned in requirements.txt)
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_password(password: str) -> None:
+    """Refuse a password (:class:`AccountRefused`, nothing written): fewer than 8 characters, only blanks, more
+    than 72 bytes in UTF-8 (bcrypt's limit; about 24 Japanese characters), or one of the 30,000 most common
+    passwords (zxcvbn's list; compared after NFKC and in lower case, so ``ＰＡＳＳＷＯＲＤ１`` counts too)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        raise AccountRefused("password_short", Problem("(password)", None, "password",
+                                                       f"must be at least {MIN_PASSWORD_CHARS} characters"))
+    if not password.strip():
+        raise AccountRefused("password_blank", Problem("(password)", None, "password",
+                                                       "must not be only spaces"))
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise AccountRefused("password_long", Problem(
+            "(password)", None, "password",
+            f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt's limit; about 24 Japanese characters)"))
+    if unicodedata.normalize("NFKC", password).strip().lower() in _common_passwords():
+        raise AccountRefused("password_common", Problem("(password)", None, "password",
+                                                        "is one of the most common passwords: choose another"))
+
+
+def reserved_username(username: str) -> bool:
+    """Whether ``username`` is the system's: the command line's actor ``(cli)`` and every name starting or
+    ending with a parenthesis, compared after NFKC (full-width ``（ｃｌｉ）`` too), without invisible format
+    characters, and case-insensitively — no account can pass for the command line in the audit log."""
+    name = "".join(c for c in unicodedata.normalize("NFKC", username or "")
+                   if unicodedata.category(c) not in ("Cf", "Cc")).strip().casefold()
+    return name == SYSTEM.username.casefold() or name.startswith("(") or name.endswith(")")
+
+
+def check_username(username: str) -> str:
+    """The username to store (stripped), or :class:`AccountRefused`: empty, or reserved
+    (:func:`reserved_username`)."""
+    name = (username or "").strip()
+    if not name:
+        raise AccountRefused("username_empty", Problem("(user)", None, "username", "must not be empty"))
+    if reserved_username(name):
+        raise AccountRefused("username_reserved", Problem(
+            "(user)", None, "username", f"{name[:80]!r} is reserved for the system (like {SYSTEM.username!r}, "
+                                        "no name may start or end with a parenthesis)"))
+    return name
 
 
 def _check_role(role: str) -> None:
@@ -69,44 +149,64 @@ def _end_sessions(s: Session, user_id: int) -> None:
     s.execute(LoginSession.__table__.delete().where(LoginSession.user_id == user_id))
 
 
-_DUMMY_HASH = bcrypt.hashpw(b"not a password", bcrypt.gensalt(4))
-
-
 class UserService(ServiceBase):
     """``store.users``: logins, login tokens, and the accounts' administration."""
 
     def authenticate(self, username: str, password: str) -> UserInfo:
         """Check a password (bcrypt). After ``SHINSA_LOCKOUT_FAILURES`` (default 5) failures in a row the account
         is locked for ``SHINSA_LOCKOUT_MINUTES`` (default 15): :class:`AccountLocked` even with the right
-        password. Success resets the counter. Failures raise :class:`AuthenticationFailed`."""
-        outcome: Exception | UserInfo
+        password. Success resets the counter. Failures raise :class:`AuthenticationFailed`.
+
+        Each guess first reserves an attempt in one atomic ``UPDATE … RETURNING`` (the counter goes up before
+        bcrypt runs, and the guess that reaches the limit sets the lock), so parallel guesses — other threads,
+        processes or servers — get at most ``SHINSA_LOCKOUT_FAILURES`` password checks per lock. bcrypt runs
+        outside any transaction. Every refusal checks one hash of the configured cost (no timing difference
+        between an unknown user, no password, inactive, locked and a wrong password)."""
+        pw = (password if isinstance(password, str) else "").encode("utf-8")
+        limit = max(1, _lockout_failures())
+        now = utcnow()
+        until = now + timedelta(minutes=_lockout_minutes())
+        users = User.__table__
+        c = users.c
+        expired = and_(c.locked_until.is_not(None), c.locked_until <= now)
+        count = case((expired, 1), else_=func.coalesce(c.failed_logins, 0) + 1)
+        reserve = (update(users)
+                   .where(c.username == username, c.active.is_(True), c.password_hash.is_not(None),
+                          or_(c.locked_until.is_(None), c.locked_until <= now))
+                   .values(failed_logins=count,
+                           locked_until=case((count >= limit, literal(until, c.locked_until.type)), else_=null()))
+                   .returning(c.id, c.password_hash, c.failed_logins))
         with self.db.write() as s:
-            u = s.scalar(select(User).where(User.username == username))
-            pw = (password or "").encode("utf-8")[:72]
-            if u is None or not u.active or u.password_hash is None:
-                bcrypt.checkpw(pw, _DUMMY_HASH)  # about the same time whether or not the user exists
-                outcome = AuthenticationFailed("unknown user or wrong password")
-            elif u.locked_until is not None and as_utc(u.locked_until) > utcnow():
-                outcome = AccountLocked(f"too many failed logins: locked until {local_time(u.locked_until)}",
-                                        as_utc(u.locked_until))
-            elif bcrypt.checkpw(pw, u.password_hash.encode("ascii")):
-                u.failed_logins = 0
-                u.locked_until = None
-                outcome = _user_info(u)
-            else:
-                u.failed_logins = (u.failed_logins or 0) + 1
-                if u.failed_logins >= _lockout_failures():
-                    u.locked_until = utcnow() + timedelta(minutes=_lockout_minutes())
-                    u.failed_logins = 0
-                    s.add(AuditLog(at=utcnow(), actor=u.username, action=AuditAction.user_lockout, entity="user",
-                                   subject=u.username, after={"locked_until": u.locked_until.isoformat()}))
-                    outcome = AccountLocked(f"too many failed logins: locked until {local_time(u.locked_until)}",
-                                            u.locked_until)
-                else:
-                    outcome = AuthenticationFailed("unknown user or wrong password")
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+            row = s.execute(reserve).first()
+        if row is None:   # unknown, inactive, no password, or locked: no attempt to spend, the same bcrypt cost
+            _matches(pw, None)
+            with self.db.read() as s:
+                locked = s.scalar(select(User.locked_until).where(
+                    User.username == username, User.active.is_(True), User.password_hash.is_not(None)))
+            if locked is not None and as_utc(locked) > now:
+                raise AccountLocked(f"too many failed logins: locked until {local_time(locked)}", as_utc(locked))
+            raise AuthenticationFailed("unknown user or wrong password")
+        user_id, hashed, attempt = row
+        if attempt > limit:   # the limit was lowered since the count began: locked by this reservation
+            _matches(pw, None)
+            raise AccountLocked(f"too many failed logins: locked until {local_time(until)}", until)
+        if _matches(pw, hashed.encode("ascii")):
+            with self.db.write() as s:
+                s.execute(update(users).where(c.id == user_id).values(failed_logins=0, locked_until=None))
+                return _user_info(s.get(User, user_id))
+        if attempt < limit:
+            raise AuthenticationFailed("unknown user or wrong password")
+        with self.db.write() as s:   # the last attempt failed: the lock set with the reservation stays
+            u = s.get(User, user_id)
+            if u.locked_until is not None and as_utc(u.locked_until) > utcnow():
+                s.add(AuditLog(at=utcnow(), actor=u.username, action=AuditAction.user_lockout, entity="user",
+                               subject=u.username, after={"locked_until": as_utc(u.locked_until).isoformat()}))
+                locked = as_utc(u.locked_until)
+            else:   # a right password in a parallel attempt cleared it meanwhile
+                locked = None
+        if locked is None:
+            raise AuthenticationFailed("unknown user or wrong password")
+        raise AccountLocked(f"too many failed logins: locked until {local_time(locked)}", locked)
 
     def has_accounts(self) -> bool:
         """Whether any account exists (the login page of a fresh installation says how to create the first
@@ -173,9 +273,7 @@ class UserService(ServiceBase):
         scores, also not by making itself a chair). ``role`` is one of :data:`scoring.models.ACCOUNT_ROLES`.
         Raises :class:`Duplicate`."""
         _check_role(role)
-        username = (username or "").strip()
-        if not username:
-            raise InputError([Problem("(user)", None, "username", "must not be empty")])
+        username = check_username(username)
         hashed = _hash_password(password) if password is not None else None
         try:
             with self.db.write() as s:

@@ -42,7 +42,13 @@ def test_change_password_checks_and_keeps_this_login(store):
     submit(at, "shinsa-demo", "a-new-password-9", again="something-else")
     assert "新しいパスワードが確認欄と一致しません。" in texts(at)
     submit(at, "shinsa-demo", "short")
-    assert "8文字以上、72バイト以下にしてください。" in texts(at)
+    assert "パスワードは8文字以上にしてください。" in texts(at)
+    submit(at, "shinsa-demo", "12345678")                             # the store's rule, in the user's language
+    assert "よく使われるパスワードのため使えません。別のものにしてください。" in texts(at)
+    submit(at, "shinsa-demo", " " * 8)
+    assert "空白だけのパスワードは使えません。" in texts(at)
+    submit(at, "shinsa-demo", "あ" * 25)
+    assert "パスワードは72バイト以下（日本語なら24文字程度まで）にしてください。" in texts(at)
     store.users.authenticate("R02", "shinsa-demo")                     # nothing changed so far
     submit(at, "shinsa-demo", "a-new-password-9")
     assert "パスワードを変更しました" in texts(at)
@@ -68,6 +74,10 @@ def test_admin_sets_an_imported_reviewers_first_password_and_unlocks(store, monk
     no_exception(at)
     assert "NEW1 のパスワードを設定しました" in texts(at)
     assert store.users.authenticate("NEW1", "first-password-1").username == "NEW1"
+    at.text_input(key="adm_pw_new").input("password1").run()
+    at.button(key="adm_pw_set").click().run()
+    assert "よく使われるパスワードのため使えません。別のものにしてください。" in texts(at)
+    assert store.users.authenticate("NEW1", "first-password-1").username == "NEW1"     # unchanged
     monkeypatch.setenv("SHINSA_LOCKOUT_FAILURES", "2")
     for _ in range(2):
         with pytest.raises(AuthenticationFailed):
@@ -88,5 +98,20 @@ def test_the_secretariat_is_not_offered_chair_accounts(store):
     assert at.selectbox(key="adm_user_role").options == ["評価委員", "事務局"]
     assert "C01（委員長 渡辺 誠）" not in at.selectbox(key="adm_pw_user").options
     assert any(o.startswith("R01") for o in at.selectbox(key="adm_pw_user").options)
+
+
+def test_the_secretariat_cannot_add_an_account_named_like_the_command_line(store):
+    from scoring.store import SYSTEM
+
+    from tests.app.review_fixtures import app_as
+
+    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S01", "admin_round")
+    at.text_input(key="adm_user_name").input("（cli）")
+    at.text_input(key="adm_user_password").input("reviewer-password-1")
+    at.button(key="adm_user_add").click().run()
+    no_exception(at)
+    assert any("このユーザー名はシステム用に予約されています" in str(e.value) for e in at.error)
+    assert "（cli）" not in [u.username for u in store.users.list_users(SYSTEM)]
     chair = app_as(store, "C01", "admin_round")
     assert "委員長" in chair.selectbox(key="adm_user_role").options

@@ -150,7 +150,7 @@ def test_a_reviewer_cannot_administer(store, small_round, tmp_path):
         lambda: store.rounds.progress(a, small_round),
         lambda: store.rounds.resolve_needs_check(a, small_round, "T-001", "amount", "pass"),
         lambda: store.users.list_users(a),
-        lambda: store.users.add_user(a, "x", "x", "chair", "password123"),
+        lambda: store.users.add_user(a, "x", "x", "chair", "password-x-123"),
         lambda: store.users.set_password(a, "B", "password-new-1"),
         lambda: store.audit.query(a, small_round),
     ]
