@@ -1,5 +1,8 @@
 """The chair's view of the audit log (操作履歴): who changed what and when, as a table and a CSV.
 
+A review line of a proposal the chair is conflicted with comes from the store without its content
+(``AuditEntry.withheld``); its change column says so, in the table and in the CSV alike (docs/security/coi.md).
+
 Pure helpers (no Streamlit calls): the admin page draws what :func:`audit_frame` returns. The log itself is the
 store's append-only ``audit_log`` (docs/store.md); only a chair may read it (``AuditService.query``).
 """
@@ -67,12 +70,19 @@ def action_label(action: str) -> str:
     return t(f"admin.audit.action.{action}") if action in ACTIONS else action
 
 
+def _withheld_summary(e: AuditEntry, withheld: str) -> str:
+    """A review line the reader is conflicted with: what is left (status) and that the content is withheld."""
+    rest = change_summary(e.before, e.after)
+    return f"{rest}; {withheld}" if rest else withheld
+
+
 def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
     """The log lines as the table shows them, newest first (as the store returns them)."""
     system = t("admin.audit.system")
+    withheld = t("admin.audit.withheld")
     rows = [[local_time(e.at, "%Y-%m-%d %H:%M:%S"), system if e.actor == SYSTEM.username else e.actor,
-             action_label(e.action), e.proposal_id or "",
-             e.subject or "", change_summary(e.before, e.after)] for e in entries]
+             action_label(e.action), e.proposal_id or "", e.subject or "",
+             _withheld_summary(e, withheld) if e.withheld else change_summary(e.before, e.after)] for e in entries]
     return pd.DataFrame(rows, columns=[t(f"admin.audit.col.{c}") for c in COLUMNS])
 
 

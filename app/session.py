@@ -140,7 +140,8 @@ def round_call(me: UserInfo, round_id: int, pack: str, marker: int | None = None
     :func:`change_marker` when the caller has just read it (one audit query instead of two)."""
     if marker is None:
         marker = change_marker(me, round_id)
-    key = (str(get_store().db.engine.url), round_id, pack)
+    # per user: a chair's call leaves out what their conflicts of interest withhold (call.withheld)
+    key = (str(get_store().db.engine.url), round_id, pack, me.username)
     with _calls_lock:
         hit = _calls.get(key)
     if hit is not None and hit[0] == marker:

@@ -21,7 +21,13 @@ from .table import ProposalTable, ReviewTable
 
 @dataclass
 class Call:
-    """One pack's proposals (and their columnar table), the validated reviews and the reviewers, if given."""
+    """One pack's proposals (and their columnar table), the validated reviews and the reviewers, if given.
+
+    ``withheld``: the proposals whose individual reviews (levels, comments, bonus marks per reviewer) the reader
+    of this call may not see because of their conflicts of interest (the store sets it for the acting user and
+    leaves those proposals' comments out). Ranking still uses every review — the aggregate figures are the
+    committee's — but every reader that shows individual reviews (the chair workbook's 委員別/所見 sheets,
+    reviewer calibration, the proposal page) leaves these proposals out (docs/security/coi.md)."""
 
     pack: CriteriaPack
     proposals: list[Proposal]
@@ -29,6 +35,7 @@ class Call:
     reviews: ReviewTable
     reviewers: list[Reviewer] | None
     skipped_other_packs: int = 0
+    withheld: frozenset[str] = frozenset()   # proposals whose individual reviews the reader may not see (COI)
     reason_memo: ReasonMemo = field(default_factory=ReasonMemo, repr=False, compare=False)
 
     def rank(self, params: Params | WhatIf | None = None, resolutions: dict | None = None) -> Ranking:

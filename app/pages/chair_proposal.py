@@ -23,8 +23,11 @@ from scoring.store import StoreError
 MISSING = object()   # no earlier run showed this check
 
 
-def reviews_section(me, rid: int, pack, proposal_id: str, lang: str) -> None:
+def reviews_section(me, rid: int, pack, proposal_id: str, lang: str, withheld=frozenset()) -> None:
     st.subheader(t("chair.detail.reviews"))
+    if proposal_id in withheld:   # the chair's own conflict of interest: no reviewer's levels or comments
+        st.info(t("chair.detail.withheld"), icon=":material/visibility_off:")
+        return
     anonymise = st.toggle(t("chair.detail.anonymise"), key="chair_anonymise",
                           value=bool(pack.policy.anonymise_comments))
     reviews = [r for r in get_store().reviews.list_reviews(me, rid, pack.id) if r.proposal_id == proposal_id]
@@ -150,7 +153,7 @@ def render() -> None:
         if proposal is not None and proposal.summary:
             st.subheader(t("reviewer.summary"))
             st.write(proposal.summary)
-    reviews_section(me, rnd.id, call.pack, pid, lang)
+    reviews_section(me, rnd.id, call.pack, pid, lang, call.withheld)
     eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang)
 
 

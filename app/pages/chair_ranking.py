@@ -273,9 +273,12 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
             st.caption(t("chair.analysis.help"))
             if st.button(t("chair.analysis.run"), key="chair_analysis_run", icon=":material/analytics:"):
                 with st.spinner(t("chair.analysis.running")):
-                    # scoring.analytics' own defaults (1,000 resamples, seed 0: selection.md §10), once per state
-                    result = round_analysis(key, lambda: analyze(ranking, ranking.reviews, reviewers=call.reviewers,
-                                                                 portfolio_time_limit=20))
+                    # scoring.analytics' own defaults (1,000 resamples, seed 0: selection.md §10), once per state;
+                    # the calibration leaves out what the chair's conflicts withhold (so the key holds them)
+                    withheld = tuple(sorted(call.withheld))
+                    result = round_analysis(key + (withheld,), lambda: analyze(
+                        ranking, ranking.reviews, reviewers=call.reviewers, portfolio_time_limit=20,
+                        exclude=withheld))
                 ss["chair_analysis"] = (key, result)
                 st.rerun()
         return
@@ -301,6 +304,8 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
                  t("chair.analysis.gray"): "◆" if r.get("gray_zone") else ""} for r in u["proposals"]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     with tabs[2]:
+        if a["calibration"].get("excluded"):
+            st.caption(t("chair.calibration.withheld", ids=t("common.list_sep").join(a["calibration"]["excluded"])))
         calibration_view(a["calibration"], en)
     with tabs[3]:
         s = a["sensitivity"]

@@ -15,7 +15,7 @@ The readings' words are in ``scoring/vocabulary/analytics.yaml``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Collection
 
 from ..selection import Ranking
 from ..table import ReviewTable
@@ -31,12 +31,15 @@ from .uncertainty import bootstrap_ranks
 
 def analyze(source: Any, reviews: ReviewTable | None = None, *, reviewers: list | None = None, params=None,
             resolutions: dict | None = None, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-            leniency_threshold: float = DEFAULT_LENIENCY_THRESHOLD, portfolio_time_limit: float | None = 60.0
-            ) -> dict:
+            leniency_threshold: float = DEFAULT_LENIENCY_THRESHOLD, portfolio_time_limit: float | None = 60.0,
+            exclude: Collection[str] | None = None) -> dict:
     """All analyses of one pack's round as one JSON-serialisable dict.
 
     ``source`` is a :class:`~scoring.call.Call` (ranked here with ``params``/``resolutions``) or an official
     :class:`~scoring.selection.Ranking` (then ``reviews`` is the ReviewTable it was ranked from).
+    ``exclude``: proposals whose individual reviews the reader may not see (conflicts of interest; default a
+    Call's ``withheld``): the reviewer calibration leaves their reviews out; the other analyses are per-proposal
+    aggregates and keep them.
     """
     if isinstance(source, Ranking):
         if reviews is None:
@@ -46,13 +49,14 @@ def analyze(source: Any, reviews: ReviewTable | None = None, *, reviewers: list 
         ranking = source.rank(params, resolutions)
         reviews = source.reviews if reviews is None else reviews
         reviewers = source.reviewers if reviewers is None else reviewers
+        exclude = getattr(source, "withheld", ()) if exclude is None else exclude
     return {
         "pack": ranking.pack.id, "pack_version": ranking.pack.version,
         "parameters": ranking.params.as_dict(ranking.pack), "budget": ranking.budget_dict(),
         "counts": ranking.counts(),
         "portfolio": optimal_portfolio(ranking, portfolio_time_limit),
         "uncertainty": bootstrap_ranks(ranking, reviews, n_resamples, seed),
-        "calibration": calibration(ranking, reviews, reviewers, leniency_threshold),
+        "calibration": calibration(ranking, reviews, reviewers, leniency_threshold, exclude or ()),
         "sensitivity": sensitivity(ranking, reviews),
     }
 

@@ -4,6 +4,7 @@ panel and per-proposal disagreement, from the raw reviewer totals of counted rev
 from __future__ import annotations
 
 import math
+from typing import Collection
 
 import numpy as np
 
@@ -25,13 +26,22 @@ def _leniency_reading(len_: float | None, flagged: bool, threshold: float, lang:
 
 
 def calibration(ranking: Ranking, reviews: ReviewTable, reviewers: list | None = None,
-                threshold: float = DEFAULT_LENIENCY_THRESHOLD) -> dict:
+                threshold: float = DEFAULT_LENIENCY_THRESHOLD, exclude: Collection[str] = ()) -> dict:
     """Per reviewer leniency against the panel, agreement (ICC(2,k), ICC(3,k), Kendall's W) and per-proposal
-    disagreement. Uses the raw reviewer totals T(r,p) (before any normalisation) of counted reviews."""
+    disagreement. Uses the raw reviewer totals T(r,p) (before any normalisation) of counted reviews.
+
+    ``exclude``: proposal ids whose reviews are left out of every figure here, as if they had not been
+    reviewed — the proposals the reader has a conflict of interest with (a per-reviewer mean or a proposal's
+    min/max would otherwise give their individual scores away)."""
     check_reviews(ranking, reviews)
     pack, agg, table = ranking.pack, ranking.agg, ranking.table
     n, C = table.n, len(pack.criteria)
-    idx = np.nonzero(agg.counted)[0]
+    use = np.asarray(agg.counted, bool)
+    excluded = set(map(str, exclude))
+    out = np.array([str(x) in excluded for x in table.ids], bool)
+    if out.any():
+        use = use & ~out[np.asarray(reviews.prop, np.int64)]
+    idx = np.nonzero(use)[0]
     prop = reviews.prop[idx]
     t = np.asarray(agg.raw_totals, float)[idx]
     points = np.array([c.points for c in pack.criteria], float)
@@ -102,5 +112,6 @@ def calibration(ranking: Ranking, reviews: ReviewTable, reviewers: list | None =
                         "decision": list(Decision)[ranking.decision[i]].value})
         dis.sort(key=lambda r: (-(r["sd"] or 0.0), r["proposal_id"]))
     return {"threshold": float(threshold), "basis": "raw reviewer totals of counted reviews",
+            "excluded": [str(x) for x in np.asarray(table.ids)[out]],
             "n_reviewers": V, "n_flagged": sum(r["flagged"] for r in reviewer_rows),
             "reviewers": reviewer_rows, "agreement": agreement, "disagreement": dis}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 import numpy as np
 from openpyxl import Workbook
@@ -44,13 +44,19 @@ def _param(kind: str, value: str) -> str:
 
 
 def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: Any = None,
-                   anonymise: bool | None = None, lang: str = "ja", generated_at: datetime | None = None) -> bytes:
+                   anonymise: bool | None = None, lang: str = "ja", generated_at: datetime | None = None,
+                   withheld: Collection[str] | None = None) -> bytes:
     """The chair's workbook (.xlsx bytes) of one ranking: summary, ranked list, per criterion, per reviewer,
     comments, eligibility, charts — and the analysis sheet (「分析」) when ``analysis`` (the dict of
     :func:`scoring.analytics.analyze`) is given.
 
     ``call`` is anything with ``.pack``, ``.reviews`` (a ReviewTable built against ``ranking.table``) and
     ``.reviewers``. ``anonymise`` defaults to the pack's ``policy.anonymise_comments``.
+
+    ``withheld``: proposals whose individual reviews the reader may not see (conflicts of interest; default the
+    call's own ``withheld``, which the store sets for the acting chair). Their rows on 委員別 show 「非表示」
+    instead of each reviewer's score, 所見 has one line saying so instead of their comments, and the summary
+    names them; the aggregate figures (一覧, 評価項目別, charts) stay, as the committee needs the list.
     """
     # write-only mode streams rows (fast, small); the analysis sheet's writer needs a regular workbook
     wb = Workbook(write_only=analysis is None)
@@ -60,6 +66,7 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     if anonymise is None:
         anonymise = bool(pack.policy.anonymise_comments)
     ctx = _ChairData(ranking, call, lang)
+    ctx.withheld = frozenset(getattr(call, "withheld", ()) if withheld is None else withheld)
 
     ws = wb.create_sheet(_S_SUMMARY)
     styles = Styles(ws)
@@ -97,6 +104,7 @@ class _ChairData:
         self.selected_code = _DECISIONS.index(Decision.selected)
         self.waitlisted_code = _DECISIONS.index(Decision.waitlisted)
         self.styles: Styles | None = None
+        self.withheld: frozenset[str] = frozenset()
 
 
 def _header(ws, ctx: _ChairData, labels: Sequence[str]):
@@ -171,6 +179,11 @@ def _summary_sheet(ws, ctx: _ChairData, round_name, anonymise, generated_at) -> 
     ws.append([text_cell(ws, S, "利益相反（灰）", S.get(fill=FILL_COI)),
                text_cell(ws, S, f"{_S_REV}：利益相反のため算入しない評価（灰色）。斜体は下書き（算入しない）")])
     ws.append([text_cell(ws, S, "所見の委員表示", bold), text_cell(ws, S, "匿名（委員A、委員B…）" if anonymise else "委員ID・氏名")])
+    hidden = [ctx.ids[i] for i in ctx.order.tolist() if ctx.ids[i] in ctx.withheld]
+    if hidden:
+        ws.append([text_cell(ws, S, wl("withheld", lang), S.get(fill=FILL_COI)),
+                   text_cell(ws, S, wl("withheld_note", lang, sheets=f"{_S_REV}・{_S_COMMENTS}",
+                                       ids="、".join(hidden)))])
     ws.append([text_cell(ws, S, "金額の単位", bold), text_cell(ws, S, unit)])
 
 
@@ -300,15 +313,19 @@ def _reviewer_sheet(ws, ctx: _ChairData) -> None:
     draft = S.get(number_format=SCORE_FMT, font=Font(italic=True, color="808080"))
     coi = S.get(fill=FILL_COI, alignment=Alignment(horizontal="center"))
     coi_text = wl("coi", lang)
+    hidden_text = wl("withheld", lang)
     rank = np.asarray(r.rank)
     for i in ctx.order.tolist():
         row = [num_cell(ws, int(rank[i]) or None), text_cell(ws, S, ctx.ids[i]), text_cell(ws, S, ctx.titles[i])]
         st = state[i]
         v = value[i]
+        hide = ctx.ids[i] in ctx.withheld
         for k in range(R):
             s = st[k]
             if s == 0:
                 row.append(None)
+            elif hide and s in (1, 2):   # the reader's conflict: no reviewer's score of this proposal
+                row.append(text_cell(ws, S, hidden_text, coi))
             elif s == 1:
                 row.append(num_cell(ws, float(v[k]), sc))
             elif s == 2:
@@ -349,10 +366,14 @@ def _comments_sheet(ws, ctx: _ChairData, anonymise: bool) -> None:
     anon = anonymous_labels([rid for rid, _ in comments], ctx.pack.id, lang=lang) if anonymise else {}
     pos = {ctx.ids[i]: k for k, i in enumerate(ctx.order.tolist())}
     row_of = {pid: i for i, pid in enumerate(ctx.ids)}
-    keys = [k for k in comments if k[1] in pos]
+    keys = [k for k in comments if k[1] in pos and k[1] not in ctx.withheld]
+    keys += [("", pid) for pid in pos if pid in ctx.withheld]   # one line each: withheld, not missing
     keys.sort(key=lambda k: (pos[k[1]], anon.get(k[0], k[0])))
     rows = []
     for rid, pid in keys:
+        if pid in ctx.withheld:
+            rows.append((pid, ctx.titles[row_of[pid]], "—", "—", wl("withheld_comments", lang)))
+            continue
         items = comments[(rid, pid)]
         who = anon[rid] if anonymise else (f"{rid} {names[rid]}".strip() if names.get(rid) else rid)
         for item in sorted(items, key=lambda x: item_order.get(x, 1 << 30)):

@@ -8,7 +8,7 @@ The underscore methods of :class:`ServiceBase` are the services' shared helpers,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -134,6 +134,20 @@ class ServiceBase:
 
     def _conflicted(self, s: Session, round_id: int, prop: ProposalRow, user_id: int) -> bool:
         return bool(self._conflict_pairs(s, round_id, [prop], [user_id]))
+
+    def _withheld(self, s: Session, who: Actor, round_id: int,
+                  proposal_ids: Collection[str] | None = None) -> frozenset[str]:
+        """The proposals of the round whose individual reviews (levels, comments, bonus marks) ``who`` may not
+        read: those they are conflicted with, by the core's rule — whatever their role (docs/security/coi.md).
+        Empty for the command line. ``proposal_ids``: only these are looked at (None: every proposal)."""
+        if who.id is None or s.scalar(select(Conflict.id).where(Conflict.round_id == round_id,
+                                                               Conflict.user_id == who.id).limit(1)) is None:
+            return frozenset()
+        q = select(ProposalRow).where(ProposalRow.round_id == round_id)
+        if proposal_ids is not None:
+            q = q.where(ProposalRow.proposal_id.in_(list(proposal_ids)))
+        props = list(s.scalars(q))
+        return frozenset(pid for _, pid in self._conflict_pairs(s, round_id, props, [who.id]))
 
     # -- the round's committee and a reviewer's access ----------------------------------------------------------
     def _members(self, s: Session, round_id: int) -> list[RoundReviewer]:

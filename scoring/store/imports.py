@@ -20,9 +20,12 @@ from ..reviews import REVIEW_COLUMNS, REVIEWER_COLUMNS
 from ..models import Proposal, Reviewer, ReviewStatus, Role
 from ..packs import CriteriaPack
 from .base import ServiceBase, deny
+from .errors import ConflictOfInterest
 from .schema import Assignment, Conflict, ProposalRow, Review, RoundMember, RoundPack, User, utcnow
 from .users import reserved_username
 from .values import SYSTEM, AuditAction, ImportReport, UserInfo
+
+MAX_NAMED = 10   # proposals named in a refusal message; more are counted
 
 
 def review_rows(s: Session, round_id: int, pack: CriteriaPack, pack_id: str,
@@ -199,13 +202,29 @@ class RoundFiles(ServiceBase):
 
     def export_files(self, actor: UserInfo, round_id: int, out_dir: str | Path) -> list[Path]:
         """Chair: write ``proposals.json``, ``reviewers.csv``, ``reviews.csv`` (canonical formats, written
-        atomically) and ``assignments.csv``; importing them into an empty round gives the same data back."""
+        atomically) and ``assignments.csv``; importing them into an empty round gives the same data back.
+
+        The export is the whole round, every review included: a chair with a conflict of interest in the round is
+        refused (:class:`ConflictOfInterest`, naming the proposals) and nothing is written — another chair, or the
+        command line (``python -m scoring export``), exports it. A partial export would look like a complete
+        record and re-import as one (docs/security/coi.md)."""
         out = Path(out_dir)
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
                 raise deny(who, "export a round (it holds the reviews)")
             r = self._round(s, round_id)
+            withheld = self._withheld(s, who, r.id)
+            if withheld:
+                order = {pid: k for k, pid in enumerate(s.scalars(select(ProposalRow.proposal_id).where(
+                    ProposalRow.round_id == r.id).order_by(ProposalRow.position)))}
+                ids = sorted(withheld, key=lambda p: order.get(p, len(order)))
+                more = len(ids) - MAX_NAMED
+                shown = ", ".join(ids[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")
+                raise ConflictOfInterest(
+                    f"{who.username} has a conflict of interest with {shown}: the export holds every review of round "
+                    f"{r.name!r}, so it is refused — another chair, or the command line (python -m scoring export), "
+                    "can export it")
             props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
                                    .order_by(ProposalRow.position)))
             members = self._members(s, r.id)

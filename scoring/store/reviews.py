@@ -281,7 +281,7 @@ class ReviewService(ServiceBase):
             return row.version
 
     def list_reviews(self, actor: UserInfo, round_id: int, pack: str | None = None) -> list[ReviewContent]:
-        """Chair: every saved review of the round."""
+        """Chair: every saved review of the round — except those of proposals the chair is conflicted with."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
@@ -292,8 +292,5 @@ class ReviewService(ServiceBase):
                  .order_by(ProposalRow.position, User.username))
             if pack is not None:
                 q = q.where(ProposalRow.pack_id == pack)
-            hidden: set[str] = set()
-            if who.id is not None:
-                props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)))
-                hidden = {pid for _, pid in self._conflict_pairs(s, r.id, props, [who.id])}
+            hidden = self._withheld(s, who, r.id)
             return [_content(r.id, pid, name, row) for row, name, pid in s.execute(q) if pid not in hidden]

@@ -320,16 +320,18 @@ class RoundService(RoundFiles):
     def call(self, actor: UserInfo, round_id: int | str, pack: str | None = None):
         """Chair: ``(call, resolutions)`` — the core's :class:`scoring.call.Call` for one pack of the round and
         the chair's resolutions, for callers that need more than the ranking (``call.rank(params, resolutions)``;
-        the chair workbook)."""
+        the chair workbook). For a chair with conflicts of interest, ``call.withheld`` names the conflicted
+        proposals and their comments are not in the call (their levels are: the ranking needs them)."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
                 raise deny(who, "rank a round")
             r = self._round(s, round_id)
-            return self._call(s, r, self._pack_id(s, r.id, pack))
+            return self._call(s, r, self._pack_id(s, r.id, pack), self._withheld(s, who, r.id))
 
-    def _call(self, s: Session, r: Round, pack_id: str):
-        """The core's Call for one pack of a stored round, plus the chair's resolutions."""
+    def _call(self, s: Session, r: Round, pack_id: str, withheld: frozenset[str] = frozenset()):
+        """The core's Call for one pack of a stored round, plus the chair's resolutions. ``withheld``: the
+        proposals the reader is conflicted with — their comments are left out and the call says so."""
         pack = self.store._pack(s, r.id, pack_id)
         props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
                                .order_by(ProposalRow.position)))
@@ -338,6 +340,10 @@ class RoundService(RoundFiles):
                      for m in self._members(s, r.id)]
         df = review_frame(s, r.id, pack, pack_id)
         call = assemble(pack, models, df, reviewers, reviews_source=f"round {r.name}")
+        withheld = frozenset(p.id for p in call.proposals if p.id in withheld)
+        if withheld:
+            call.withheld = withheld
+            call.reviews.comments = {k: v for k, v in call.reviews.comments.items() if k[1] not in withheld}
         resolutions = {(pid, row.rule_id): {"status": row.status, "by": row.resolved_by,
                                             "at": as_utc(row.resolved_at).isoformat(), "note": row.note}
                        for row, pid in s.execute(select(Resolution, ProposalRow.proposal_id)

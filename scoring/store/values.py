@@ -191,3 +191,4 @@ class AuditEntry:
     subject: str | None            # the reviewer concerned, where there is one
     before: Any
     after: Any
+    withheld: bool = False         # the content was left out: the reader is conflicted with the proposal

@@ -105,3 +105,30 @@ def test_lenient_reviewer_is_flagged_with_per_criterion_leniency():
     assert all(d["n"] == 4 and d["range"] == pytest.approx(d["max"] - d["min"]) for d in cal["disagreement"])
     sds = [d["sd"] for d in cal["disagreement"]]
     assert sds == sorted(sds, reverse=True)
+
+
+def test_calibration_leaves_out_the_reviews_of_excluded_proposals():
+    """A reader conflicted with a proposal (scoring.call.Call.withheld) sees calibration figures computed as if
+    it had not been reviewed: no per-reviewer mean or per-proposal min/max gives its individual scores away."""
+    rng = np.random.default_rng(7)
+    P, V = 8, 3
+    levels = rng.integers(1, 6, (P, V, 5))
+    present = np.ones((P, V), bool)
+    present[1:, 2] = False            # R02 reviewed only P0000: their figures are P0000's own scores
+    pack = make_pack(budget_yen=None, pass_line=0, criterion_floor=0)
+    table = make_proposals([10_000_000] * P)
+    reviews = make_reviews(levels, present=present)
+    ranking = rank(pack, table, reviews)
+    full = calibration(ranking, reviews)
+    assert "R02" in {r["reviewer_id"] for r in full["reviewers"]}
+    assert "P0000" in {d["proposal_id"] for d in full["disagreement"]}
+
+    cal = calibration(ranking, reviews, exclude={"P0000"})
+    assert cal["excluded"] == ["P0000"] and full["excluded"] == []
+    by_id = {r["reviewer_id"]: r for r in cal["reviewers"]}
+    assert set(by_id) == {"R00", "R01"}
+    assert "P0000" not in {d["proposal_id"] for d in cal["disagreement"]}
+    kept = reviews.prop != 0
+    for rid in ("R00", "R01"):
+        mine = ranking.agg.raw_totals[kept & (reviews.reviewer == rid)]
+        assert by_id[rid]["n_reviews"] == P - 1 and by_id[rid]["mean"] == pytest.approx(float(mine.mean()))
