@@ -29,6 +29,7 @@ from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
+from scoring.labels import label
 from scoring.params import WhatIf
 from scoring.store import StoreError
 from scoring.store.scenarios import ScenarioService
@@ -342,14 +343,15 @@ def calibration_view(cal: dict, en: bool) -> None:
 
 # --- downloads ---------------------------------------------------------------------------------------------------
 
-def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
-    """Files are built on request (the results of every proposal, the workbook), then offered for download."""
+def downloads(ranking, call, round_info, lang: str, key: tuple, whatif: WhatIf) -> None:
+    """Files are built on request (the results of every proposal, the workbook), then offered for download. Files
+    of a what-if say so: the workbook on every sheet (``chair_workbook(whatif=…)``), every file in its name."""
     if st.button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
         from scoring.io.chair_workbook import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,
-                                                                   lang=lang))
+                                                                   lang=lang, whatif=whatif))
             st.session_state["chair_files"] = (key, {   # the one ranking CSV, as the command line writes it
                 "csv": csv_bytes(*ranking.csv_table(lang)),
                 "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
@@ -357,13 +359,14 @@ def downloads(ranking, call, round_info, lang: str, key: tuple) -> None:
     if not (stored and stored[0] == key and files and files[0] == key):
         st.caption(t("chair.download.help"))
         return
+    stem = ranking.pack.id + ("" if whatif.is_official else label("workbook.whatif.file_suffix", lang))
     c = st.columns(3)
-    c[0].download_button(t("chair.download.xlsx"), stored[1], file_name=f"{ranking.pack.id}_chair.xlsx",
+    c[0].download_button(t("chair.download.xlsx"), stored[1], file_name=f"{stem}_chair.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          key="chair_dl_xlsx", on_click="ignore", icon=":material/download:", type="primary")
-    c[1].download_button(t("chair.download.csv"), files[1]["csv"], file_name=f"{ranking.pack.id}_ranking.csv",
+    c[1].download_button(t("chair.download.csv"), files[1]["csv"], file_name=f"{stem}_ranking.csv",
                          mime="text/csv", key="chair_dl_csv", on_click="ignore", icon=":material/csv:")
-    c[2].download_button(t("chair.download.json"), files[1]["json"], file_name=f"{ranking.pack.id}_ranking.json",
+    c[2].download_button(t("chair.download.json"), files[1]["json"], file_name=f"{stem}_ranking.json",
                          mime="application/json", key="chair_dl_json", on_click="ignore",
                          icon=":material/data_object:")
 
@@ -453,7 +456,7 @@ def outside_parts(me, rnd, pack_id: str) -> None:
     st.subheader(t("chair.tab.analysis"), divider="gray")
     analyses(ranking, call, key, lang)
     st.divider()
-    downloads(ranking, call, rnd, lang, key)
+    downloads(ranking, call, rnd, lang, key, WhatIf.from_settings(pack, values))
     stored = [ss.get(k) for k in ("chair_analysis", "chair_xlsx")]
     if any(s is not None and s[0] == key for s in stored):
         ss[SHOWN] = key    # results of this what-if are on screen: a what-if change redraws the whole page

@@ -10,7 +10,7 @@ import sys
 from ..errors import ShinsaError
 from ..io import write_atomic
 from ..money import MoneyError, parse_yen
-from ..params import Params
+from ..params import WhatIf
 
 
 class UsageError(ShinsaError):
@@ -35,10 +35,15 @@ def json_bytes(obj) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+def whatif_from_args(args) -> WhatIf:
+    """The what-if options of ``rank``/``analyze`` (unset options: the pack's own values)."""
+    return WhatIf.from_overrides(aggregation=args.aggregation, normalization=args.normalization,
+                                 selection=args.selection, waitlist=args.waitlist, budget=args.budget,
+                                 pass_line=getattr(args, "pass_line", None))
+
+
 def params_from_args(pack, args):
-    return Params.from_pack(pack, aggregation=args.aggregation, normalization=args.normalization,
-                            selection=args.selection, waitlist=args.waitlist, budget=args.budget,
-                            pass_line=getattr(args, "pass_line", None))
+    return whatif_from_args(args).params(pack)
 
 
 def yen_arg(text: str) -> int:

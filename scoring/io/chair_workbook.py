@@ -21,6 +21,7 @@ from ..aggregate import conflict_pairs
 from ..eligibility import STATUS_OF_CODE
 from ..labels import has, label, label_of
 from ..models import Decision
+from ..params import WhatIf
 from .analysis_sheet import write_analysis_sheet
 from .xlsx_style import (FILL_COI, FILL_HEADER, FILL_SELECTED, FILL_WAITLIST, MONEY_FMT, RATIO_FMT, SCORE_FMT,
                          THICK, THIN, Styles, num_cell, print_setup, set_widths, table_sheet, text_cell, wl,
@@ -45,7 +46,7 @@ def _param(kind: str, value: str) -> str:
 
 def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: Any = None,
                    anonymise: bool | None = None, lang: str = "ja", generated_at: datetime | None = None,
-                   withheld: Collection[str] | None = None) -> bytes:
+                   withheld: Collection[str] | None = None, whatif: WhatIf | None = None) -> bytes:
     """The chair's workbook (.xlsx bytes) of one ranking: summary, ranked list, per criterion, per reviewer,
     comments, eligibility, charts — and the analysis sheet (「分析」) when ``analysis`` (the dict of
     :func:`scoring.analytics.analyze`) is given.
@@ -57,6 +58,10 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     call's own ``withheld``, which the store sets for the acting chair). Their rows on 委員別 show 「非表示」
     instead of each reviewer's score, 所見 has one line saying so instead of their comments, and the summary
     names them; the aggregate figures (一覧, 評価項目別, charts) stay, as the committee needs the list.
+
+    ``whatif``: the what-if the ranking was made with. Unless it is the pack's own (official) ranking, the
+    workbook says so everywhere: every sheet's name starts with 「試算_」 and its printed header says it is not
+    the official result, and 概要's title and a section list every value that differs from the pack.
     """
     # write-only mode streams rows (fast, small); the analysis sheet's writer needs a regular workbook
     wb = Workbook(write_only=analysis is None)
@@ -67,20 +72,43 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
         anonymise = bool(pack.policy.anonymise_comments)
     ctx = _ChairData(ranking, call, lang)
     ctx.withheld = frozenset(getattr(call, "withheld", ()) if withheld is None else withheld)
+    ctx.changes = whatif.changes(pack) if whatif is not None else []
+    prefix = wl("whatif.sheet_prefix", lang) if ctx.changes else ""
 
-    ws = wb.create_sheet(_S_SUMMARY)
+    def sheet(name: str):
+        ws = wb.create_sheet(prefix + name)
+        if ctx.changes:   # printed on every page of every sheet
+            ws.oddHeader.center.text = wl("whatif.banner", lang)
+        return ws
+
+    ws = sheet(_S_SUMMARY)
     styles = Styles(ws)
     ctx.styles = styles
     _summary_sheet(ws, ctx, round_name, anonymise, generated_at or datetime.now().astimezone())
-    _list_sheet(wb.create_sheet(_S_LIST), ctx)
-    _criteria_sheet(wb.create_sheet(_S_CRIT), ctx)
-    _reviewer_sheet(wb.create_sheet(_S_REV), ctx)
-    _comments_sheet(wb.create_sheet(_S_COMMENTS), ctx, anonymise)
-    _eligibility_sheet(wb.create_sheet(_S_ELIG), ctx)
-    _chart_sheet(wb.create_sheet(_S_CHART), ctx)
+    _list_sheet(sheet(_S_LIST), ctx)
+    _criteria_sheet(sheet(_S_CRIT), ctx)
+    _reviewer_sheet(sheet(_S_REV), ctx)
+    _comments_sheet(sheet(_S_COMMENTS), ctx, anonymise)
+    _eligibility_sheet(sheet(_S_ELIG), ctx)
+    _chart_sheet(sheet(_S_CHART), ctx)
     if analysis is not None:
         write_analysis_sheet(wb, analysis)
+        if ctx.changes:
+            added = wb.worksheets[-1]
+            added.title = prefix + added.title
+            added.oddHeader.center.text = wl("whatif.banner", lang)
     return workbook_bytes(wb)
+
+
+def whatif_value(key: str, value, pack, lang: str) -> str:
+    """A what-if setting as the summary sheet shows it."""
+    if key == "budget":
+        if value is None:
+            return wl("whatif.no_budget", lang)
+        return f"{int(value):,}" + wl("unit.count" if pack.is_capacity else "unit.yen")
+    if key in ("aggregation", "normalization", "selection"):
+        return _param(key, str(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class _ChairData:
@@ -136,7 +164,13 @@ def _summary_sheet(ws, ctx: _ChairData, round_name, anonymise, generated_at) -> 
     def section(title):
         ws.append([text_cell(ws, S, title, sec), text_cell(ws, S, "", sec)])
 
-    ws.append([text_cell(ws, S, "審査結果（委員長用）", S.get(font=Font(bold=True, size=14)))])
+    title = wl("whatif.title", lang) if ctx.changes else "審査結果（委員長用）"
+    ws.append([text_cell(ws, S, title, S.get(font=Font(bold=True, size=14)))])
+    if ctx.changes:
+        section(wl("whatif.section", lang))
+        for key, own, mine in ctx.changes:
+            row(wl(f"whatif.key.{key}", lang),
+                f"{whatif_value(key, own, pack, lang)} → {whatif_value(key, mine, pack, lang)}")
     row("審査回", round_name or "—")
     row("評価パック", f"{pack.id}（版 {pack.version}）")
     row("事業区分", f"{pack.programme.code} {pack.programme.name.ja}")

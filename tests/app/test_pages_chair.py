@@ -205,6 +205,39 @@ def test_chair_workbook_and_csv_downloads(store):
     assert [r["proposal_id"] for r in rows[:3]] == [official.table.ids[i] for i in official.order[:3]]
 
 
+def download_names(at) -> list[str]:
+    """The file names the download buttons offer: Streamlit's media id hashes the bytes, type and file name."""
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    xlsx = at.session_state["chair_xlsx"][1]
+    files = at.session_state["chair_files"][1]
+    offered = [(xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "chair.xlsx"),
+               (files["csv"], "text/csv", "ranking.csv"), (files["json"], "application/json", "ranking.json")]
+    urls = [b.proto.url for b in at.get("download_button")]
+    names = []
+    for (data, mime, tail), url in zip(offered, urls):
+        for stem in ("autonomous_l4", "autonomous_l4_試算"):
+            if _calculate_file_id(data, mime, f"{stem}_{tail}") in url:
+                names.append(f"{stem}_{tail}")
+    return names
+
+
+def test_downloads_made_under_a_whatif_are_marked_as_such(store):
+    at = ranking_page(store)
+    at.number_input(key="chair_budget").set_value(2_000_000_000).run()
+    at.button(key="chair_xlsx_prepare").click().run()
+    no_exception(at)
+    wb = openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1]))
+    assert wb.sheetnames[0] == "試算_概要" and all(n.startswith("試算_") for n in wb.sheetnames)
+    assert download_names(at) == ["autonomous_l4_試算_chair.xlsx", "autonomous_l4_試算_ranking.csv",
+                                  "autonomous_l4_試算_ranking.json"]
+    at.button(key="chair_whatif_reset").click().run()
+    at.button(key="chair_xlsx_prepare").click().run()
+    assert download_names(at) == ["autonomous_l4_chair.xlsx", "autonomous_l4_ranking.csv",
+                                  "autonomous_l4_ranking.json"]
+    assert openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1])).sheetnames[0] == "概要"
+
+
 def test_analyses_run_once_with_the_default_seed_and_show_every_tab(store):
     at = ranking_page(store)
     at.button(key="chair_analysis_run").click().run()

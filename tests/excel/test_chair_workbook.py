@@ -232,3 +232,23 @@ def test_anonymous_labels_hide_the_ids_in_both_languages():
     assert sorted(ja.values())[:2] == ["委員A", "委員AA"] and len(set(ja.values())) == 30
     assert {rid: en[rid].replace("Reviewer ", "委員") for rid in ids} == ja     # the same letter per reviewer
     assert [ja[r] for r in ids[:5]] != ["委員A", "委員B", "委員C", "委員D", "委員E"]   # not in id order
+
+
+def test_a_whatif_workbook_says_so_on_every_sheet_and_lists_what_differs(tmp_path, capsys):
+    """rank --budget … --format xlsx is a what-if: every sheet is named 試算_…, printed with the banner, and 概要
+    lists the budget of the pack and of the what-if; the official workbook has none of it."""
+    ex = Path(__file__).resolve().parents[1] / "data" / "l4-small"
+    base = ["rank", "--pack", "autonomous_l4", "--proposals", str(ex / "proposals.json"), "--reviews",
+            str(ex / "reviews.csv"), "--reviewers", str(ex / "reviewers.csv"), "--format", "xlsx"]
+    assert main([*base, "--out", str(tmp_path / "official.xlsx")]) == 0
+    assert main([*base, "--budget", "3億", "--pass-line", "70", "--out", str(tmp_path / "whatif.xlsx")]) == 0
+    official = load_workbook(tmp_path / "official.xlsx")
+    trial = load_workbook(tmp_path / "whatif.xlsx")
+    assert not any(n.startswith("試算_") for n in official.sheetnames)
+    assert trial.sheetnames == ["試算_" + n for n in official.sheetnames]
+    assert all(ws.oddHeader.center.text == "試算 — 公式の審査結果ではありません" for ws in trial.worksheets)
+    summary = [[c for c in row if c is not None] for row in trial.worksheets[0].iter_rows(values_only=True)]
+    assert "【試算" in summary[0][0]
+    changes = {r[0]: r[1] for r in summary if len(r) == 2 and " → " in str(r[1])}
+    assert changes == {"予算": "1,700,000,000円 → 300,000,000円", "合格点": "60 → 70"}
+    assert official.worksheets[0]["A1"].value == "審査結果（委員長用）"
