@@ -17,7 +17,6 @@ lives there only (keys ``dr_*``): nothing is stored or logged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -26,6 +25,8 @@ from pydantic import ValidationError
 
 from scoring.errors import InputError, problems_from_validation
 from scoring.io import parse_proposals
+from scoring.io.bounded import JsonSyntaxError, load_json
+from scoring.io.sources import read_text
 from scoring.models import MemberKind, Proposal
 from scoring.money import MoneyError, parse_yen
 from scoring.io.intake import read_intake
@@ -346,10 +347,10 @@ def read_upload(name: str, data: bytes) -> list[Proposal]:
     or :class:`UploadError`."""
     if name.lower().endswith(".xlsx"):
         return read_intake(data, source_name=name)   # in memory; problems name the uploaded file
-    try:
-        payload = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UploadError(t("dry_run.upload.bad_json", name=name, error=str(exc))) from None
+    try:  # bounded (size, depth, numbers: scoring.io.bounded); beyond the limits an InputError names the upload
+        payload = load_json(read_text(data, name), name)
+    except JsonSyntaxError as exc:
+        raise UploadError(t("dry_run.upload.bad_json", name=name, error=exc.problems[0].message)) from None
     if isinstance(payload, dict) and "proposals" not in payload:
         payload = [payload]
     return parse_proposals(payload, name)

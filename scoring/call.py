@@ -7,7 +7,7 @@ then rank it (:meth:`Call.rank` → :func:`scoring.selection.rank`). Nothing her
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -48,13 +48,17 @@ class Call:
 
 
 def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.DataFrame | None,
-             reviewers: list[Reviewer] | None, reviews_source: str = "reviews") -> Call:
-    """The call of ``pack``: its proposals (others are counted as skipped) and the reviews validated against it.
+             reviewers: list[Reviewer] | None, reviews_source: str = "reviews", *,
+             proposals_source: str = "(proposals)", known_packs: Iterable[str] = ()) -> Call:
+    """The call of ``pack``: its proposals (those of other known packs are counted as skipped) and the reviews
+    validated against it.
 
     ``reviews`` is the long table of :func:`scoring.reviews.build_review_table` (``None``: no reviews yet);
-    its problems name ``reviews_source``.
+    its problems name ``reviews_source``. A proposal of an unknown pack (not shipped, not ``pack``, not in
+    ``known_packs``) is an :class:`~scoring.errors.InputError` naming ``proposals_source:[i]:pack``
+    (:func:`scoring.reviews.split_by_pack`).
     """
-    mine, skipped = split_by_pack(proposals, pack)
+    mine, skipped = split_by_pack(proposals, pack, known_packs, proposals_source)
     table = ProposalTable.from_proposals(mine)
     if reviews is None:
         rt = ReviewTable.empty(len(pack.criteria), len(pack.judged_bonuses))

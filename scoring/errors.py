@@ -5,11 +5,58 @@ All problems of one input are collected and raised together, so a committee fixe
 
 from __future__ import annotations
 
+import reprlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from pydantic import ValidationError
+
+
+QUOTE_CHARS = 80
+"""At most this many characters of an offending value are quoted in a message (:func:`quote`)."""
+MESSAGE_CHARS = 1000
+"""A problem's message (and its file/row/field) is cut to this length, whatever a caller put in it."""
+MAX_PROBLEMS = 1000
+"""An :class:`InputError` lists at most this many problems, then says how many more there were."""
+
+
+class _Quoter(reprlib.Repr):
+    """``repr`` that stays short whatever the value: long texts, huge numbers, deep or shared structures."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = self.maxother = QUOTE_CHARS
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdeque = self.maxarray = 6
+        self.maxdict = 4
+        self.maxlong = 24
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 128:  # repr() itself refuses beyond 4300 digits: never build the text
+            return f"<a number of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return super().repr_int(x, level)
+
+    def repr_str(self, x: str, level: int) -> str:
+        return super().repr_str(x[: QUOTE_CHARS + 2], level)  # repr of the head only, not of a 10 MB text
+
+
+_QUOTER = _Quoter()
+
+
+def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)`` for a message, at most ``limit`` characters (…-ended when cut): a message quotes an
+    offending value, never embeds it (a 10 MB list, a 5,000-digit number, a 5,000-deep structure)."""
+    try:
+        text = _QUOTER.repr(value)
+    except (ValueError, RecursionError, MemoryError):  # pragma: no cover - a hostile __repr__
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``…`` when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 @dataclass(frozen=True)
@@ -18,6 +65,13 @@ class Problem:
     row: str | None  # CSV: the line number (header = 1); JSON: the list index as "[i]"; None for a pack
     field: str
     message: str
+
+    def __post_init__(self) -> None:  # bounded whatever a caller formatted into it (see quote)
+        object.__setattr__(self, "file", clip(str(self.file), 300))
+        if self.row is not None:
+            object.__setattr__(self, "row", clip(str(self.row), 100))
+        object.__setattr__(self, "field", clip(str(self.field), 300))
+        object.__setattr__(self, "message", clip(str(self.message), MESSAGE_CHARS))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.row}" if self.row is not None else self.file
@@ -32,7 +86,12 @@ class InputError(ShinsaError):
     """An input (pack, proposals, reviews, reviewers, arguments) is invalid; nothing was written."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(problems)
+        problems = list(problems)
+        if len(problems) > MAX_PROBLEMS:  # a million bad elements: the first ones, and how many more
+            rest = len(problems) - MAX_PROBLEMS
+            last = problems[MAX_PROBLEMS - 1]
+            problems = problems[:MAX_PROBLEMS] + [Problem(last.file, None, "(more)", f"and {rest:,} more problems")]
+        self.problems = problems
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -115,7 +174,7 @@ def _message(err: dict) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     value = err.get("input")
-    got = f" (got {value!r})" if kind != "missing" else ""
+    got = f" (got {quote(value)})" if kind != "missing" else ""
     if kind == "greater_than":
         return f"must be > {_fmt(ctx.get('gt'))}{got}"
     if kind == "greater_than_equal":
@@ -127,7 +186,7 @@ def _message(err: dict) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "enum":
-        return f"{value!r} is not one of {ctx.get('expected')}"
+        return f"{quote(value)} is not one of {ctx.get('expected')}"
     if kind == "extra_forbidden":
         return f"unknown field{got}"
     if kind == "value_error":

@@ -5,13 +5,43 @@ Closed sets are enums; money is ``int`` yen (parsed from what people type by :mo
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from .errors import quote
 from .labels import both
 from .money import parse_yen
+
+# Bounds of what a proposal or a reviewer may hold (docs/security/text-inputs.md): every text, list and number
+# of a file is bounded, so that one hostile or careless row cannot take the memory, the time or the messages.
+MAX_ID_CHARS = 200          # ids: proposal, pack, reviewer, item
+MAX_NAME_CHARS = 1_000      # names, titles, roles, short texts
+MAX_TEXT_CHARS = 100_000    # free text: a summary, a comment
+MAX_MEMBERS = 1_000         # consortium members of one proposal
+MAX_COST_LINES = 10_000     # cost lines of one proposal
+MAX_TECHNOLOGIES = 100
+MAX_CONFLICTS = 10_000      # conflict declarations of one reviewer
+MAX_FACTS = 500             # facts of one proposal
+MAX_FACT_NUMBER = 10**15    # |a fact's number| (yen are ≤ 10**13; counts and ratios far below)
+MAX_YEARS = 1_000.0         # useful life, years of a cost line
+
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+ShortText = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
+LongText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+Years = Annotated[float, Field(ge=0, le=MAX_YEARS, allow_inf_nan=False)]
+
+
+def _bounded_list(value: Any, limit: int, what: str) -> Any:
+    """``None`` → ``[]``; a list longer than ``limit`` refused before its items are validated."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) and len(value) > limit:
+        raise ValueError(f"at most {limit:,} {what} (got {len(value):,})")
+    return value
 
 
 class StrEnum(str, Enum):
@@ -146,32 +176,36 @@ class _Model(BaseModel):
 
 
 class Applicant(_Model):
-    name: str = Field(min_length=1)
+    name: Name
     kind: MemberKind
-    prefecture: str | None = None
-    municipality: str | None = None
+    prefecture: ShortText | None = None
+    municipality: ShortText | None = None
 
 
 class Member(_Model):
-    name: str = Field(min_length=1)
+    name: Name
     kind: MemberKind
-    role: str = ""
+    role: ShortText = ""
 
 
 class CostLine(_Model):
-    item: str = ""
+    item: ShortText = ""
     category: CostCategory
     amount_yen: Yen
     unit_price_yen: OptionalYen = None
-    useful_life_years: float | None = Field(default=None, ge=0)
-    years: float | None = Field(default=None, ge=0)
-    cannot_lease_reason: str | None = None
+    useful_life_years: Years | None = None
+    years: Years | None = None
+    cannot_lease_reason: LongText | None = None
+
+
+_LIST_LIMITS = {"consortium": (MAX_MEMBERS, "members"), "technologies": (MAX_TECHNOLOGIES, "technologies"),
+                "cost_lines": (MAX_COST_LINES, "cost lines")}
 
 
 class Proposal(_Model):
-    id: str = Field(min_length=1)
-    pack: str = Field(min_length=1)
-    title: str = ""
+    id: Id
+    pack: Id
+    title: ShortText = ""
     applicant: Applicant
     consortium: list[Member] = Field(default_factory=list)
     requested_yen: OptionalYen = None
@@ -179,17 +213,41 @@ class Proposal(_Model):
     technologies: list[Technology] = Field(default_factory=list)
     facts: dict[str, FactValue] = Field(default_factory=dict)
     cost_lines: list[CostLine] = Field(default_factory=list)
-    summary: str = ""
+    summary: LongText = ""
 
     @field_validator("consortium", "technologies", "cost_lines", mode="before")
     @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
+    def _none_is_empty(cls, value: Any, info) -> Any:
+        return _bounded_list(value, *_LIST_LIMITS[info.field_name])
 
     @field_validator("facts", mode="before")
     @classmethod
-    def _facts_none_is_empty(cls, value: Any) -> Any:
-        return {} if value is None else value
+    def _facts_bounded(cls, value: Any) -> Any:
+        """``None`` → ``{}``; at most :data:`MAX_FACTS` facts with short names, each a flat value (true/false,
+        a finite number of at most :data:`MAX_FACT_NUMBER`, a text of at most :data:`MAX_TEXT_CHARS`, null)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            return value  # pydantic's own message
+        if len(value) > MAX_FACTS:
+            raise ValueError(f"at most {MAX_FACTS} facts (got {len(value):,})")
+        for key, v in value.items():
+            if isinstance(key, str) and not 0 < len(key) <= MAX_ID_CHARS:
+                raise ValueError(f"a fact name has 1 to {MAX_ID_CHARS} characters (got {quote(key)})")
+            name = quote(key)
+            if isinstance(v, (dict, list, tuple, set)):
+                raise ValueError(f"fact {name}: must be true/false, a number, a text or null, not a "
+                                 f"{'mapping' if isinstance(v, dict) else 'list'} (got {quote(v)})")
+            if isinstance(v, bool) or v is None:
+                continue
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"fact {name}: must be a finite number (got {quote(v)})")
+            if isinstance(v, (int, float)) and abs(v) > MAX_FACT_NUMBER:
+                raise ValueError(f"fact {name}: must be between -{MAX_FACT_NUMBER:,} and {MAX_FACT_NUMBER:,} "
+                                 f"(got {quote(v)})")
+            if isinstance(v, str) and len(v) > MAX_TEXT_CHARS:
+                raise ValueError(f"fact {name}: at most {MAX_TEXT_CHARS:,} characters (got {len(v):,})")
+        return value
 
     def members(self) -> list[tuple[str, MemberKind, bool]]:
         """Every consortium member, the applicant first: (name, kind, is_applicant)."""
@@ -199,10 +257,10 @@ class Proposal(_Model):
 
 
 class Reviewer(_Model):
-    reviewer_id: str = Field(min_length=1)
-    name: str = ""
+    reviewer_id: Id
+    name: ShortText = ""
     role: ReviewerRole = ReviewerRole.reviewer
-    conflicts: tuple[str, ...] = ()
+    conflicts: tuple[Id, ...] = ()
 
     @field_validator("conflicts", mode="before")
     @classmethod
@@ -210,19 +268,19 @@ class Reviewer(_Model):
         if value is None:
             return ()
         if isinstance(value, str):
-            return tuple(p.strip() for p in value.split(";") if p.strip())
-        return tuple(value)
+            value = [p.strip() for p in value.split(";") if p.strip()]
+        return tuple(_bounded_list(value, MAX_CONFLICTS, "conflicts"))
 
 
 class ReviewRow(_Model):
     """One line of the long review table: one reviewer, one proposal, one item."""
 
-    reviewer_id: str = Field(min_length=1)
-    proposal_id: str = Field(min_length=1)
-    item: str = Field(min_length=1)
-    value: int
+    reviewer_id: Id
+    proposal_id: Id
+    item: Id
+    value: int = Field(ge=-1_000, le=1_000)
     status: ReviewStatus
-    comment: str = ""
+    comment: LongText = ""
 
     @field_validator("comment", mode="before")
     @classmethod

@@ -13,7 +13,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 
-__all__ = ["MoneyError", "parse_yen", "format_yen", "format_man_oku", "format_score", "round_half_up"]
+from .errors import quote
+
+__all__ = ["MAX_YEN", "MoneyError", "parse_yen", "format_yen", "format_man_oku", "format_score", "round_half_up"]
+
+
+MAX_YEN = 10**13
+"""The ceiling of every amount of money (10 兆円, i.e. 10,000,000,000,000 yen): far above any programme's
+budget, and low enough that the sum over 100,000 proposals stays within int64 (numpy's sums, the database's
+BIGINT). :func:`parse_yen` refuses more; the pack's yen fields are bounded by it too."""
+
+MAX_YEN_TEXT = 100
+"""An amount written with more characters than this is refused before it is read."""
 
 
 class MoneyError(ValueError):
@@ -28,7 +39,7 @@ def _normalise(text: str) -> str:
     # NFKC turns full-width digits, commas and the full-width yen sign into ASCII.
     s = unicodedata.normalize("NFKC", text)
     if re.search(r"\d\s+[\d.]", s):  # "1 200" is ambiguous: a typo, not an amount
-        raise MoneyError(f"cannot read as yen (space between digits): {text!r}")
+        raise MoneyError(f"cannot read as yen (space between digits): {quote(text)}")
     s = s.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u3000", "")
     for prefix in ("¥", "￥", "\\"):
         if s.startswith(prefix):
@@ -43,31 +54,40 @@ def parse_yen(value: object) -> int:
 
     Accepts ints, integral floats/Decimals, and text with full-width digits, thousands separators and the
     units 兆/億/万/千 (e.g. ``1,500万円``, ``1.2億円``, ``１億２０００万円``). Refuses negatives, fractions of a
-    yen, booleans and anything else with :class:`MoneyError` quoting the value.
+    yen, amounts above :data:`MAX_YEN`, booleans and anything else with :class:`MoneyError` quoting the value
+    (at most 80 characters of it).
     """
     if isinstance(value, bool) or value is None:
-        raise MoneyError(f"not an amount of money: {value!r}")
+        raise MoneyError(f"not an amount of money: {quote(value)}")
     if isinstance(value, int):
         amount = value
     elif isinstance(value, (float, Decimal)):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MoneyError(f"not an amount of money: {value!r}")
+            raise MoneyError(f"not an amount of money: {quote(value)}")
+        if value < 0:
+            raise MoneyError(f"must not be negative: {quote(value)}")
+        if value > MAX_YEN:  # before int(): Decimal("1E+999999999") would take the memory
+            raise MoneyError(f"must be at most {MAX_YEN:,} yen (10兆円): {quote(value)}")
         if int(value) != value:
-            raise MoneyError(f"not a whole number of yen: {value!r}")
+            raise MoneyError(f"not a whole number of yen: {quote(value)}")
         amount = int(value)
     elif isinstance(value, str):
         amount = _parse_text(value)
     else:
-        raise MoneyError(f"not an amount of money: {value!r}")
+        raise MoneyError(f"not an amount of money: {quote(value)}")
     if amount < 0:
-        raise MoneyError(f"must not be negative: {value!r}")
+        raise MoneyError(f"must not be negative: {quote(value)}")
+    if amount > MAX_YEN:
+        raise MoneyError(f"must be at most {MAX_YEN:,} yen (10兆円): {quote(value)}")
     return amount
 
 
 def _parse_text(text: str) -> int:
+    if len(text) > MAX_YEN_TEXT:
+        raise MoneyError(f"cannot read as yen (more than {MAX_YEN_TEXT} characters): {quote(text)}")
     s = _normalise(text)
     if not s:
-        raise MoneyError(f"empty amount: {text!r}")
+        raise MoneyError(f"empty amount: {quote(text)}")
     negative = s.startswith("-")
     if negative:
         s = s[1:]
@@ -77,21 +97,21 @@ def _parse_text(text: str) -> int:
     while pos < len(s):
         m = _PART.match(s, pos)
         if not m or m.end() == pos:
-            raise MoneyError(f"cannot read as yen: {text!r}")
+            raise MoneyError(f"cannot read as yen: {quote(text)}")
         number, unit = m.group(1), m.group(2)
         if unit is None and m.end() != len(s):
-            raise MoneyError(f"cannot read as yen: {text!r}")
+            raise MoneyError(f"cannot read as yen: {quote(text)}")
         factor = _UNITS[unit] if unit else 1
         if last_unit is not None and factor >= last_unit:
-            raise MoneyError(f"units out of order: {text!r}")
+            raise MoneyError(f"units out of order: {quote(text)}")
         try:
             total += Decimal(number) * factor
         except InvalidOperation as exc:  # pragma: no cover - regex admits only digits
-            raise MoneyError(f"cannot read as yen: {text!r}") from exc
+            raise MoneyError(f"cannot read as yen: {quote(text)}") from exc
         last_unit = factor
         pos = m.end()
     if total != total.to_integral_value():
-        raise MoneyError(f"not a whole number of yen: {text!r}")
+        raise MoneyError(f"not a whole number of yen: {quote(text)}")
     amount = int(total)
     return -amount if negative else amount
 

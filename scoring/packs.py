@@ -8,55 +8,69 @@ Two steps, as in pydantic-settings: the file adapter :mod:`scoring.io.packs` tur
 
 from __future__ import annotations
 
-from typing import Any, Literal as TLiteral
+from typing import Annotated, Any, Literal as TLiteral
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .conditions import ConditionErrors, parse_condition, parse_operand, referenced_facts
-from .errors import PackError, Problem, problems_from_validation
-from .models import Aggregation, Normalization, RuleStatus, SelectionMethod
+from .errors import PackError, Problem, problems_from_validation, quote
+from .models import (MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Aggregation, Normalization, RuleStatus,
+                     SelectionMethod)
+from .money import MAX_YEN
 
 SHIPPED_PACKS = ("advanced_comms", "ai_edge", "autonomous_l4", "subsidy", "planning_support", "promotion_system")
 
+# Every number a pack holds is bounded (docs/security/text-inputs.md): no NaN or infinity anywhere, points of at
+# most MAX_POINTS, yen of at most MAX_YEN (scoring.money), counts of at most MAX_COUNT.
+MAX_POINTS = 1_000.0     # total_points, a criterion's or a bonus's points, the bonus cap, the pass line
+MAX_LEVEL = 100          # a scale level (the review table holds levels as int16; 0 means "no level")
+MAX_COUNT = 1_000_000    # recipients, waitlist, reviews, orders, subsidy rate terms
+MAX_ITEMS = 1_000        # criteria, scale levels, bonuses, rules, checks, notes, overrides of one pack
+
+PackId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_ID_CHARS)]
+PackYen = Annotated[int, Field(ge=0, le=MAX_YEN)]
+Points = Annotated[float, Field(gt=0, le=MAX_POINTS)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Text(_Strict):
-    ja: str = Field(min_length=1)
-    en: str = ""
+    ja: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    en: str = Field(default="", max_length=MAX_TEXT_CHARS)
 
     def get(self, lang: str = "ja") -> str:
         return self.en if lang == "en" and self.en else self.ja
 
 
 class Programme(_Strict):
-    code: str
+    code: str = Field(max_length=MAX_NAME_CHARS)
     name: Text
     description: Text | None = None
-    source: str = ""
+    source: str = Field(default="", max_length=MAX_TEXT_CHARS)
 
 
 class ScaleLevel(_Strict):
-    level: int
+    level: int = Field(ge=1, le=MAX_LEVEL)
     label: Text
     ratio: float = Field(ge=0, le=1)
 
 
 class Criterion(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    order: int
-    points: float = Field(gt=0)
+    id: PackId
+    order: int = Field(ge=-MAX_COUNT, le=MAX_COUNT)
+    points: Points
     label: Text
     derived: bool = False
-    guidance: dict[int, Text] = Field(default_factory=dict)
+    guidance: dict[int, Text] = Field(default_factory=dict, max_length=MAX_LEVEL)
 
 
 class Bonus(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: PackId
     kind: TLiteral["fact", "judged", "ratio"]
-    points: float = Field(gt=0)
+    points: Points
     label: Text
     derived: bool = False
     condition: Any = None
@@ -66,7 +80,7 @@ class Bonus(_Strict):
 
 
 class EligibilityRule(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: PackId
     label: Text
     when: Any = None
     require: Any
@@ -78,7 +92,7 @@ class EligibilityRule(_Strict):
 
 
 class ExpenseCheck(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: PackId
     label: Text
     flag_when: Any
     message: Text
@@ -86,38 +100,38 @@ class ExpenseCheck(_Strict):
 
 class CapOverride(_Strict):
     when: Any
-    cap_yen: int = Field(ge=0)
+    cap_yen: PackYen
     reason: Text | None = None
 
 
 class SubsidyRate(_Strict):
-    numerator: int = Field(gt=0)
-    denominator: int = Field(gt=0)
+    numerator: int = Field(gt=0, le=MAX_COUNT)
+    denominator: int = Field(gt=0, le=MAX_COUNT)
 
 
 class Funding(_Strict):
     mode: TLiteral["requested", "subsidy", "capacity"] = "requested"
-    cap_yen: int | None = Field(default=None, ge=0)
-    cap_overrides: list[CapOverride] = Field(default_factory=list)
+    cap_yen: PackYen | None = None
+    cap_overrides: list[CapOverride] = Field(default_factory=list, max_length=MAX_ITEMS)
     over_cap: TLiteral["clamp", "reject"] = "clamp"
     subsidy_rate: SubsidyRate | None = None
-    rounding_yen: int = Field(default=1000, gt=0)
+    rounding_yen: int = Field(default=1000, gt=0, le=MAX_YEN)
 
 
 class Budget(_Strict):
-    budget_yen: int | None = Field(default=None, ge=0)
-    capacity_count: int | None = Field(default=None, ge=0)
+    budget_yen: PackYen | None = None
+    capacity_count: Count | None = None
 
 
 class SelectionPolicy(_Strict):
     aggregation: Aggregation = Aggregation.mean
     normalization: Normalization = Normalization.none
-    pass_line: float = Field(default=60.0, ge=0)
+    pass_line: float = Field(default=60.0, ge=0, le=MAX_POINTS)
     criterion_floor: float = Field(default=0.25, ge=0, le=1)
-    min_reviews: int = Field(default=3, ge=1)
-    trim_min_reviews: int = Field(default=5, ge=3)
+    min_reviews: int = Field(default=3, ge=1, le=MAX_COUNT)
+    trim_min_reviews: int = Field(default=5, ge=3, le=MAX_COUNT)
     method: SelectionMethod = SelectionMethod.greedy_skip
-    waitlist: int = Field(default=3, ge=0)
+    waitlist: Count = 3
 
 
 class Policy(_Strict):
@@ -126,7 +140,7 @@ class Policy(_Strict):
 
 
 class Bond(_Strict):
-    id: str
+    id: str = Field(max_length=MAX_ID_CHARS)
     name: Text
     applies_to: Text | None = None
     appropriation_rate: float = Field(ge=0, le=1)
@@ -136,7 +150,7 @@ class Bond(_Strict):
 class LocalShare(_Strict):
     provisional: bool = True
     label: Text
-    bonds: list[Bond] = Field(default_factory=list)
+    bonds: list[Bond] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Note(_Strict):
@@ -145,22 +159,22 @@ class Note(_Strict):
 
 
 class CriteriaPack(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    version: str
+    id: PackId
+    version: str = Field(max_length=MAX_NAME_CHARS)
     programme: Programme
-    total_points: float = Field(gt=0)
-    scale: list[ScaleLevel] = Field(min_length=2)
-    criteria: list[Criterion] = Field(min_length=1)
-    bonus_cap: float = Field(default=0, ge=0)
-    bonuses: list[Bonus] = Field(default_factory=list)
-    eligibility: list[EligibilityRule] = Field(default_factory=list)
-    expense_checks: list[ExpenseCheck] = Field(default_factory=list)
+    total_points: Points
+    scale: list[ScaleLevel] = Field(min_length=2, max_length=MAX_LEVEL)
+    criteria: list[Criterion] = Field(min_length=1, max_length=MAX_ITEMS)
+    bonus_cap: float = Field(default=0, ge=0, le=MAX_POINTS)
+    bonuses: list[Bonus] = Field(default_factory=list, max_length=MAX_ITEMS)
+    eligibility: list[EligibilityRule] = Field(default_factory=list, max_length=MAX_ITEMS)
+    expense_checks: list[ExpenseCheck] = Field(default_factory=list, max_length=MAX_ITEMS)
     funding: Funding = Funding()
     budget: Budget = Budget()
     selection: SelectionPolicy = SelectionPolicy()
     policy: Policy = Policy()
     local_share: LocalShare | None = None
-    notes: list[Note] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     _compiled: dict = PrivateAttr(default_factory=dict)
     _source: str = PrivateAttr(default="")
@@ -242,30 +256,30 @@ def _semantic_problems(pack: CriteriaPack, add) -> None:
     ids = [c.id for c in pack.criteria]
     for i, c in enumerate(pack.criteria):
         if ids.count(c.id) > 1:
-            add(f"criteria[{i}].id", f"duplicate criterion id {c.id!r}")
+            add(f"criteria[{i}].id", f"duplicate criterion id {quote(c.id)}")
     orders = [c.order for c in pack.criteria]
     if len(set(orders)) != len(orders):
-        add("criteria", f"criterion orders must be unique (got {orders})")
+        add("criteria", f"criterion orders must be unique (got {quote(orders)})")
     total = sum(c.points for c in pack.criteria)
     if abs(total - pack.total_points) > 1e-9:
         add("criteria", f"points sum to {total:g}, but total_points is {pack.total_points:g}")
     levels = [s.level for s in pack.scale]
     if len(set(levels)) != len(levels):
-        add("scale", f"levels must be unique (got {levels})")
+        add("scale", f"levels must be unique (got {quote(levels)})")
     ratios = [s.ratio for s in pack.scale]
     if len(set(ratios)) != len(ratios):
-        add("scale", f"ratios must be unique (got {ratios})")
+        add("scale", f"ratios must be unique (got {quote(ratios)})")
     for i, c in enumerate(pack.criteria):
         missing = [lv for lv in levels if lv not in c.guidance]
         if missing:
-            add(f"criteria[{i}].guidance", f"no guidance for level(s) {missing}")
+            add(f"criteria[{i}].guidance", f"no guidance for level(s) {quote(missing)}")
         extra = [lv for lv in c.guidance if lv not in levels]
         if extra:
-            add(f"criteria[{i}].guidance", f"guidance for level(s) {extra} not on the scale")
+            add(f"criteria[{i}].guidance", f"guidance for level(s) {quote(extra)} not on the scale")
     bids = [b.id for b in pack.bonuses]
     for i, b in enumerate(pack.bonuses):
         if bids.count(b.id) > 1:
-            add(f"bonuses[{i}].id", f"duplicate bonus id {b.id!r}")
+            add(f"bonuses[{i}].id", f"duplicate bonus id {quote(b.id)}")
         if b.kind == "fact" and b.condition is None:
             add(f"bonuses[{i}].condition", "a fact bonus needs a condition")
         if b.kind == "ratio" and (b.numerator is None or b.denominator is None):
@@ -275,7 +289,7 @@ def _semantic_problems(pack: CriteriaPack, add) -> None:
     rids = [r.id for r in pack.eligibility]
     for i, r in enumerate(pack.eligibility):
         if rids.count(r.id) > 1 or r.id in ("amount", "cap"):
-            add(f"eligibility[{i}].id", f"duplicate or reserved rule id {r.id!r}")
+            add(f"eligibility[{i}].id", f"duplicate or reserved rule id {quote(r.id)}")
         if r.on_fail == "conditional" and r.condition is None:
             add(f"eligibility[{i}].condition", "a conditional rule needs the condition text")
     f = pack.funding

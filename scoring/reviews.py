@@ -7,23 +7,43 @@ sheets as Python values. :func:`build_review_table` checks them against the pack
 
 from __future__ import annotations
 
+import difflib
 from enum import Enum
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, quote
 from .models import Proposal, Reviewer, ReviewStatus
-from .packs import CriteriaPack
+from .packs import SHIPPED_PACKS, CriteriaPack
 from .table import ProposalTable, ReviewTable
 
 REVIEW_COLUMNS = ["reviewer_id", "proposal_id", "item", "value", "status", "comment"]
 REVIEWER_COLUMNS = ["reviewer_id", "name", "role", "conflicts"]
 
 
-def split_by_pack(proposals: Sequence[Proposal], pack: CriteriaPack) -> tuple[list[Proposal], int]:
-    """The proposals of ``pack`` and how many others were skipped."""
+def split_by_pack(proposals: Sequence[Proposal], pack: CriteriaPack, known_packs: Iterable[str] = (),
+                  source: str = "(proposals)") -> tuple[list[Proposal], int]:
+    """The proposals of ``pack`` and how many proposals of other known packs were skipped.
+
+    Known packs are the shipped ones (:data:`scoring.packs.SHIPPED_PACKS`), ``pack`` itself and
+    ``known_packs`` (e.g. the packs of a stored round). A proposal naming any other pack — a typo such as
+    ``autonomous_14`` — is not silently skipped: :class:`InputError` names it as ``source:[i]:pack``.
+    """
+    known = set(SHIPPED_PACKS) | set(known_packs) | {pack.id}
+    problems = []
+    for i, p in enumerate(proposals):
+        if p.pack not in known:
+            close = difflib.get_close_matches(p.pack, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem(source, f"[{i}]", "pack",
+                                    f"proposal {quote(p.id)}: unknown pack {quote(p.pack)} "
+                                    f"(known packs: {', '.join(sorted(known))}){hint}"))
+            if len(problems) >= 100:
+                break
+    if problems:
+        raise InputError(problems)
     mine = [p for p in proposals if p.pack == pack.id]
     return mine, len(proposals) - len(mine)
 
@@ -66,16 +86,16 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
 
     report(rid == "", "reviewer_id", lambda j: "required field is empty")
     unknown_prop = ~_isin(pid, all_ids)
-    report(unknown_prop, "proposal_id", lambda j: f"{pid[j]!r} is not a proposal in the proposals file")
+    report(unknown_prop, "proposal_id", lambda j: f"{quote(pid[j])} is not a proposal in the proposals file")
     row_of = table.index_of()
     prop_idx = np.array([row_of.get(p, -1) for p in pid], dtype=np.int64)
     mine = prop_idx >= 0
     if reviewers is not None:
         known_r = {r.reviewer_id for r in reviewers}
         report(mine & ~_isin(rid, known_r) & (rid != ""), "reviewer_id",
-               lambda j: f"{rid[j]!r} is not in the reviewers file")
+               lambda j: f"{quote(rid[j])} is not in the reviewers file")
     bad_status = mine & ~_isin(status, [s.value for s in ReviewStatus])
-    report(bad_status, "status", lambda j: f"{status[j]!r} is not one of ['submitted', 'draft']")
+    report(bad_status, "status", lambda j: f"{quote(status[j])} is not one of ['submitted', 'draft']")
 
     crit_ids = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
@@ -84,20 +104,21 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     is_crit = _isin(item, crit_ids)
     is_bonus = _isin(item, bonus_of)
     report(mine & ~is_crit & ~is_bonus, "item",
-           lambda j: f"{item[j]!r} is not a criterion or judged bonus of pack {pack.id} "
+           lambda j: f"{quote(item[j])} is not a criterion or judged bonus of pack {pack.id} "
                      f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join('bonus:' + b for b in judged)})"
                                                              if judged else ")"))
     value = pd.to_numeric(pd.Series(value_s), errors="coerce").to_numpy()
     integral = ~np.isnan(value) & (np.mod(np.nan_to_num(value), 1) == 0)
     levels = sorted(pack.levels)
     bad_level = mine & is_crit & ~(integral & np.isin(np.nan_to_num(value), levels))
-    report(bad_level, "value", lambda j: f"{value_s[j]!r} is not a level of the scale {levels}")
+    report(bad_level, "value", lambda j: f"{quote(value_s[j])} is not a level of the scale {levels}")
     bad_mark = mine & is_bonus & ~(integral & np.isin(np.nan_to_num(value), [0, 1]))
-    report(bad_mark, "value", lambda j: f"{value_s[j]!r}: a bonus mark is 1 or 0")
+    report(bad_mark, "value", lambda j: f"{quote(value_s[j])}: a bonus mark is 1 or 0")
 
     key = pd.Series(rid) + "\x1f" + pd.Series(pid)
     dup = (key + "\x1f" + pd.Series(item)).duplicated(keep="first").to_numpy() & mine
-    report(dup, "item", lambda j: f"duplicate row for reviewer {rid[j]!r}, proposal {pid[j]!r}, item {item[j]!r}")
+    report(dup, "item", lambda j: f"duplicate row for reviewer {quote(rid[j])}, proposal {quote(pid[j])}, "
+                                  f"item {quote(item[j])}")
 
     ok = mine & ~bad_status & (is_crit | is_bonus) & ~bad_level & ~bad_mark & ~dup & (rid != "")
     # one review per (reviewer, proposal)
@@ -124,14 +145,15 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     for r in np.nonzero(mixed)[0]:
         j = first[r]
         problems.append(Problem(source, str(lines[j]), "status",
-                                f"review by {rid[j]!r} of {pid[j]!r} mixes submitted and draft rows"))
+                                f"review by {quote(rid[j])} of {quote(pid[j])} mixes submitted and draft rows"))
     submitted = n_sub == n_all
     incomplete = submitted & (lv == 0).any(axis=1)
     for r in np.nonzero(incomplete)[0]:
         j = first[r]
         missing = [crit_ids[c] for c in np.nonzero(lv[r] == 0)[0]]
         problems.append(Problem(source, str(lines[j]), "item",
-                                f"submitted review by {rid[j]!r} of {pid[j]!r} has no level for: {', '.join(missing)}"))
+                                f"submitted review by {quote(rid[j])} of {quote(pid[j])} has no level for: "
+                                f"{', '.join(missing)}"))
     if problems:
         problems.sort(key=lambda p: int(p.row) if p.row and p.row.isdigit() else 0)
         raise InputError(problems)

@@ -81,7 +81,7 @@ def cmd_import_sheets(args) -> int:
     dicts = [{"reviewer_id": r.reviewer_id, "proposal_id": r.proposal_id, "item": r.item, "value": r.value,
               "status": r.status.value, "comment": r.comment} for r in rows]
     # the core's own check of the result (same rules as a reviews.csv)
-    mine, _ = split_by_pack(props, pack)
+    mine, _ = split_by_pack(props, pack, source=args.proposals)
     build_review_table(reviews_from_rows(dicts), pack, ProposalTable.from_proposals(mine), {p.id for p in props},
                        "(imported sheets)", rvrs)
     emit(args.out, csv_bytes(REVIEW_COLUMNS, [[d[c] for c in REVIEW_COLUMNS] for d in dicts]))

@@ -50,7 +50,8 @@ def load_call(pack: Source, proposals: Source, reviews: Source | None = None, re
     """Read and validate every input; all problems of all files are raised together."""
     inputs = read_inputs(pack, proposals, reviews, reviewers, names=names)
     shown = source_name(reviews, (names or {}).get("reviews"), "(reviews)") if reviews is not None else "reviews"
-    return assemble(inputs.pack, inputs.proposals, inputs.reviews, inputs.reviewers, shown)
+    return assemble(inputs.pack, inputs.proposals, inputs.reviews, inputs.reviewers, shown,
+                    proposals_source=source_name(proposals, (names or {}).get("proposals"), "(proposals)"))
 
 
 __all__ = ["Inputs", "read_inputs", "load_call"]

@@ -5,6 +5,10 @@ Step two — dict → :class:`~scoring.packs.CriteriaPack`, every problem at onc
 (``str``/:class:`~pathlib.Path`; a ``str`` ending in ``.yaml``/``.yml`` or naming an existing file is a path),
 or its content (bytes or a binary file object, with ``name=`` for messages — :mod:`scoring.io.sources`).
 Shipped packs are named in messages relative to the project (``criteria/autonomous_l4.yaml``).
+
+Every pack is read by the bounded safe loader of :mod:`scoring.io.bounded` (at most 512 KiB, 100 aliases,
+50,000 values with aliases expanded, 32 levels of nesting, integers of at most 1,000 digits): a "billion laughs"
+file is refused at once, naming its line.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import PackError, Problem
+from ..errors import PackError, Problem, quote
 from ..packs import CriteriaPack, validate_pack
+from . import bounded
 from .sources import Source, is_path, read_text, source_name
 
 CRITERIA_DIR = Path(__file__).resolve().parents[2] / "criteria"
@@ -24,13 +29,14 @@ CRITERIA_DIR = Path(__file__).resolve().parents[2] / "criteria"
 def read_pack_file(source: Source, *, name: str | None = None) -> dict:
     """Step one: YAML → dict. Refuses unreadable files and YAML errors with the file named."""
     shown = source_name(source, name, "(pack)")
-    text = read_text(source, shown, failure="cannot read", error=PackError)
+    text = read_text(source, shown, failure="cannot read", error=PackError, limit=bounded.LIMITS.pack_bytes)
     try:
-        data = yaml.safe_load(text)
+        data = bounded.load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        raise PackError([Problem(shown, None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        what = "refused" if isinstance(exc, bounded.LimitExceeded) else "not valid YAML"
+        raise PackError([Problem(shown, None, where, f"{what}: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise PackError([Problem(shown, None, "(root)", "a pack must be a mapping")])
     return data
@@ -52,7 +58,7 @@ def load_pack(pack: Source, *, name: str | None = None) -> CriteriaPack:
     path = pack_path(pack)
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CRITERIA_DIR.glob("*.yaml")))
-        raise PackError([Problem(str(pack), None, "pack", f"unknown pack {str(pack)!r} (shipped packs: {known})")])
+        raise PackError([Problem(str(pack), None, "pack", f"unknown pack {quote(str(pack))} (shipped packs: {known})")])
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, name or shown_path(path))
 
 

@@ -11,6 +11,9 @@ A *source* is one of
 Every reader takes a keyword-only ``name=`` for its messages (``file:row:field: message``). Without it a path
 is named by itself, a file object by its ``.name`` attribute when it has one (uploads and open files do), and
 anything else by the reader's placeholder such as ``(proposals)``. Nothing is written to a temporary file.
+
+A reader takes at most ``limit`` bytes (:data:`scoring.io.bounded.LIMITS`: 32 MiB for a table, 512 KiB for a
+pack) and refuses a larger file without reading the rest of it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Union
 
 from ..errors import InputError, Problem
+from . import bounded
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
 
@@ -40,26 +44,44 @@ def source_name(source: Source, name: str | None = None, default: str = "(upload
 
 
 def read_bytes(source: Source, name: str, failure: str = "cannot read as UTF-8 text",
-               error: type[InputError] = InputError) -> bytes:
+               error: type[InputError] = InputError, limit: int | None = None) -> bytes:
     """The whole content of ``source``; a missing file is ``(file): file not found``, an unreadable one
-    ``(file): {failure}: …`` — raised as ``error`` (an :class:`InputError`) naming ``name``."""
+    ``(file): {failure}: …``, one of more than ``limit`` bytes (default: ``LIMITS.file_bytes``)
+    ``(file): larger than …`` — raised as ``error`` (an :class:`InputError`) naming ``name``. At most
+    ``limit + 1`` bytes are ever read."""
+    if limit is None:
+        limit = bounded.LIMITS.file_bytes
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    try:
-        data = Path(source).read_bytes() if is_path(source) else source.read()
-    except FileNotFoundError:
-        raise error([Problem(name, None, "(file)", "file not found")]) from None
-    except OSError as exc:
-        raise error([Problem(name, None, "(file)", f"{failure}: {exc}")]) from None
-    if isinstance(data, str):  # a text-mode file object: already decoded
-        return data.encode("utf-8")
+        data = source
+    else:
+        try:
+            if is_path(source):
+                with open(source, "rb") as fh:
+                    data = fh.read(limit + 1)
+            else:
+                data = source.read(limit + 1)
+        except FileNotFoundError:
+            raise error([Problem(name, None, "(file)", "file not found")]) from None
+        except (OSError, ValueError) as exc:  # ValueError: a closed file object
+            raise error([Problem(name, None, "(file)", f"{failure}: {exc}")]) from None
+        if isinstance(data, str):  # a text-mode file object: already decoded
+            data = data.encode("utf-8")
+    if len(data) > limit:
+        raise error([Problem(name, None, "(file)", f"larger than {_size(limit)}: refused (the limit of "
+                                                   f"this kind of file)")])
     return bytes(data)
 
 
+def _size(n: int) -> str:
+    if n % 2**20 == 0:
+        return f"{n // 2**20} MiB"
+    return f"{n // 2**10} KiB" if n % 2**10 == 0 else f"{n:,} bytes"
+
+
 def read_text(source: Source, name: str, failure: str = "cannot read as UTF-8 text",
-              error: type[InputError] = InputError) -> str:
+              error: type[InputError] = InputError, limit: int | None = None) -> str:
     """``source`` as UTF-8 text (a BOM, as Excel writes it, is dropped); problems as in :func:`read_bytes`."""
-    data = read_bytes(source, name, failure, error)
+    data = read_bytes(source, name, failure, error, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

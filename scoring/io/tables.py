@@ -5,25 +5,30 @@ path, the bytes of an upload or a binary file object — and a keyword-only ``na
 convention of :mod:`scoring.io.sources`). Problems are reported as ``file:row:field: message``: for CSV the row
 is the line number (the header is line 1), for JSON the list index ``[i]``, followed by the proposal id where
 there is one. The checks against a pack are the core's (:mod:`scoring.reviews`).
+
+Every reader stays within :data:`scoring.io.bounded.LIMITS` (file size, rows, columns, text length, JSON
+nesting and numbers) and refuses beyond them with the same kind of message.
 """
 
 from __future__ import annotations
 
 import io
-import json
+import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..errors import InputError, Problem, problems_from_validation
+from ..errors import InputError, Problem, clip, problems_from_validation, quote
 from ..models import Proposal, Reviewer
 from ..reviews import REVIEW_COLUMNS
+from . import bounded
 from .safe import unguard_text
 from .sources import Source, is_path, read_text, source_name, suffix
 
 XLSX_MAGIC = b"PK\x03\x04"  # a zip archive: an .xlsx workbook given as content
+_LINE_BREAK = re.compile(r"[\r\n]")
 
 
 # --- proposals -----------------------------------------------------------------------------------------------
@@ -34,15 +39,18 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
         data = data["proposals"]
     if not isinstance(data, list):
         raise InputError([Problem(source, None, "(root)", "must be a JSON list of proposals")])
+    if len(data) > bounded.LIMITS.proposals:
+        raise InputError([Problem(source, None, "(root)", f"more than {bounded.LIMITS.proposals:,} proposals "
+                                                          f"(got {len(data):,})")])
     problems: list[Problem] = []
     out: list[Proposal] = []
     seen: dict[str, int] = {}
     for i, obj in enumerate(data):
         row = f"[{i}]"
         pid = obj.get("id") if isinstance(obj, dict) else None
-        label = f"proposal {pid}" if pid else ""
+        label = f"proposal {clip(str(pid), 40)}" if pid else ""
         if not isinstance(obj, dict):
-            problems.append(Problem(source, row, "(row)", f"must be an object (got {obj!r})"))
+            problems.append(Problem(source, row, "(row)", f"must be an object (got {quote(obj)})"))
             continue
         try:
             p = Proposal.model_validate(obj)
@@ -50,7 +58,8 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
             problems.extend(problems_from_validation(exc, source, row, label=label))
             continue
         if p.id in seen:
-            problems.append(Problem(source, row, "id", f"duplicate proposal id {p.id!r} (first at [{seen[p.id]}])"))
+            problems.append(Problem(source, row, "id",
+                                    f"duplicate proposal id {quote(p.id)} (first at [{seen[p.id]}])"))
         else:
             seen[p.id] = i
         out.append(p)
@@ -60,13 +69,10 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
 
 
 def read_json(source: Source, *, name: str | None = None) -> Any:
-    """A JSON file as data: an unreadable file or invalid JSON is an :class:`InputError` naming the line."""
+    """A JSON file as data: an unreadable file, invalid JSON or one beyond the limits
+    (:func:`scoring.io.bounded.load_json`) is an :class:`InputError` naming the line, or the row and field."""
     shown = source_name(source, name, "(proposals)")
-    text = read_text(source, shown)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(shown, f"line {exc.lineno}", "(json)", f"not valid JSON: {exc.msg}")]) from None
+    return bounded.load_json(read_text(source, shown), shown)
 
 
 def read_proposals_raw(source: Source, *, name: str | None = None) -> tuple[list, list[Proposal]]:
@@ -110,16 +116,32 @@ def read_csv_table(source: Source, required: Sequence[str], *, name: str | None 
     """A CSV as strings (nothing guessed), with a ``_line`` column; refuses missing columns."""
     shown = source_name(source, name, "(csv)")
     text = read_text(source, shown)
+    lim = bounded.LIMITS
+    first_break = _LINE_BREAK.search(text)
+    header = text[: first_break.start()] if first_break else text
+    if header.count(",") + 1 > lim.columns:  # an upper bound (a quoted comma counts too)
+        raise InputError([Problem(shown, "1", "(header)", f"more than {lim.columns} columns")])
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError([Problem(shown, None, "(csv)", f"not a readable CSV: {exc}")]) from None
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                         nrows=lim.rows + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError([Problem(shown, None, "(csv)", f"not a readable CSV: {quote(str(exc), 200)[1:-1]}")]) \
+            from None
+    if len(df) > lim.rows:
+        raise InputError([Problem(shown, None, "(csv)", f"more than {lim.rows:,} rows")])
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError([Problem(shown, "1", c, "required column is missing") for c in missing])
+    problems = []
     for c in df.columns:
         df[c] = df[c].str.strip().map(unguard_text)
+        long = np.flatnonzero(df[c].str.len().fillna(0).to_numpy() > lim.string_chars)
+        for j in long[:20]:
+            problems.append(Problem(shown, str(j + 2), c, f"a cell of at most {lim.string_chars:,} characters "
+                                                          f"(got {len(df[c].iat[j]):,}: {quote(df[c].iat[j])})"))
+    if problems:
+        raise InputError(problems)
     df["_line"] = np.arange(2, len(df) + 2)
     return df
 
@@ -143,7 +165,7 @@ def parse_reviewers(rows: Iterable[dict], source: str) -> list[Reviewer]:
             problems.extend(problems_from_validation(exc, source, row))
             continue
         if rv.reviewer_id in seen:
-            problems.append(Problem(source, row, "reviewer_id", f"duplicate reviewer id {rv.reviewer_id!r}"))
+            problems.append(Problem(source, row, "reviewer_id", f"duplicate reviewer id {quote(rv.reviewer_id)}"))
         seen.add(rv.reviewer_id)
         out.append(rv)
     if problems:

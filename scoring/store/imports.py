@@ -114,7 +114,8 @@ class RoundFiles(ServiceBase):
             if review_df is not None and not found:
                 for pid in pack_ids:
                     with found.catching():
-                        assemble(self.store._pack(s, r.id, pid), all_models, review_df, all_reviewers, str(reviews))
+                        assemble(self.store._pack(s, r.id, pid), all_models, review_df, all_reviewers, str(reviews),
+                                 proposals_source=src, known_packs=pack_ids)
                 if not found:
                     known = {p.id for p in all_models}
                     stray = review_df[~review_df["proposal_id"].isin(list(known))]

@@ -339,7 +339,9 @@ class RoundService(RoundFiles):
         reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
                      for m in self._members(s, r.id)]
         df = review_frame(s, r.id, pack, pack_id)
-        call = assemble(pack, models, df, reviewers, reviews_source=f"round {r.name}")
+        round_packs = list(s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id)))
+        call = assemble(pack, models, df, reviewers, reviews_source=f"round {r.name}",
+                        proposals_source=f"round {r.name}", known_packs=round_packs)
         withheld = frozenset(p.id for p in call.proposals if p.id in withheld)
         if withheld:
             call.withheld = withheld
