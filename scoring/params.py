@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Mapping
 
 from .models import Aggregation, Normalization, SelectionMethod
+from .money import MAX_YEN
 from .packs import CriteriaPack
 
 
@@ -34,6 +35,8 @@ class NoBudget:
 
 
 NO_BUDGET = NoBudget()
+MAX_POINTS = 1000.0      # a pass line is in points: no pack's total is above this (packs.py bounds points too)
+MAX_COUNT = 1_000_000    # waitlist and capacity counts
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,24 @@ class WhatIf:
                     raise WhatIfError(key, f"unknown value {str(v)[:40]!r}") from None
         b = self.budget
         if b is not None and b is not NO_BUDGET:
-            if isinstance(b, bool) or not isinstance(b, (int, float)) or b != int(b) or b < 0:
-                raise WhatIfError("budget", f"must be a whole number ≥ 0 (got {str(b)[:40]!r})")
+            if (isinstance(b, bool) or not isinstance(b, (int, float)) or b != b or b in (float("inf"), -float("inf"))
+                    or b != int(b) or not 0 <= b <= MAX_YEN):
+                raise WhatIfError("budget", f"must be a whole number from 0 to {MAX_YEN:,} (got {str(b)[:40]!r})")
             object.__setattr__(self, "budget", int(b))
         if self.waitlist is not None:
-            if isinstance(self.waitlist, bool) or int(self.waitlist) != self.waitlist or self.waitlist < 0:
-                raise WhatIfError("waitlist", f"must be a whole number ≥ 0 (got {str(self.waitlist)[:40]!r})")
-            object.__setattr__(self, "waitlist", int(self.waitlist))
+            w = self.waitlist
+            if (isinstance(w, bool) or not isinstance(w, (int, float)) or w != w or w in (float("inf"), -float("inf"))
+                    or int(w) != w or not 0 <= w <= MAX_COUNT):
+                raise WhatIfError("waitlist", f"must be a whole number from 0 to {MAX_COUNT:,} (got {str(w)[:40]!r})")
+            object.__setattr__(self, "waitlist", int(w))
         if self.pass_line is not None:
-            p = float(self.pass_line)
-            if not p >= 0 or p == float("inf"):
-                raise WhatIfError("pass_line", f"must be a finite number ≥ 0 (got {str(self.pass_line)[:40]!r})")
+            try:
+                p = float(self.pass_line)
+            except (TypeError, ValueError):
+                p = float("nan")
+            if not 0 <= p <= MAX_POINTS:
+                raise WhatIfError("pass_line", f"must be a number from 0 to {MAX_POINTS:g} "
+                                  f"(got {str(self.pass_line)[:40]!r})")
             object.__setattr__(self, "pass_line", p)
 
     # --- building ------------------------------------------------------------------------------------------

@@ -101,3 +101,16 @@ def test_the_one_ranking_csv_is_what_the_command_line_writes(l4, tmp_path, capsy
     header, rows = l4.rank().csv_table("en")
     assert header[:4] == ["rank", "proposal_id", "title", "applicant"] and header[-2:] == ["reasons", "conditions"]
     assert any("waitlist #1" in r[-2] for r in rows)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--pass-line", "inf", "--pass-line: must be a number from 0 to 1000 (got 'inf')"),
+    ("--pass-line", "nan", "--pass-line: must be a number from 0 to 1000 (got 'nan')"),
+    ("--pass-line", "5000", "--pass-line: must be a number from 0 to 1000"),
+    ("--waitlist", "2000000", "--waitlist: must be a whole number from 0 to 1,000,000"),
+])
+def test_whatif_options_out_of_range_exit_2_naming_the_option(option, value, message, capsys):
+    ex = ROOT / "tests" / "data" / "l4-small"
+    assert main(["rank", "--pack", "autonomous_l4", "--proposals", str(ex / "proposals.json"),
+                 "--reviews", str(ex / "reviews.csv"), option, value, "--out", "-"]) == 2
+    assert message in capsys.readouterr().err

@@ -7,10 +7,10 @@ import argparse
 import json
 import sys
 
-from ..errors import ShinsaError
+from ..errors import InputError, Problem, ShinsaError
 from ..io import write_atomic
 from ..money import MoneyError, parse_yen
-from ..params import WhatIf
+from ..params import WhatIf, WhatIfError
 
 
 class UsageError(ShinsaError):
@@ -36,10 +36,15 @@ def json_bytes(obj) -> bytes:
 
 
 def whatif_from_args(args) -> WhatIf:
-    """The what-if options of ``rank``/``analyze`` (unset options: the pack's own values)."""
-    return WhatIf.from_overrides(aggregation=args.aggregation, normalization=args.normalization,
-                                 selection=args.selection, waitlist=args.waitlist, budget=args.budget,
-                                 pass_line=getattr(args, "pass_line", None))
+    """The what-if options of ``rank``/``analyze`` (unset options: the pack's own values); a bad value is
+    refused naming the option (exit 2)."""
+    try:
+        return WhatIf.from_overrides(aggregation=args.aggregation, normalization=args.normalization,
+                                     selection=args.selection, waitlist=args.waitlist, budget=args.budget,
+                                     pass_line=getattr(args, "pass_line", None))
+    except WhatIfError as exc:
+        option = "--" + exc.key.replace("_", "-")
+        raise InputError([Problem("(arguments)", None, option, str(exc).split(": ", 1)[-1])]) from None
 
 
 def params_from_args(pack, args):
