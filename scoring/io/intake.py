@@ -105,6 +105,11 @@ _TRUE = {"true", "yes", "y", "はい", "有", "あり", "○", "〇", "該当", 
 _FALSE = {"false", "no", "n", "いいえ", "無", "なし", "×", "非該当", "0"}
 
 
+def _q(value: Any, limit: int = 80) -> str:
+    """A value quoted in a message: at most ``limit`` characters of it (a cell may hold 32,767)."""
+    return repr(value if not isinstance(value, str) or len(value) <= limit else value[:limit] + "…")
+
+
 def _key(text: Any) -> str:
     s = unicodedata.normalize("NFKC", str(text)).strip().lower()
     return re.sub(r"[\s_\-・･]", "", s)
@@ -154,7 +159,7 @@ def _id_value(v: Any) -> str:
 
 def _number_value(v: Any) -> float:
     if isinstance(v, bool):
-        raise ValueError(f"not a number: {v!r}")
+        raise ValueError(f"not a number: {_q(v)}")
     if isinstance(v, (int, float)):
         return float(v)
     s = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "").replace(" ", "")
@@ -196,20 +201,20 @@ def _convert(col_key: str, kind: str, v: Any) -> Any:
         try:
             x = _number_value(v)
         except ValueError:
-            raise ValueError(f"not a number: {v!r}") from None
+            raise ValueError(f"not a number: {_q(v)}") from None
         if x < 0:
-            raise ValueError(f"must not be negative: {v!r}")
+            raise ValueError(f"must not be negative: {_q(v)}")
         return x
     if kind == "member_kind":
         k = _KIND_OF.get(_key(v))
         if k is None:
-            raise ValueError(f"{_text_value(v)!r} is not a member kind (use one of: "
+            raise ValueError(f"{_q(_text_value(v))} is not a member kind (use one of: "
                              + "、".join(names[0] for names in KIND_LABELS.values()) + ")")
         return k
     if kind == "category":
         k = _CAT_OF.get(_key(v))
         if k is None:
-            raise ValueError(f"{_text_value(v)!r} is not a cost category (use one of: "
+            raise ValueError(f"{_q(_text_value(v))} is not a cost category (use one of: "
                              + "、".join(names[0] for names in CATEGORY_LABELS.values()) + ")")
         return k
     if kind == "technologies":
@@ -219,7 +224,7 @@ def _convert(col_key: str, kind: str, v: Any) -> Any:
                 continue
             t = _TECH_OF.get(_key(part))
             if t is None:
-                raise ValueError(f"{part.strip()!r} is not a technology (use: "
+                raise ValueError(f"{_q(part.strip())} is not a technology (use: "
                                  + "、".join(names[0] for names in TECH_LABELS.values()) + ")")
             if t not in out:
                 out.append(t)
@@ -234,8 +239,14 @@ def _blank(v: Any) -> bool:
 
 
 def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: list[Problem],
-                allow_facts: bool) -> list[tuple[int, dict, dict]]:
-    """(row number, values by key, cell address by key) for every non-blank row."""
+                allow_facts: bool, uncached: dict[tuple[int, int], str]) -> list[tuple[int, dict, dict]]:
+    """(row number, values by key, cell address by key) for every non-blank row.
+
+    Every row the sheet holds is read: its declared ``<dimension>`` is ignored (a row below it would be lost).
+    ``uncached`` are the formula cells without a saved value ((row, column) → formula), refused by name: read
+    with ``data_only=True`` they would look blank.
+    """
+    ws.reset_dimensions()
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
@@ -243,6 +254,9 @@ def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: li
         return []
     col_of: dict[int, str] = {}
     for j, h in enumerate(header):
+        if (1, j + 1) in uncached:
+            P.append(Problem(src, f"{sheet}!{get_column_letter(j + 1)}1", "(header)", _no_value(uncached[1, j + 1])))
+            continue
         if _blank(h):
             continue
         key = _header_key(h, columns)
@@ -250,12 +264,12 @@ def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: li
             continue
         addr = f"{sheet}!{get_column_letter(j + 1)}1"
         if key is None or (key.startswith("fact:") and not allow_facts):
-            P.append(Problem(src, addr, "(header)", f"unknown column {str(h).strip()!r} (columns: "
+            P.append(Problem(src, addr, "(header)", f"unknown column {_q(str(h).strip())} (columns: "
                              + "、".join(c.label for c in columns) + ("、fact:<名前>" if allow_facts else "")
                              + "、備考)"))
             continue
         if key in col_of.values():
-            P.append(Problem(src, addr, key, f"column {str(h).strip()!r} appears twice"))
+            P.append(Problem(src, addr, key, f"column {_q(str(h).strip())} appears twice"))
             continue
         col_of[j] = key
     for c in columns:
@@ -263,8 +277,9 @@ def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: li
             P.append(Problem(src, f"{sheet}!1", c.key, f"required column {c.label} ({c.key}) is missing"))
     kinds = {c.key: c for c in columns}
     out = []
+    formula_rows = {r for r, c in uncached if c - 1 in col_of}
     for r, values in enumerate(rows, 2):
-        if all(_blank(v) for v in values):
+        if all(_blank(v) for v in values) and r not in formula_rows:
             continue
         vals, addrs = {}, {}
         for j, key in col_of.items():
@@ -272,6 +287,9 @@ def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: li
             addr = f"{sheet}!{get_column_letter(j + 1)}{r}"
             addrs[key] = addr
             col = kinds.get(key)
+            if (r, j + 1) in uncached:
+                P.append(Problem(src, addr, key, _no_value(uncached[r, j + 1])))
+                continue
             if _blank(v):
                 if col is not None and col.required:
                     P.append(Problem(src, addr, key, f"{col.label} is required"))
@@ -284,6 +302,12 @@ def _read_sheet(ws, sheet: str, columns: Sequence[IntakeColumn], src: str, P: li
     return out
 
 
+def _no_value(formula: str) -> str:
+    shown = ("=" + formula[:60]) if formula else "(a shared formula)"
+    return (f"the formula {shown!r} has no saved value (the file was written by a program that does not "
+            "calculate): open it in Excel and save it, or type the value")
+
+
 def read_intake(source: XlsxSource, *, source_name: str | None = None) -> list[Proposal]:
     """The intake list (応募一覧.xlsx) as validated proposals; every unreadable cell listed at once.
 
@@ -292,18 +316,21 @@ def read_intake(source: XlsxSource, *, source_name: str | None = None) -> list[P
     ``(upload)``.
     """
     src = source_name or name_of_source(source)
-    wb, opened = open_workbook(source, src, read_only=True, data_only=True)
+    wb, opened, scan = open_workbook(source, src, read_only=True, data_only=True)
     if wb is None:
         raise InputError(opened)
+    uncached = scan.uncached if scan is not None else {}
     P: list[Problem] = []
     try:
         found = {name: find_sheet(wb, aliases, _key) for name, (aliases, _) in INTAKE_SHEETS.items()}
         if found["応募"] is None:
             raise InputError([Problem(src, None, "応募", f"sheet 応募 (proposals) is missing (sheets: {wb.sheetnames})")])
-        prow = _read_sheet(wb[found["応募"]], found["応募"], PROPOSAL_COLUMNS, src, P, True)
-        mrow = _read_sheet(wb[found["構成員"]], found["構成員"], MEMBER_COLUMNS, src, P, False) \
-            if found["構成員"] else []
-        crow = _read_sheet(wb[found["経費"]], found["経費"], COST_COLUMNS, src, P, False) if found["経費"] else []
+        sheets = {name: (wb[title], title, uncached.get(title, {})) for name, title in found.items() if title}
+        prow = _read_sheet(*sheets["応募"][:2], PROPOSAL_COLUMNS, src, P, True, sheets["応募"][2])
+        mrow = _read_sheet(*sheets["構成員"][:2], MEMBER_COLUMNS, src, P, False, sheets["構成員"][2]) \
+            if "構成員" in sheets else []
+        crow = _read_sheet(*sheets["経費"][:2], COST_COLUMNS, src, P, False, sheets["経費"][2]) \
+            if "経費" in sheets else []
     finally:
         wb.close()
     objs: dict[str, dict] = {}
@@ -313,7 +340,8 @@ def read_intake(source: XlsxSource, *, source_name: str | None = None) -> list[P
         if pid is None:
             continue
         if pid in objs:
-            P.append(Problem(src, a["id"], "id", f"duplicate proposal id {pid!r} (first on row {origin[pid]['row']})"))
+            P.append(Problem(src, a["id"], "id",
+                             f"duplicate proposal id {_q(pid)} (first on row {origin[pid]['row']})"))
             continue
         facts = {k[5:]: x for k, x in v.items() if k.startswith("fact:")}
         applicant = {"name": v.get("applicant_name", ""), "kind": v.get("applicant_kind", "other")}
@@ -334,7 +362,7 @@ def read_intake(source: XlsxSource, *, source_name: str | None = None) -> list[P
             if pid not in objs:
                 if pid not in origin:  # not a proposal at all (a duplicate row was already reported)
                     P.append(Problem(src, a["proposal_id"], "proposal_id",
-                                     f"{pid!r} is not a proposal id on the 応募 sheet"))
+                                     f"{_q(pid)} is not a proposal id on the 応募 sheet"))
                 continue
             if field == "consortium" and v.get("name") == objs[pid]["applicant"]["name"]:
                 continue  # the applicant is a member already (formats.md)

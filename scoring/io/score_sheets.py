@@ -322,7 +322,7 @@ def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_
                     seen) -> tuple[list, list]:
     src = source_name(source)
     P: list[Problem] = []
-    wb, opened = open_workbook(source, src, data_only=False)
+    wb, opened, _ = open_workbook(source, src, data_only=False)
     if wb is None:
         return [], opened
     if SCORE_SHEET not in wb.sheetnames or FINGERPRINT_SHEET not in wb.sheetnames:
@@ -338,6 +338,8 @@ def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_
     try:
         max_row = int(head["max_row"])
     except ValueError:
+        max_row = -1
+    if not 1 <= max_row <= max(ws.max_row, fp.max_row):  # the rows it names must be there to check
         return [], [Problem(src, fa("max_row"), "fingerprint", "the hidden fingerprint sheet was altered")]
     ncol = len(_COLS)
     grid = [[fp.cell(row=_GRID_OFFSET + r, column=c).value or "" for c in range(1, ncol + 1)]

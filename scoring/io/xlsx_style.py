@@ -4,7 +4,7 @@ Shared by :mod:`scoring.io.chair_workbook`, :mod:`scoring.io.score_sheets`, :mod
 :mod:`scoring.io.analysis_sheet` and :mod:`scoring.io.selfcheck_sheet`: fills, borders and number formats;
 cell writers that never make a formula; column widths and A4-landscape print setup; the workbook's labels
 (``workbook.*`` of ``scoring/vocabulary/workbook.yaml``); and :func:`open_workbook`, which reads a path, bytes
-or a binary file object alike.
+or a binary file object alike — after :func:`scoring.io.xlsx_guard.check_xlsx` has bounded what it may expand to.
 
 Security: every text cell a user wrote (titles, names, comments, reasons) is stored as a string cell, never as a
 formula, and a text that starts with ``= + - @``, tab or CR (:data:`scoring.io.FORMULA_PREFIXES`) also gets
@@ -24,9 +24,10 @@ from openpyxl.styles import PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
-from ..errors import Problem
+from ..errors import InputError, Problem
 from ..labels import label
 from .safe import FORMULA_PREFIXES
+from .xlsx_guard import XlsxScan, check_xlsx
 
 __all__ = ["MONEY_FMT", "SCORE_FMT", "RATIO_FMT", "FILL_SELECTED", "FILL_WAITLIST", "FILL_HEADER", "FILL_COI",
            "FILL_BLOCK", "FILL_INPUT", "THICK", "THIN", "Styles", "clean_text", "text_cell", "num_cell",
@@ -197,16 +198,16 @@ def source_name(source: XlsxSource, default: str = "(upload)") -> str:
     return str(name) if isinstance(name, (str, os.PathLike)) and str(name) else default
 
 
-def open_workbook(source: XlsxSource, src: str, **load_kw) -> tuple[Any, list[Problem]]:
-    """``(workbook, [])``, or ``(None, [problem])`` when ``source`` is missing or not a readable .xlsx."""
-    if isinstance(source, tuple):
-        source = source[1]
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(bytes(source))
+def open_workbook(source: XlsxSource, src: str, **load_kw) -> tuple[Any, list[Problem], XlsxScan | None]:
+    """``(workbook, [], scan)``, or ``(None, [problem], None)`` when ``source`` is missing, not a readable .xlsx,
+    or beyond a bound of :mod:`scoring.io.xlsx_guard` (checked before openpyxl parses anything)."""
     try:
-        return load_workbook(source, **load_kw), []
+        checked, scan = check_xlsx(source, src)
+    except InputError as exc:
+        return None, exc.problems, None
+    try:
+        return load_workbook(checked, **load_kw), [], scan
     except FileNotFoundError:
-        return None, [Problem(src, None, "(file)", "file not found")]
+        return None, [Problem(src, None, "(file)", "file not found")], None
     except Exception as exc:  # zip/xml errors: not a workbook
-        return None, [Problem(src, None, "(file)", f"not a readable .xlsx workbook: {type(exc).__name__}: {exc}")]
-
+        return None, [Problem(src, None, "(file)", f"not a readable .xlsx workbook: {type(exc).__name__}: {exc}")], None

@@ -386,3 +386,19 @@ def test_a_fresh_form_lists_what_to_fill_in_without_an_error():
     assert not at.error
     todo = box(at, "warning", "次の項目を入力・修正すると判定結果が表示されます。")
     assert todo and "申請者名を入力してください。" in todo[0]
+
+
+def test_an_uploaded_zip_bomb_is_refused_with_a_message_naming_the_file():
+    """Anonymous visitors can upload: a 130 KB workbook whose sheet expands to 128 MiB is refused before parsing."""
+    from tests.excel.hostile import bomb_member, intake_bytes, patched
+
+    sheet = "xl/worksheets/sheet1.xml"
+    data = patched(intake_bytes(), {sheet: bomb_member(sheet, gib=0.125)})
+    assert len(data) < 200_000
+    at = open_dry_run()
+    at.file_uploader(key="dr_upload_0").set_value(
+        ("応募一覧.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")).run()
+    assert_ok(at)
+    errs = box(at, "error", f"応募一覧.xlsx:{sheet}:(file): this part expands to 128.0 MB, over the limit of 64.0 MB")
+    assert errs, [e.value for e in at.error]
+    assert at.text_input(key="dr_id").value != "L4-1"   # nothing was loaded into the form
