@@ -11,7 +11,7 @@ from ..errors import InputError, Problem
 from ..io import csv_bytes
 from ..io.call import load_call
 from ..io.packs import load_pack
-from .common import UsageError, add_rank_options, emit, json_bytes, params_from_args, whatif_from_args
+from .common import UsageError, add_rank_options, emit, json_bytes, params_from_args
 from .store import round_call
 
 
@@ -92,7 +92,7 @@ def cmd_rank(args) -> int:
         analysis = None
         if getattr(args, "analysis", False):  # issue 6: the 分析 sheet (default resamples, seed 0)
             analysis = analyze(ranking, call.reviews, reviewers=call.reviewers, seed=0)
-        data = chair_workbook(ranking, call, analysis=analysis, whatif=whatif_from_args(args))
+        data = chair_workbook(ranking, call, analysis=analysis)   # options given here are the run's parameters
     emit(args.out, data)
     return 0
 

@@ -234,16 +234,18 @@ def test_anonymous_labels_hide_the_ids_in_both_languages():
     assert [ja[r] for r in ids[:5]] != ["委員A", "委員B", "委員C", "委員D", "委員E"]   # not in id order
 
 
-def test_a_whatif_workbook_says_so_on_every_sheet_and_lists_what_differs(tmp_path, capsys):
-    """rank --budget … --format xlsx is a what-if: every sheet is named 試算_…, printed with the banner, and 概要
-    lists the budget of the pack and of the what-if; the official workbook has none of it."""
+def test_a_whatif_workbook_says_so_on_every_sheet_and_lists_what_differs():
+    """A workbook made under a what-if (the chair's page) has every sheet named 試算_…, printed with the banner,
+    and 概要 lists the pack's and the what-if's values; the official workbook has none of it."""
+    from scoring.io.call import load_call
+    from scoring.io.chair_workbook import chair_workbook
+    from scoring.params import WhatIf
+
     ex = Path(__file__).resolve().parents[1] / "data" / "l4-small"
-    base = ["rank", "--pack", "autonomous_l4", "--proposals", str(ex / "proposals.json"), "--reviews",
-            str(ex / "reviews.csv"), "--reviewers", str(ex / "reviewers.csv"), "--format", "xlsx"]
-    assert main([*base, "--out", str(tmp_path / "official.xlsx")]) == 0
-    assert main([*base, "--budget", "3億", "--pass-line", "70", "--out", str(tmp_path / "whatif.xlsx")]) == 0
-    official = load_workbook(tmp_path / "official.xlsx")
-    trial = load_workbook(tmp_path / "whatif.xlsx")
+    call = load_call("autonomous_l4", ex / "proposals.json", ex / "reviews.csv", ex / "reviewers.csv")
+    official = load_workbook(io.BytesIO(chair_workbook(call.rank(), call, whatif=WhatIf())))
+    whatif = WhatIf(budget=300_000_000, pass_line=70)
+    trial = load_workbook(io.BytesIO(chair_workbook(call.rank(whatif), call, whatif=whatif)))
     assert not any(n.startswith("試算_") for n in official.sheetnames)
     assert trial.sheetnames == ["試算_" + n for n in official.sheetnames]
     assert all(ws.oddHeader.center.text == "試算 — 公式の審査結果ではありません" for ws in trial.worksheets)
