@@ -256,11 +256,30 @@ class HearingRanking(Ranking):
 def final_order_keys(rows: np.ndarray, total: np.ndarray, hearing: np.ndarray, document: np.ndarray,
                      hearing_ratio: np.ndarray, requested: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
     """stages.md §5: ``rows`` ordered by S desc, B_h desc, B_d desc, each hearing criterion's mean ratio (in
-    order) desc, requested asc, id asc — scores compared after rounding to 6 places."""
+    order) desc, requested asc, id asc — scores compared after rounding to 6 places.
+
+    One stable lexsort, on integers: every score rounded to 6 places is a whole number of micro-points; S and
+    B_h share one int64 key where both fit, mean ratios (0 … 1,000,000 < 2**20 micro) go three to a key."""
     if not len(rows):
         return rows
-    ratio6 = r6(np.nan_to_num(hearing_ratio[rows], nan=0.0))
+    s, h, d = (_micro(x[rows]) for x in (total, hearing, document))
+    ratio = _micro(np.nan_to_num(hearing_ratio[rows], nan=0.0))
     keys = [id_rank[rows], requested[rows]]
-    keys += [-ratio6[:, c] for c in range(ratio6.shape[1] - 1, -1, -1)]
-    keys += [-r6(document[rows]), -r6(hearing[rows]), -r6(total[rows])]
+    for c in range(ratio.shape[1] - (ratio.shape[1] - 1) % 3 - 1, -1, -3):     # the last group first
+        packed = np.zeros(len(rows), np.int64)
+        for k in range(c, min(c + 3, ratio.shape[1])):
+            packed = (packed << 20) | ratio[:, k]
+        keys.append(-packed)
+    keys.append(-d)
+    s0, h0 = s - s.min(), h - h.min()
+    shift = int(h0.max()).bit_length()
+    if shift + int(s0.max()).bit_length() <= 62:
+        keys.append(-((s0 << shift) | h0))
+    else:
+        keys += [-h, -s]
     return rows[np.lexsort(keys)]
+
+
+def _micro(x: np.ndarray) -> np.ndarray:
+    """Scores (finite: the ranked rows have counted reviews) as whole micro-points, i.e. rounded to 6 places."""
+    return np.rint(r6(x) * 1_000_000).astype(np.int64)

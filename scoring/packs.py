@@ -276,7 +276,8 @@ def _raw_conditions(data: dict) -> list[tuple[str, str, Any, bool, str]]:
     return out
 
 
-def _criteria_problems(criteria: list[Criterion], total_points: float, levels: list[int], path: str, add) -> None:
+def _criteria_problems(criteria: list[Criterion], total_points: float, levels: list[int], path: str, add,
+                       total_name: str = "total_points is") -> None:
     """Ids and orders unique, points summing to ``total_points``, guidance for every level of the scale."""
     ids = [c.id for c in criteria]
     for i, c in enumerate(criteria):
@@ -287,7 +288,7 @@ def _criteria_problems(criteria: list[Criterion], total_points: float, levels: l
         add(path, f"criterion orders must be unique (got {orders})")
     total = sum(c.points for c in criteria)
     if abs(total - total_points) > 1e-9:
-        add(path, f"points sum to {total:g}, but total_points is {total_points:g}")
+        add(path, f"points sum to {total:g}, but {total_name} {total_points:g}")
     for i, c in enumerate(criteria):
         missing = [lv for lv in levels if lv not in c.guidance]
         if missing:
@@ -302,7 +303,7 @@ def _hearing_problems(pack: CriteriaPack, levels: list[int], add) -> None:
     h = pack.hearing
     if h is None:
         return
-    _criteria_problems(h.criteria, pack.total_points, levels, "hearing.criteria", add)
+    _criteria_problems(h.criteria, 100.0, levels, "hearing.criteria", add, "hearing points must sum to")
     s = h.shortlist
     if s.method == "top_n" and s.n is None:
         add("hearing.shortlist.n", "shortlist method top_n needs n (how many proposals)")

@@ -79,7 +79,6 @@ def apply_edits(document: Ranking, cut: np.ndarray, edits: Iterable[ShortlistEdi
     by_row: dict[int, ShortlistEdit] = {}
     index = document.table.index_of()
     problems: list[Problem] = []
-    decisions = document.decisions()
     for e in edits:
         row = e.row
 
@@ -102,7 +101,8 @@ def apply_edits(document: Ranking, cut: np.ndarray, edits: Iterable[ShortlistEdi
             continue
         if e.action == "add":
             if document.rank[i] == 0:
-                bad("proposal_id", f"{pid[:80]!r} does not qualify at the document stage ({decisions[i].value}): "
+                bad("proposal_id", f"{pid[:80]!r} does not qualify at the document stage "
+                                   f"({list(Decision)[int(document.decision[i])].value}): "
                                    "a non-qualifying proposal can never be shortlisted")
             elif short[i]:
                 bad("proposal_id", f"{pid[:80]!r} is already shortlisted")

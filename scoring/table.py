@@ -49,6 +49,7 @@ class ProposalTable:
     _id_rank: np.ndarray | None = None
     _id_order: np.ndarray | None = None
     _org_codes: dict[str, list[int]] | None = None
+    conflict_cache: dict = field(default_factory=dict, repr=False)   # reviewers' conflicts → pairs (aggregate)
 
     @property
     def n(self) -> int:

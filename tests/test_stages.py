@@ -71,7 +71,7 @@ def test_hearing_points_not_summing_to_100_and_missing_guidance_are_refused_with
     with pytest.raises(PackError) as exc:
         validate_pack(data, "p.yaml")
     text = str(exc.value)
-    assert "p.yaml: hearing.criteria: points sum to 90, but total_points is 100" in text
+    assert "p.yaml: hearing.criteria: points sum to 90, but hearing points must sum to 100" in text
     assert "p.yaml: hearing.criteria[0].guidance: no guidance for level(s) [3]" in text
 
 

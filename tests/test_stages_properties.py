@@ -133,3 +133,15 @@ def test_with_hearing_only_document_scores_change_the_final_order_only_through_t
     if len(set(key)) == len(key):
         assert [str(before.table.ids[i]) for i in ranked] == \
                [str(after.table.ids[i]) for i in after.order[after.rank[after.order] > 0]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 7), st.integers(0, 2**31 - 1))
+def test_the_final_order_is_one_lexsort_of_the_whole_chain(n, n_crit, seed):
+    from scoring.hearing_ranking import final_order_keys
+    rng = np.random.default_rng(seed)
+    tot, h, d = (rng.integers(0, 5, size=n) * 12.5 + rng.choice([0, 1e-9], size=n) for _ in range(3))
+    ratio = rng.integers(0, 5, size=(n, n_crit)) / 4
+    req, idr, rows = rng.integers(1, 4, size=n), rng.permutation(n), np.arange(n)
+    keys = [idr, req] + [-r6(ratio[:, c]) for c in range(n_crit - 1, -1, -1)] + [-r6(d), -r6(h), -r6(tot)]
+    assert (final_order_keys(rows, tot, h, d, ratio, req, idr) == rows[np.lexsort(keys)]).all()
