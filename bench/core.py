@@ -7,6 +7,9 @@ ranks (the load step — models → tables — is timed and printed separately).
 - floor: a minimal numpy computation of the same reviewer totals + per-proposal mean + sort;
 - their ratio; the scaling ratio time(5M scores) / time(500k scores); peak traced memory of the pipeline.
 Targets (issue #2): ratio ≤ 5 at 5M scores, ≤ 10 at 100k; scaling ≤ 12. Last line: one JSON object.
+Two stages (issue #17, stages.md): at 100k proposals, ``scoring.stages.rank_hearing`` (document stage, shortlist
+by the ``line`` method — every selected and waitlisted proposal, about half the call —, 5 hearing reviews of 3
+criteria per shortlisted proposal, final ranking and budget line) against the one-stage ``rank``; target ≤ 1.5.
 
     python bench/core.py            # the three sizes
     python bench/core.py --quick    # small sizes only, for a smoke run
@@ -30,6 +33,7 @@ from scoring.models import Proposal, Reviewer  # noqa: E402
 from scoring.io.packs import pack_path, read_pack_file  # noqa: E402
 from scoring.packs import validate_pack  # noqa: E402
 from scoring.selection import Params, rank  # noqa: E402
+from scoring.stages import rank_hearing  # noqa: E402
 from scoring.table import ProposalTable, ReviewTable  # noqa: E402
 
 N_CRITERIA = 10
@@ -41,7 +45,36 @@ def bench_pack():
     guidance = {lv: {"ja": "…"} for lv in range(1, 6)}
     data["criteria"] = [{"id": f"c{k}", "order": k, "points": 10, "label": {"ja": f"項目{k}"}, "guidance": guidance}
                         for k in range(N_CRITERIA)]
+    data["hearing"] = {"criteria": [{"id": f"h{k}", "order": k, "points": p, "label": {"ja": f"ヒアリング{k}"},
+                                     "guidance": guidance} for k, p in enumerate((40, 30, 30))],
+                       "shortlist": {"method": "line"},
+                       "combine": {"method": "weighted", "document_weight": 0.4, "hearing_weight": 0.6}}
     return validate_pack(data, "bench-pack")
+
+
+def two_stage(pack, n_props: int, n_reviewers: int, repeat: int) -> dict:
+    """The two-stage pipeline against the one-stage one on the same call (issue #17: ratio ≤ 1.5)."""
+    table, reviews, reviewers, _ = make_call(pack, n_props, n_reviewers)
+    params = Params.from_pack(pack, budget=n_props * 40_000_000)
+    probe = rank_hearing(pack, table, reviews, reviewers, params)          # the shortlist, no hearing reviews yet
+    short = np.nonzero(probe.shortlisted)[0]
+    rng = np.random.default_rng(1)
+    prop = np.repeat(short, n_reviewers)
+    rev_ids = np.array([f"R{k:04d}" for k in range(max(n_reviewers * 20, 50))], dtype=object)
+    who = rev_ids[(prop * 7 + np.tile(np.arange(n_reviewers), len(short))) % len(rev_ids)]
+    levels = rng.integers(1, 6, size=(len(prop), 3)).astype(np.int16)
+    reviews.hearing = ReviewTable(who, prop.astype(np.int64), np.ones(len(prop), bool), levels,
+                                  np.zeros((len(prop), 0), np.int8))
+    result = rank_hearing(pack, table, reviews, reviewers, params)
+    assert result.used <= params.budget_yen and int(result.shortlisted.sum()) == len(short)
+    t_one = timed(lambda: rank(pack, table, reviews, reviewers, params), repeat)
+    t_two = timed(lambda: rank_hearing(pack, table, reviews, reviewers, params), repeat)
+    row = {"proposals": n_props, "shortlisted": len(short), "hearing_reviews": len(prop), "one_stage_s": t_one,
+           "two_stage_s": t_two, "ratio_two_stage": t_two / t_one}
+    print(f"two stages, {n_props:,} proposals ({len(short):,} shortlisted, {len(prop):,} hearing reviews): "
+          f"{t_two * 1000:.1f} ms vs one stage {t_one * 1000:.1f} ms, ratio {row['ratio_two_stage']:.2f} "
+          "(target ≤ 1.5)", flush=True)
+    return row
 
 
 KINDS = ["local_government", "company", "startup", "local_ict_company", "university"]
@@ -144,12 +177,14 @@ def main() -> None:
         # repeats: short runs are timed more often (a median of 5 runs of ~10 ms moved by 2× between runs)
         sizes = [(1_000, 10, 51), (10_000, 5, 31), (100_000, 5, 9)]
     rows = [run(pack, p, r, rep) for p, r, rep in sizes]
+    two = two_stage(pack, *((20_000, 5, 3) if args.quick else (100_000, 5, 9)))
     small, mid, big = rows
     scaling = big["pipeline_s"] / mid["pipeline_s"]
     print(f"scaling time({big['scores']:,}) / time({mid['scores']:,}) = {scaling:.2f} (10× the data; target ≤ 12)")
     print(f"targets: ratio at 5M ≤ 5 → {big['ratio']:.2f}; ratio at 100k ≤ 10 → {small['ratio']:.2f}")
     print(json.dumps({"ratio_5m": round(big["ratio"], 3), "ratio_100k": round(small["ratio"], 3),
-                      "scaling": round(scaling, 3), "peak_mb": round(max(r["peak_mb"] for r in rows), 1)}))
+                      "scaling": round(scaling, 3), "peak_mb": round(max(r["peak_mb"] for r in rows), 1),
+                      "ratio_two_stage_100k": round(two["ratio_two_stage"], 3)}))
 
 
 if __name__ == "__main__":

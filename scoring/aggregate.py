@@ -37,6 +37,14 @@ def conflict_pairs(table: ProposalTable, reviewers: list[Reviewer]) -> set[tuple
     tokens = {t for r in reviewers for t in r.conflicts}
     if not tokens:
         return set()
+    key = tuple((r.reviewer_id, tuple(r.conflicts)) for r in reviewers)
+    cached = table.conflict_cache.get(key)
+    if cached is None:      # once per table and reviewers (both stages, every what-if); callers only read it
+        cached = table.conflict_cache[key] = frozenset(_pairs(table, reviewers, tokens))
+    return cached
+
+
+def _pairs(table: ProposalTable, reviewers: list[Reviewer], tokens: set[str]) -> set[tuple[str, int]]:
     by_id = table.index_of()
     codes_of_key = table.organisation_codes()                 # once per table
     wanted_keys = {organisation_key(t) for t in tokens} & set(codes_of_key)

@@ -16,6 +16,7 @@ from .packs import CriteriaPack
 from .params import Params, WhatIf
 from .reviews import build_review_table, split_by_pack
 from .selection import Ranking, ReasonMemo, rank
+from .stages import HearingParams, HearingRanking, ShortlistEdit, rank_hearing
 from .table import ProposalTable, ReviewTable
 
 
@@ -45,6 +46,18 @@ class Call:
             params = params.params(self.pack)
         return rank(self.pack, self.table, self.reviews, self.reviewers, params, resolutions,
                     self.skipped_other_packs, self.reason_memo)
+
+    def rank_hearing(self, params: Params | WhatIf | None = None, edits: Sequence[ShortlistEdit] = (),
+                     hearing: HearingParams | None = None, resolutions: dict | None = None, *,
+                     edits_source: str = "shortlist", strict: bool = True) -> HearingRanking:
+        """Both stages (stages.md, :func:`scoring.stages.rank_hearing`): the document stage with ``params``, the
+        shortlist of the ``hearing`` parameters (None = the pack's) with the chair's ``edits``, the hearing
+        reviews (``self.reviews.hearing``), the final ranking and budget line."""
+        if isinstance(params, WhatIf):
+            params = params.params(self.pack)
+        return rank_hearing(self.pack, self.table, self.reviews, self.reviewers, params, hearing, edits,
+                            resolutions, edits_source=edits_source, skipped_other_packs=self.skipped_other_packs,
+                            strict=strict)
 
 
 def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.DataFrame | None,

@@ -136,6 +136,7 @@ class Decision(StrEnum):
     below_criterion_floor = "below_criterion_floor"
     insufficient_reviews = "insufficient_reviews"
     ineligible = "ineligible"
+    not_shortlisted = "not_shortlisted"   # stages.md §2: qualifying, not invited to the hearing
 
 
 DECISION_LABELS = {d: both(f"decision.{d.value}") for d in Decision}  # (ja, en), from scoring/vocabulary

@@ -158,6 +158,43 @@ class Note(_Strict):
     derived: bool = False
 
 
+class HearingShortlist(_Strict):
+    """stages.md §2: how the document stage's ranked list is cut for the hearing."""
+
+    method: TLiteral["top_n", "budget_multiple", "line"]
+    n: int | None = Field(default=None, ge=1)
+    multiple: float | None = Field(default=None, gt=0)
+
+
+class HearingCombine(_Strict):
+    """stages.md §4: how the final score is made of the two stages."""
+
+    method: TLiteral["hearing_only", "weighted"]
+    document_weight: float | None = Field(default=None, ge=0, le=1)
+    hearing_weight: float | None = Field(default=None, ge=0, le=1)
+
+
+class Hearing(_Strict):
+    """The optional hearing stage (ヒアリング審査, stages.md): its own criteria on the pack's scale."""
+
+    criteria: list[Criterion] = Field(min_length=1)
+    min_reviews: int = Field(default=3, ge=1)
+    pass_line: float | None = Field(default=None, ge=0)
+    shortlist: HearingShortlist
+    combine: HearingCombine
+    slot_minutes: int = Field(default=40, gt=0)
+    break_minutes: int = Field(default=10, ge=0)
+
+    @field_validator("criteria")
+    @classmethod
+    def _in_order(cls, v: list[Criterion]) -> list[Criterion]:
+        return sorted(v, key=lambda c: c.order)
+
+    @property
+    def criterion_ids(self) -> list[str]:
+        return [c.id for c in self.criteria]
+
+
 class CriteriaPack(_Strict):
     id: PackId
     version: str = Field(max_length=MAX_NAME_CHARS)
@@ -174,6 +211,7 @@ class CriteriaPack(_Strict):
     selection: SelectionPolicy = SelectionPolicy()
     policy: Policy = Policy()
     local_share: LocalShare | None = None
+    hearing: Hearing | None = None
     notes: list[Note] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     _compiled: dict = PrivateAttr(default_factory=dict)
@@ -252,30 +290,63 @@ def _raw_conditions(data: dict) -> list[tuple[str, str, Any, bool, str]]:
     return out
 
 
-def _semantic_problems(pack: CriteriaPack, add) -> None:
-    ids = [c.id for c in pack.criteria]
-    for i, c in enumerate(pack.criteria):
+def _criteria_problems(criteria: list[Criterion], total_points: float, levels: list[int], path: str, add,
+                       total_name: str = "total_points is") -> None:
+    """Ids and orders unique, points summing to ``total_points``, guidance for every level of the scale."""
+    ids = [c.id for c in criteria]
+    for i, c in enumerate(criteria):
         if ids.count(c.id) > 1:
-            add(f"criteria[{i}].id", f"duplicate criterion id {quote(c.id)}")
-    orders = [c.order for c in pack.criteria]
+            add(f"{path}[{i}].id", f"duplicate criterion id {quote(c.id)}")
+    orders = [c.order for c in criteria]
     if len(set(orders)) != len(orders):
-        add("criteria", f"criterion orders must be unique (got {quote(orders)})")
-    total = sum(c.points for c in pack.criteria)
-    if abs(total - pack.total_points) > 1e-9:
-        add("criteria", f"points sum to {total:g}, but total_points is {pack.total_points:g}")
+        add(path, f"criterion orders must be unique (got {quote(orders)})")
+    total = sum(c.points for c in criteria)
+    if abs(total - total_points) > 1e-9:
+        add(path, f"points sum to {total:g}, but {total_name} {total_points:g}")
+    for i, c in enumerate(criteria):
+        missing = [lv for lv in levels if lv not in c.guidance]
+        if missing:
+            add(f"{path}[{i}].guidance", f"no guidance for level(s) {quote(missing)}")
+        extra = [lv for lv in c.guidance if lv not in levels]
+        if extra:
+            add(f"{path}[{i}].guidance", f"guidance for level(s) {quote(extra)} not on the scale")
+
+
+def _hearing_problems(pack: CriteriaPack, levels: list[int], add) -> None:
+    """stages.md "Pack fields": the hearing section's criteria, shortlist method and combine weights."""
+    h = pack.hearing
+    if h is None:
+        return
+    _criteria_problems(h.criteria, 100.0, levels, "hearing.criteria", add, "hearing points must sum to")
+    s = h.shortlist
+    if s.method == "top_n" and s.n is None:
+        add("hearing.shortlist.n", "shortlist method top_n needs n (how many proposals)")
+    if s.method == "budget_multiple" and s.multiple is None:
+        add("hearing.shortlist.multiple", "shortlist method budget_multiple needs multiple (× budget)")
+    if s.method != "top_n" and s.n is not None:
+        add("hearing.shortlist.n", f"n is only for method top_n (method is {s.method})")
+    if s.method != "budget_multiple" and s.multiple is not None:
+        add("hearing.shortlist.multiple", f"multiple is only for method budget_multiple (method is {s.method})")
+    c = h.combine
+    if c.method == "weighted":
+        if c.document_weight is None or c.hearing_weight is None:
+            add("hearing.combine", "method weighted needs document_weight and hearing_weight")
+        elif abs(c.document_weight + c.hearing_weight - 1.0) > 1e-9:
+            add("hearing.combine", f"document_weight + hearing_weight must be 1 (got {c.document_weight:g} + "
+                                   f"{c.hearing_weight:g} = {c.document_weight + c.hearing_weight:g})")
+    elif c.document_weight is not None or c.hearing_weight is not None:
+        add("hearing.combine", "weights are only for method weighted (method is hearing_only)")
+
+
+def _semantic_problems(pack: CriteriaPack, add) -> None:
     levels = [s.level for s in pack.scale]
+    _criteria_problems(pack.criteria, pack.total_points, levels, "criteria", add)
     if len(set(levels)) != len(levels):
         add("scale", f"levels must be unique (got {quote(levels)})")
     ratios = [s.ratio for s in pack.scale]
     if len(set(ratios)) != len(ratios):
         add("scale", f"ratios must be unique (got {quote(ratios)})")
-    for i, c in enumerate(pack.criteria):
-        missing = [lv for lv in levels if lv not in c.guidance]
-        if missing:
-            add(f"criteria[{i}].guidance", f"no guidance for level(s) {quote(missing)}")
-        extra = [lv for lv in c.guidance if lv not in levels]
-        if extra:
-            add(f"criteria[{i}].guidance", f"guidance for level(s) {quote(extra)} not on the scale")
+    _hearing_problems(pack, levels, add)
     bids = [b.id for b in pack.bonuses]
     for i, b in enumerate(pack.bonuses):
         if bids.count(b.id) > 1:
@@ -341,5 +412,5 @@ def pack_to_dict(pack: CriteriaPack) -> dict:
     return pack.model_dump(mode="json", exclude_none=False)
 
 
-__all__ = ["CriteriaPack", "Criterion", "Bonus", "EligibilityRule", "Text", "validate_pack", "pack_from_dict",
+__all__ = ["CriteriaPack", "Criterion", "Hearing", "HearingShortlist", "HearingCombine", "Bonus", "EligibilityRule", "Text", "validate_pack", "pack_from_dict",
            "pack_to_dict", "PackError", "SHIPPED_PACKS", "RuleStatus"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,10 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     Rows for proposals of other packs (present in the proposals file) are skipped; every other problem is
     listed: unknown proposal, unknown criterion or bonus, level outside the scale, duplicate item, unknown
     status or reviewer, mixed status within one review, and a submitted review missing a criterion.
+
+    Items ``hearing:<criterion id>`` are the hearing stage's (stages.md "Formats"): accepted for a pack with a
+    ``hearing`` section (and refused for any other), their status per (reviewer, proposal, stage); they form the
+    table's :attr:`~scoring.table.ReviewTable.hearing` (levels over the hearing criteria, no marks).
     """
     if "comment" not in df.columns:
         df = df.assign(comment="")
@@ -99,18 +103,28 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
 
     crit_ids = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
-    col_of = {c: k for k, c in enumerate(crit_ids)}
-    bonus_of = {f"bonus:{b}": k for k, b in enumerate(judged)}
+    bonus_items = [f"bonus:{b}" for b in judged]
+    hear_ids = pack.hearing.criterion_ids if pack.hearing is not None else []
+    hear_items = [f"hearing:{c}" for c in hear_ids]
     is_crit = _isin(item, crit_ids)
-    is_bonus = _isin(item, bonus_of)
-    report(mine & ~is_crit & ~is_bonus, "item",
+    is_bonus = _isin(item, bonus_items)
+    is_hear = _isin(item, hear_items)
+    looks_hear = np.array([x.startswith("hearing:") for x in item], dtype=bool) & ~is_hear
+    if pack.hearing is None:
+        report(mine & looks_hear, "item",
+               lambda j: f"{quote(item[j])}: pack {pack.id} has no hearing stage (no hearing section)")
+    else:
+        report(mine & looks_hear, "item",
+               lambda j: f"{quote(item[j])} is not a hearing criterion of pack {pack.id} "
+                         f"(hearing criteria: {', '.join(hear_items)})")
+    report(mine & ~is_crit & ~is_bonus & ~is_hear & ~looks_hear, "item",
            lambda j: f"{quote(item[j])} is not a criterion or judged bonus of pack {pack.id} "
-                     f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join('bonus:' + b for b in judged)})"
+                     f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join(bonus_items)})"
                                                              if judged else ")"))
     value = pd.to_numeric(pd.Series(value_s), errors="coerce").to_numpy()
     integral = ~np.isnan(value) & (np.mod(np.nan_to_num(value), 1) == 0)
     levels = sorted(pack.levels)
-    bad_level = mine & is_crit & ~(integral & np.isin(np.nan_to_num(value), levels))
+    bad_level = mine & (is_crit | is_hear) & ~(integral & np.isin(np.nan_to_num(value), levels))
     report(bad_level, "value", lambda j: f"{quote(value_s[j])} is not a level of the scale {levels}")
     bad_mark = mine & is_bonus & ~(integral & np.isin(np.nan_to_num(value), [0, 1]))
     report(bad_mark, "value", lambda j: f"{quote(value_s[j])}: a bonus mark is 1 or 0")
@@ -120,52 +134,75 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     report(dup, "item", lambda j: f"duplicate row for reviewer {quote(rid[j])}, proposal {quote(pid[j])}, "
                                   f"item {quote(item[j])}")
 
-    ok = mine & ~bad_status & (is_crit | is_bonus) & ~bad_level & ~bad_mark & ~dup & (rid != "")
-    # one review per (reviewer, proposal)
+    ok = mine & ~bad_status & (is_crit | is_bonus | is_hear) & ~bad_level & ~bad_mark & ~dup & (rid != "")
+    cols = _Columns(rid, pid, item, value, status, prop_idx, lines, source)
+    doc = _review_matrix(cols, key, ok & ~is_hear, crit_ids, bonus_items, "", problems)
+    hearing = (_review_matrix(cols, key, ok & is_hear, hear_items, [], "hearing ", problems)
+               if pack.hearing is not None else None)
+    if problems:
+        problems.sort(key=lambda p: int(p.row) if p.row and p.row.isdigit() else 0)
+        raise InputError(problems)
+    if "comment" in df.columns:
+        cm = _text_column(df["comment"])
+        for j in np.nonzero(ok & (cm != ""))[0]:
+            doc.comments.setdefault((rid[j], pid[j]), {})[item[j]] = cm[j]
+    doc.hearing = hearing
+    return doc
+
+
+class _Columns(NamedTuple):
+    rid: np.ndarray
+    pid: np.ndarray
+    item: np.ndarray
+    value: np.ndarray
+    status: np.ndarray
+    prop_idx: np.ndarray
+    lines: np.ndarray
+    source: str
+
+
+def _review_matrix(c: _Columns, key: pd.Series, ok: np.ndarray, crit_items: list[str], bonus_items: list[str],
+                   stage: str, problems: list[Problem]) -> ReviewTable:
+    """One stage's reviews (one per reviewer × proposal; status per review) from its valid rows: the level
+    matrix over ``crit_items``, the marks over ``bonus_items``; a review mixing submitted and draft rows, or
+    submitted without a level for every criterion, is a problem."""
     codes, uniq = pd.factorize(key[ok])
     codes = np.asarray(codes)
     n_rev = len(uniq)
-    C, B = len(crit_ids), len(judged)
-    lv = np.zeros((n_rev, C), np.int16)
-    mk = np.full((n_rev, B), -1, np.int8)
+    col_of = {x: k for k, x in enumerate(crit_items)}
+    bonus_of = {x: k for k, x in enumerate(bonus_items)}
+    lv = np.zeros((n_rev, len(crit_items)), np.int16)
+    mk = np.full((n_rev, len(bonus_items)), -1, np.int8)
     ok_idx = np.nonzero(ok)[0]
-    it = item[ok_idx]
-    vals = np.nan_to_num(value[ok_idx]).astype(np.int64)
-    crit_rows = _isin(it, crit_ids)
+    it = c.item[ok_idx]
+    vals = np.nan_to_num(c.value[ok_idx]).astype(np.int64)
+    crit_rows = _isin(it, crit_items)
     if crit_rows.any():
         lv[codes[crit_rows], np.array([col_of[x] for x in it[crit_rows]])] = vals[crit_rows]
     if (~crit_rows).any():
         mk[codes[~crit_rows], np.array([bonus_of[x] for x in it[~crit_rows]])] = vals[~crit_rows]
     first = np.full(n_rev, -1, np.int64)
     first[codes[::-1]] = ok_idx[::-1]
-    sub = status[ok_idx] == "submitted"
+    sub = c.status[ok_idx] == "submitted"
     n_sub = np.bincount(codes, weights=sub.astype(float), minlength=n_rev)
     n_all = np.bincount(codes, minlength=n_rev)
     mixed = (n_sub > 0) & (n_sub < n_all)
+    rid, pid, lines = c.rid, c.pid, c.lines
     for r in np.nonzero(mixed)[0]:
         j = first[r]
-        problems.append(Problem(source, str(lines[j]), "status",
-                                f"review by {quote(rid[j])} of {quote(pid[j])} mixes submitted and draft rows"))
+        problems.append(Problem(c.source, str(lines[j]), "status",
+                                f"{stage}review by {quote(rid[j])} of {quote(pid[j])} mixes submitted and draft rows"))
     submitted = n_sub == n_all
     incomplete = submitted & (lv == 0).any(axis=1)
     for r in np.nonzero(incomplete)[0]:
         j = first[r]
-        missing = [crit_ids[c] for c in np.nonzero(lv[r] == 0)[0]]
-        problems.append(Problem(source, str(lines[j]), "item",
-                                f"submitted review by {quote(rid[j])} of {quote(pid[j])} has no level for: "
-                                f"{', '.join(missing)}"))
-    if problems:
-        problems.sort(key=lambda p: int(p.row) if p.row and p.row.isdigit() else 0)
-        raise InputError(problems)
+        missing = [crit_items[k] for k in np.nonzero(lv[r] == 0)[0]]
+        problems.append(Problem(c.source, str(lines[j]), "item", f"submitted {stage}review by {quote(rid[j])} of "
+                                                                  f"{quote(pid[j])} has no level for: {', '.join(missing)}"))
     rev_reviewer = rid[first] if n_rev else np.empty(0, dtype=object)
-    rev_prop = prop_idx[first] if n_rev else np.empty(0, np.int64)
-    comments: dict[tuple[str, str], dict[str, str]] = {}
-    if "comment" in df.columns:
-        cm = _text_column(df["comment"])
-        has = ok & (cm != "")
-        for j in np.nonzero(has)[0]:
-            comments.setdefault((rid[j], pid[j]), {})[item[j]] = cm[j]
-    return ReviewTable(rev_reviewer.astype(object), rev_prop, submitted & ~mixed, lv, mk, comments)
+    rev_prop = c.prop_idx[first] if n_rev else np.empty(0, np.int64)
+    line = lines[first] if n_rev else np.empty(0, dtype=lines.dtype)
+    return ReviewTable(rev_reviewer.astype(object), rev_prop, submitted & ~mixed, lv, mk, {}, line, c.source)
 
 
 def _isin(values: np.ndarray, allowed) -> np.ndarray:

@@ -18,7 +18,7 @@ from .ranking import CODE, DECIMALS, Ranking, ReasonMemo, r6
 from .table import ProposalTable, ReviewTable
 
 __all__ = ["rank", "Params", "WhatIf", "NO_BUDGET", "Ranking", "ReasonMemo", "DECIMALS", "r6", "requested_key",
-           "tie_break_order", "greedy_skip", "greedy_stop", "funded_amounts"]
+           "tie_break_order", "greedy_skip", "greedy_stop", "funded_amounts", "budget_line"]
 
 
 def tie_break_order(rows: np.ndarray, total6: np.ndarray, base6: np.ndarray, crit6: np.ndarray,
@@ -130,6 +130,32 @@ def greedy_skip(amounts: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray
     return sel, rem_at
 
 
+def budget_line(ranked: np.ndarray, funded: np.ndarray, limit: int | None, params: Params,
+                decision: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """selection.md §9 on a ranked order (rows, best first): sets ``decision`` of the ranked rows to selected /
+    over_budget / waitlisted (left as they are without a budget) and returns (waitlist position, cumulative
+    funded among the selected, remaining budget when the walk reached each row (-1 if not walked), used)."""
+    n = len(funded)
+    waitlist_pos = np.zeros(n, np.int64)
+    cumulative = np.zeros(n, np.int64)
+    remaining_at = np.full(n, -1, np.int64)
+    used = 0
+    if limit is not None and len(ranked):
+        f = funded[ranked]
+        walk = greedy_stop if params.selection == SelectionMethod.greedy_stop else greedy_skip
+        sel, rem_at = walk(f, int(limit))
+        decision[ranked[sel]] = CODE[Decision.selected]
+        over = ranked[~sel]
+        decision[over] = CODE[Decision.over_budget]
+        wl = over[: params.waitlist]
+        decision[wl] = CODE[Decision.waitlisted]
+        waitlist_pos[wl] = np.arange(1, len(wl) + 1)
+        cumulative[ranked[sel]] = np.cumsum(f[sel])
+        remaining_at[ranked] = rem_at
+        used = int(f[sel].sum())
+    return waitlist_pos, cumulative, remaining_at, used
+
+
 def funded_amounts(pack: CriteriaPack, table: ProposalTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """selection.md §7: (funded, capped, cap) per proposal; integer yen, no floating point in money."""
     f = pack.funding
@@ -185,24 +211,8 @@ def rank(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable, reviewe
     rank_no[ranked] = np.arange(1, len(ranked) + 1)
 
     # §9 budget line
-    limit = params.budget_limit(pack)
-    waitlist_pos = np.zeros(n, np.int64)
-    cumulative = np.zeros(n, np.int64)
-    remaining_at = np.full(n, -1, np.int64)
-    used = 0
-    if limit is not None and len(ranked):
-        f = funded[ranked]
-        walk = greedy_stop if params.selection == SelectionMethod.greedy_stop else greedy_skip
-        sel, rem_at = walk(f, int(limit))
-        decision[ranked[sel]] = CODE[Decision.selected]
-        over = ranked[~sel]
-        decision[over] = CODE[Decision.over_budget]
-        wl = over[: params.waitlist]
-        decision[wl] = CODE[Decision.waitlisted]
-        waitlist_pos[wl] = np.arange(1, len(wl) + 1)
-        cumulative[ranked[sel]] = np.cumsum(f[sel])
-        remaining_at[ranked] = rem_at
-        used = int(f[sel].sum())
+    waitlist_pos, cumulative, remaining_at, used = budget_line(ranked, funded, params.budget_limit(pack), params,
+                                                               decision)
 
     by_id = table.id_order()
     unranked = by_id[rank_no[by_id] == 0]

@@ -49,6 +49,7 @@ class ProposalTable:
     _id_rank: np.ndarray | None = None
     _id_order: np.ndarray | None = None
     _org_codes: dict[str, list[int]] | None = None
+    conflict_cache: dict = field(default_factory=dict, repr=False)   # reviewers' conflicts → pairs (aggregate)
 
     @property
     def n(self) -> int:
@@ -199,6 +200,9 @@ class ReviewTable:
     levels: np.ndarray     # int16 [n, C]
     marks: np.ndarray      # int8 [n, B_judged]
     comments: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (reviewer, proposal) → item → text
+    line: np.ndarray | None = None   # the input row (line) each review was first named on, for messages
+    source: str = ""                 # the input the reviews came from, for messages
+    hearing: "ReviewTable | None" = None   # the hearing-stage reviews (items hearing:<id>, stages.md), if any
     rcode: np.ndarray = field(init=False, repr=False)           # int64 code of the reviewer per row
     reviewer_names: np.ndarray = field(init=False, repr=False)  # code → reviewer id
     by_prop: np.ndarray = field(init=False, repr=False)         # row order grouped by proposal
@@ -221,7 +225,8 @@ class ReviewTable:
 
     def subset(self, mask: np.ndarray) -> "ReviewTable":
         return ReviewTable(self.reviewer[mask], self.prop[mask], self.submitted[mask], self.levels[mask],
-                           self.marks[mask], self.comments)
+                           self.marks[mask], self.comments, None if self.line is None else self.line[mask],
+                           self.source, self.hearing)
 
 
 def concat_members(names: Iterable[str]) -> str:

@@ -11,6 +11,8 @@ from ..errors import InputError, Problem
 from ..io import csv_bytes
 from ..io.call import load_call
 from ..io.packs import load_pack
+from ..io.sources import source_name
+from ..io.tables import read_shortlist
 from .common import UsageError, add_rank_options, emit, json_bytes, params_from_args
 from .store import round_call
 
@@ -31,8 +33,19 @@ def cmd_validate_pack(args) -> int:
         f"selection: {pack.selection.aggregation.value}, pass line {pack.selection.pass_line:g}, "
         f"floor {pack.selection.criterion_floor:g}, min reviews {pack.selection.min_reviews}, "
         f"{pack.selection.method.value}, waitlist {pack.selection.waitlist}",
-        "OK",
     ]
+    h = pack.hearing
+    if h is not None:
+        lines.append(f"hearing: {len(h.criteria)} criteria ({', '.join(f'{c.id} {c.points:g}' for c in h.criteria)}), "
+                     f"shortlist {h.shortlist.method}"
+                     + (f" {h.shortlist.n}" if h.shortlist.n is not None else "")
+                     + (f" ×{h.shortlist.multiple:g}" if h.shortlist.multiple is not None else "")
+                     + f", combine {h.combine.method}"
+                     + (f" {h.combine.document_weight:g}/{h.combine.hearing_weight:g}"
+                        if h.combine.method == "weighted" else "")
+                     + f", pass line {h.pass_line if h.pass_line is None else format(h.pass_line, 'g')}, "
+                     f"min reviews {h.min_reviews}, slots {h.slot_minutes}+{h.break_minutes} min")
+    lines.append("OK")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
@@ -70,16 +83,25 @@ def cmd_rank(args) -> int:
         raise InputError([Problem("(arguments)", None, "--budget", f"must not be negative (got {args.budget})")])
     if getattr(args, "analysis", False) and args.format != "xlsx":
         raise UsageError("--analysis adds the 分析 sheet to --format xlsx; for JSON use `python -m scoring analyze`")
+    hearing = getattr(args, "stage", "document") == "hearing"
+    if getattr(args, "shortlist", None) is not None and not hearing:
+        raise UsageError("--shortlist changes the hearing shortlist: use it with --stage hearing")
+    resolutions = None
     if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
         call, resolutions = round_call(args)
-        ranking = call.rank(params_from_args(call.pack, args), resolutions)
     else:
         missing = [f"--{n}" for n in ("pack", "proposals", "reviews") if getattr(args, n) is None]
         if missing:
             raise UsageError(f"python -m scoring rank: the following arguments are required: {', '.join(missing)} "
                              "(or --round ROUND)")
         call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
-        ranking = call.rank(params_from_args(call.pack, args))
+    if hearing:   # stages.md: the document stage, the shortlist (with the chair's changes), the hearing, the end
+        edits = read_shortlist(args.shortlist) if args.shortlist is not None else []
+        shown = source_name(args.shortlist, None, "(shortlist)") if args.shortlist is not None else "shortlist"
+        ranking = call.rank_hearing(params_from_args(call.pack, args), edits, resolutions=resolutions,
+                                    edits_source=shown)
+    else:
+        ranking = call.rank(params_from_args(call.pack, args), resolutions)
     if args.format == "json":
         data = json_bytes(ranking.to_dict())
     elif args.format == "csv":
@@ -117,6 +139,9 @@ def register(sub) -> None:
     p.add_argument("--round", help="rank a round stored in the database (id or name) instead of files")
     p.add_argument("--db", help="database URL for --round (default: DATABASE_URL, else the SQLite file)")
     add_rank_options(p)
+    p.add_argument("--stage", choices=["document", "hearing"], default="document",
+                   help="hearing: both stages of a pack with a hearing section (shortlist, hearing, final ranking)")
+    p.add_argument("--shortlist", help="with --stage hearing: the chair's changes, CSV proposal_id,action,reason")
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     p.add_argument("--analysis", action="store_true",
                    help="with --format xlsx: add the 分析 sheet (optimal portfolio, rank intervals, calibration)")

@@ -24,6 +24,7 @@ from ..errors import InputError, Problem, clip, problems_from_validation, quote
 from ..models import Proposal, Reviewer
 from ..reviews import REVIEW_COLUMNS
 from . import bounded
+from ..stages import ShortlistEdit
 from .safe import unguard_text
 from .sources import Source, is_path, read_text, source_name, suffix
 
@@ -178,5 +179,16 @@ def read_reviews(source: Source, *, name: str | None = None) -> pd.DataFrame:
     return read_csv_table(source, REVIEW_COLUMNS[:5], name=source_name(source, name, "(reviews)"))
 
 
-__all__ = ["parse_proposals", "read_json", "read_proposals_raw", "read_proposals", "read_csv_table",
+SHORTLIST_COLUMNS = ["proposal_id", "action", "reason"]
+
+
+def read_shortlist(source: Source, *, name: str | None = None) -> list[ShortlistEdit]:
+    """The chair's shortlist changes (stages.md "Formats": ``proposal_id,action,reason``), in file order, each
+    with its line for messages; the rows are checked against the call by :func:`scoring.stages.apply_edits`."""
+    df = read_csv_table(source, SHORTLIST_COLUMNS, name=source_name(source, name, "(shortlist)"))
+    return [ShortlistEdit(proposal_id=r["proposal_id"], action=r["action"], reason=r["reason"], row=str(r["_line"]))
+            for r in df.to_dict("records")]
+
+
+__all__ = ["read_shortlist", "SHORTLIST_COLUMNS", "parse_proposals", "read_json", "read_proposals_raw", "read_proposals", "read_csv_table",
            "read_reviewers", "parse_reviewers", "read_reviews"]
