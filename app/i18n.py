@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-import string
 from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
-import yaml
 
-from scoring.labels import vocabulary_files  # the core's vocabulary is part of the one catalog
+from scoring.labels import VocabularyError, read_entries, vocabulary_files  # the core vocabulary joins the catalog
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 LANGS = ("ja", "en")
@@ -38,38 +36,15 @@ class MissingMessage(KeyError):
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
     """Every message, validated: both languages present, same placeholders, no key in two files."""
-    out: dict[str, dict[str, str]] = {}
-    where: dict[str, str] = {}
-    problems: list[str] = []
-    for path in [*sorted(MESSAGES_DIR.glob("*.yaml")), *vocabulary_files()]:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise CatalogError(f"{path.name}: must be a mapping of key → {{ja, en}}")
-        for key, entry in data.items():
-            key = str(key)
-            if key in out:
-                problems.append(f"{path.name}: {key}: also defined in {where[key]}")
-                continue
-            if not isinstance(entry, dict) or any(not isinstance(entry.get(lg), str) or not entry.get(lg)
-                                                  for lg in LANGS):
-                problems.append(f"{path.name}: {key}: needs non-empty ja and en texts")
-                continue
-            if set(entry) != set(LANGS):  # e.g. an unquoted comma in a YAML flow mapping split the text
-                problems.append(f"{path.name}: {key}: unexpected keys {sorted(map(str, set(entry) - set(LANGS)))}"
-                                " (quote texts that contain a comma)")
-            if _fields(entry["ja"]) != _fields(entry["en"]):
-                problems.append(f"{path.name}: {key}: placeholders differ between ja and en")
-            out[key] = {lg: entry[lg] for lg in LANGS}
-            where[key] = path.name
+    try:
+        out, problems = read_entries([*sorted(MESSAGES_DIR.glob("*.yaml")), *vocabulary_files()])
+    except VocabularyError as exc:
+        raise CatalogError(str(exc)) from None
     if problems:
         if strict():
             raise CatalogError("; ".join(problems))
         log.error("message catalog problems: %s", "; ".join(problems))  # the app still starts
     return out
-
-
-def _fields(text: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
 def strict() -> bool:

@@ -33,13 +33,14 @@ def vocabulary_files() -> list:
     return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
 
 
-@lru_cache(maxsize=1)
-def vocabulary() -> dict[str, dict[str, str]]:
-    """Every entry, validated: both languages, same placeholders, no key in two files."""
+def read_entries(paths) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Entries of bilingual YAML files (``key: {ja, en}``) and every problem found: a key in two files, a missing
+    or empty language, an unexpected key (e.g. an unquoted comma split a flow mapping), placeholders that differ
+    between ja and en. Shared by the core's vocabulary and the app's message catalog."""
     out: dict[str, dict[str, str]] = {}
     where: dict[str, str] = {}
     problems: list[str] = []
-    for path in vocabulary_files():
+    for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise VocabularyError(f"{path.name}: must be a mapping of key → {{ja, en}}")
@@ -47,14 +48,25 @@ def vocabulary() -> dict[str, dict[str, str]]:
             key = str(key)
             if key in out:
                 problems.append(f"{path.name}: {key}: also defined in {where[key]}")
-            elif (not isinstance(entry, dict) or set(entry) != set(LANGS)
-                  or any(not isinstance(entry[lg], str) or not entry[lg] for lg in LANGS)):
-                problems.append(f"{path.name}: {key}: needs exactly non-empty ja and en texts")
-            elif _fields(entry["ja"]) != _fields(entry["en"]):
+                continue
+            if not isinstance(entry, dict) or any(not isinstance(entry.get(lg), str) or not entry.get(lg)
+                                                  for lg in LANGS):
+                problems.append(f"{path.name}: {key}: needs non-empty ja and en texts")
+                continue
+            if set(entry) != set(LANGS):
+                problems.append(f"{path.name}: {key}: unexpected keys {sorted(map(str, set(entry) - set(LANGS)))}"
+                                " (quote texts that contain a comma)")
+            if _fields(entry["ja"]) != _fields(entry["en"]):
                 problems.append(f"{path.name}: {key}: placeholders differ between ja and en")
-            else:
-                out[key] = {lg: entry[lg] for lg in LANGS}
-                where[key] = path.name
+            out[key] = {lg: entry[lg] for lg in LANGS}
+            where[key] = path.name
+    return out, problems
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, dict[str, str]]:
+    """Every entry, validated (:func:`read_entries`); any problem is a developer's mistake and raises."""
+    out, problems = read_entries(vocabulary_files())
     if problems:
         raise VocabularyError("; ".join(problems))
     return out
