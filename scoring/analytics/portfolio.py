@@ -12,13 +12,17 @@ from ..models import Decision
 from ..selection import Ranking
 from .common import SCALE, budget_unit, json_float, qualifying_mask, selected_mask
 
-def knapsack(values: np.ndarray, weights: np.ndarray, capacity: int, time_limit: float | None = None
-             ) -> tuple[np.ndarray, str]:
+def knapsack(values: np.ndarray, weights: np.ndarray, capacity: int, time_limit: float | None = None,
+             prefer: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """Exact 0/1 knapsack: maximise Σ values·x subject to Σ weights·x ≤ capacity, x ∈ {0,1}.
 
     ``values`` are integers (scores × 10⁶), ``weights`` and ``capacity`` non-negative integers (yen or a
     count). Solved with :func:`scipy.optimize.milp` (HiGHS) with a zero optimality gap, then checked in exact
     integer arithmetic. Returns (chosen mask, status) where status is ``optimal`` or ``time_limit``.
+
+    ``prefer`` (distinct integers, lower = preferred; e.g. the rank): among equal-value optima the one that is
+    best lexicographically by it — it holds the most preferred item any optimum can hold, then the next, … —
+    so that the answer never depends on the order of the input (:func:`lexicographic_optimum`).
     """
     # lazy: scipy.optimize costs ~0.7 s on a cold start, paid only when a portfolio is actually solved
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -61,8 +65,57 @@ def knapsack(values: np.ndarray, weights: np.ndarray, capacity: int, time_limit:
             if int(w[x].sum()) <= capacity:
                 break
         status = "time_limit"
+    if prefer is not None and status == "optimal":
+        x = lexicographic_optimum(v.astype(np.int64), ws, cap, x, np.asarray(prefer)[cand], options)
     chosen[cand[x]] = True
     return chosen, status
+
+
+def _feasible_optimum(v: np.ndarray, w: np.ndarray, cap: int, target: int, lb: np.ndarray, ub: np.ndarray,
+                      options: dict, exclude: np.ndarray | None = None) -> np.ndarray | None:
+    """A set of value ≥ target within cap and the bounds lb ≤ x ≤ ub (and ≠ ``exclude``), or None; checked
+    in exact integer arithmetic."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cons = [LinearConstraint(w.astype(float)[None, :], -np.inf, float(cap)),
+            LinearConstraint(v.astype(float)[None, :], float(target) - 0.5, np.inf)]
+    if exclude is not None:  # at least one item differs from ``exclude``
+        coef = np.where(exclude, -1.0, 1.0)
+        cons.append(LinearConstraint(coef[None, :], 1.0 - float(exclude.sum()), np.inf))
+    res = milp(c=-v.astype(float), integrality=np.ones(len(v)), bounds=Bounds(lb, ub), constraints=cons,
+               options=options)
+    if res.x is None:
+        return None
+    x = res.x > 0.5
+    if int(w[x].sum()) > cap or int(v[x].sum()) < target or (x < lb).any() or (x > ub).any():
+        return None
+    if exclude is not None and np.array_equal(x, exclude):
+        return None
+    return x
+
+
+def lexicographic_optimum(v: np.ndarray, w: np.ndarray, cap: int, x: np.ndarray, prefer: np.ndarray,
+                          options: dict) -> np.ndarray:
+    """Given an optimum ``x`` of the knapsack (v, w, cap), the optimum that is lexicographically best by
+    ``prefer`` (lower first). One more solve shows when ``x`` is the only optimum (the usual case); otherwise
+    the items are fixed one at a time in preference order: in, if some optimum holding the items fixed so
+    far also holds it (the incumbent answers that for free when it holds it), else out."""
+    target = int(v[x].sum())
+    n = len(v)
+    lb, ub = np.zeros(n), np.ones(n)
+    if _feasible_optimum(v, w, cap, target, lb, ub, options, exclude=x) is None:
+        return x
+    x = x.copy()
+    for i in np.argsort(prefer, kind="stable"):
+        if not x[i]:
+            lb[i] = 1.0
+            alt = _feasible_optimum(v, w, cap, target, lb, ub, options)
+            if alt is None:
+                lb[i], ub[i] = 0.0, 0.0
+                continue
+            x = alt
+        lb[i] = ub[i] = 1.0
+    return x
 
 
 def optimal_portfolio(ranking: Ranking, time_limit: float | None = 60.0) -> dict:
@@ -78,7 +131,8 @@ def optimal_portfolio(ranking: Ranking, time_limit: float | None = 60.0) -> dict
     score = np.round(ranking.total * SCALE).astype(np.int64, copy=False) if ranking.table.n else np.zeros(0, np.int64)
     funded = ranking.funded.astype(np.int64)
     greedy = selected_mask(ranking)
-    chosen_q, status = knapsack(score[q], funded[q], int(limit), time_limit)
+    # among equal-score optima, the one best by rank (lexicographically): independent of the file's order
+    chosen_q, status = knapsack(score[q], funded[q], int(limit), time_limit, prefer=ranking.rank[q])
     optimal = np.zeros(ranking.table.n, bool)
     optimal[q[chosen_q]] = True
     g_score, o_score = int(score[greedy].sum()), int(score[optimal].sum())
@@ -106,6 +160,7 @@ def optimal_portfolio(ranking: Ranking, time_limit: float | None = 60.0) -> dict
     g, o = side(greedy), side(optimal)
     return {
         "available": True, "unit": unit, "budget": int(limit), "method": "milp", "status": status,
+        "tie_break": "rank",
         "selection_method": params.selection.value,
         "greedy": g, "optimal": o,
         "only_in_optimal": rows(optimal & ~greedy), "only_in_greedy": rows(greedy & ~optimal),
