@@ -70,3 +70,26 @@ def test_leniency_adjusted_ranking_removes_the_lenient_reviewer_beside_the_offic
     assert np.array_equal(ranking.rank, official[0]) and np.array_equal(ranking.decision, official[1])
     a = analyze(ranking, reviews, n_resamples=200, seed=0)
     assert a["leniency_adjusted"]["crossing"] == adj["crossing"]
+
+
+def test_analyze_command_takes_the_interval_level_and_the_raw_pass_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    d = ROOT / "sample_proposals"
+    out = tmp_path / "a.json"
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "scoring", "analyze", "--pack", "advanced_comms", "--proposals",
+                               d / "proposals.json", "--reviews", d / "reviews.csv", *extra, "--out", out],
+                              cwd=ROOT, capture_output=True, text=True)
+
+    r = run("--level", "80", "--sensitivity-pass-line", "raw")
+    assert r.returncode == 0, r.stderr
+    a = json.loads(out.read_text(encoding="utf-8"))
+    assert a["uncertainty"]["level"] == 0.8 and a["sensitivity"]["pass_line_mode"] == "raw"
+    assert all(p["rank_interval"] == p["rank_80"] for p in a["uncertainty"]["proposals"])
+    assert "leniency_adjusted" in a and a["calibration"]["agreement"]["all"]["n_reviews"] > 0
+    r = run("--level", "90")
+    assert r.returncode == 2 and "--level" in r.stderr
