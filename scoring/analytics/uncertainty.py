@@ -151,7 +151,8 @@ def rank_summaries(eng: BootstrapEngine, ranks_c: np.ndarray, n: int, R: int) ->
     Among the N resampled candidates, a draw in which a proposal does not qualify places it after every
     qualifying one: at the mid-rank of the places left, (q + 1 + N) / 2 for q qualifying in that draw (ties
     share the mean of their places). SUCRA = (N − E[rank]) / (N − 1) (Salanti et al. 2011). The rankogram
-    lists P(rank = j) for the ranks the proposal attains ([j, p] pairs, unranked draws apart)."""
+    ``{"from": j0, "p": [...]}`` lists P(rank = j) for j = j0, j0 + 1, … up to the worst rank the proposal
+    attains (unranked draws apart: ``p_unranked``)."""
     N = eng.nc
     er: list = [None] * n
     su: list = [None] * n
@@ -164,14 +165,16 @@ def rank_summaries(eng: BootstrapEngine, ranks_c: np.ndarray, n: int, R: int) ->
     exp_rank = np.where(ranked, ranks_c, mid[:, None]).mean(axis=0)
     counts = np.bincount((np.arange(N)[None, :] * (N + 1) + ranks_c).ravel(), minlength=N * (N + 1))
     counts = counts.reshape(N, N + 1)[:, 1:]                                  # ranks 1..N
-    rows_nz, ranks_nz = np.nonzero(counts)
-    probs = (counts[rows_nz, ranks_nz] / R).tolist()
-    split = np.searchsorted(rows_nz, np.arange(N + 1)).tolist()
-    ranks_l = (ranks_nz + 1).tolist()
+    hit = counts > 0
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), 0)
+    last = np.where(hit.any(axis=1), N - 1 - hit[:, ::-1].argmax(axis=1), -1)
+    prob = counts / R
+    exp_l, sucra_l = exp_rank.tolist(), ((N - exp_rank) / (N - 1) if N > 1 else np.ones(N)).tolist()
     for j, i in enumerate(eng.cols.tolist()):
-        er[i] = float(exp_rank[j])
-        su[i] = float((N - exp_rank[j]) / (N - 1)) if N > 1 else 1.0
-        rg[i] = [[ranks_l[m], probs[m]] for m in range(split[j], split[j + 1])]
+        er[i] = exp_l[j]
+        su[i] = sucra_l[j]
+        lo, hi = int(first[j]), int(last[j])
+        rg[i] = {"from": lo + 1, "p": prob[j, lo:hi + 1].tolist()}
     return {"expected_rank": er, "sucra": su, "rankogram": rg}
 
 

@@ -103,9 +103,11 @@ def test_expected_rank_rankogram_and_sucra_from_the_draws():
         r = by_id[str(ranking.table.ids[i])]
         col = ranks[:, j]
         # rankogram: P(rank = k) over the ranks attained; the rest of the mass is "unranked"
-        assert sum(p for _, p in r["rankogram"]) + r["p_unranked"] == pytest.approx(1.0)
-        for k, p in r["rankogram"]:
-            assert p == pytest.approx(np.mean(col == k))
+        rg = r["rankogram"]
+        assert sum(rg["p"]) + r["p_unranked"] == pytest.approx(1.0)
+        for k in range(1, N + 1):
+            j = k - rg["from"]
+            assert (rg["p"][j] if 0 <= j < len(rg["p"]) else 0.0) == pytest.approx(np.mean(col == k))
         # expected rank: an unranked draw sits at the mid-rank of the places after the qualifying ones
         q = (ranks > 0).sum(axis=1)
         expected = np.where(col > 0, col, (q + 1 + N) / 2).mean()

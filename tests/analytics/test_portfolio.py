@@ -142,3 +142,12 @@ def test_optimal_portfolio_among_equal_optima_is_the_best_ranked_whatever_the_fi
     # P0001..P0004 tie on score and amount; the ranking orders them by id, so the preferred optimum is 1 and 2
     assert p["optimal"]["proposal_ids"] == ["P0001", "P0002"]
     assert p["optimal"]["total_score"] == 150.0 and p["tie_break"] == "rank"
+
+
+@pytest.mark.parametrize("order", [list(range(5)), [4, 3, 2, 1, 0], [3, 1, 4, 0, 2]])
+def test_beyond_the_exact_search_size_equal_proposals_still_resolve_by_rank(order, monkeypatch):
+    import scoring.analytics.portfolio as portfolio
+
+    monkeypatch.setattr(portfolio, "LEX_MAX_ITEMS", 0)  # as for a round larger than the exact search runs on
+    p = optimal_portfolio(tied_round(order))
+    assert p["optimal"]["proposal_ids"] == ["P0001", "P0002"] and p["tie_break"] == "rank_partial"
