@@ -161,20 +161,21 @@ def rank_summaries(eng: BootstrapEngine, ranks_c: np.ndarray, n: int, R: int) ->
         return {"expected_rank": er, "sucra": su, "rankogram": rg}
     ranked = ranks_c > 0
     q = ranked.sum(axis=1)                                                    # qualifying per draw
-    mid = (q + 1 + N) / 2.0
-    exp_rank = np.where(ranked, ranks_c, mid[:, None]).mean(axis=0)
-    counts = np.bincount((np.arange(N)[None, :] * (N + 1) + ranks_c).ravel(), minlength=N * (N + 1))
-    counts = counts.reshape(N, N + 1)[:, 1:]                                  # ranks 1..N
-    hit = counts > 0
-    first = np.where(hit.any(axis=1), hit.argmax(axis=1), 0)
-    last = np.where(hit.any(axis=1), N - 1 - hit[:, ::-1].argmax(axis=1), -1)
-    prob = counts / R
+    # E[rank] = (Σ ranked ranks + Σ over unranked draws of that draw's mid-rank (q + 1 + N)/2) / R; the sums
+    # are of integers (twice the mid-ranks), exact in float64
+    twice_mid = (q + 1 + N).astype(np.float64)
+    unranked_sum = (twice_mid.sum() - twice_mid @ ranked.astype(np.float64)) / 2.0
+    exp_rank = (ranks_c.sum(axis=0, dtype=np.int64) + unranked_sum) / R
+    counts = np.bincount((ranks_c + np.arange(0, N * (N + 1), N + 1, dtype=np.int32)[None, :]).ravel(),
+                         minlength=N * (N + 1)).reshape(N, N + 1)            # [:, 0]: unranked
+    last = ranks_c.max(axis=0).tolist()
+    first = np.where(ranked, ranks_c, N + 1).min(axis=0).tolist()
     exp_l, sucra_l = exp_rank.tolist(), ((N - exp_rank) / (N - 1) if N > 1 else np.ones(N)).tolist()
     for j, i in enumerate(eng.cols.tolist()):
         er[i] = exp_l[j]
         su[i] = sucra_l[j]
-        lo, hi = int(first[j]), int(last[j])
-        rg[i] = {"from": lo + 1, "p": prob[j, lo:hi + 1].tolist()}
+        lo, hi = first[j], last[j]
+        rg[i] = {"from": lo if hi else None, "p": (counts[j, lo:hi + 1] / R).tolist() if hi else []}
     return {"expected_rank": er, "sucra": su, "rankogram": rg}
 
 

@@ -106,7 +106,7 @@ def test_expected_rank_rankogram_and_sucra_from_the_draws():
         rg = r["rankogram"]
         assert sum(rg["p"]) + r["p_unranked"] == pytest.approx(1.0)
         for k in range(1, N + 1):
-            j = k - rg["from"]
+            j = k - rg["from"] if rg["p"] else -1   # (never ranked: no rankogram, "from" is None)
             assert (rg["p"][j] if 0 <= j < len(rg["p"]) else 0.0) == pytest.approx(np.mean(col == k))
         # expected rank: an unranked draw sits at the mid-rank of the places after the qualifying ones
         q = (ranks > 0).sum(axis=1)
