@@ -298,21 +298,39 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
     with tabs[1]:
         u = a["uncertainty"]
         st.info(u.get("reading_en" if en else "reading", ""))
+        pct = round(100 * u.get("level", 0.95))
+        iv = lambda v: f"{v[0]}–{v[1] or '—'}" if v and v[0] else "—"  # noqa: E731
         rows = [{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"] or "—",
                  t("chair.analysis.median_rank"): r["median_rank"],
-                 t("chair.analysis.rank95"): f"{r['rank_95'][0]}–{r['rank_95'][1]}" if r.get("rank_95") and r["rank_95"][0] else "—",
-                 t("chair.analysis.p_selected"): r.get("p_selected"),
+                 t("chair.analysis.expected_rank"): score(r.get("expected_rank")),
+                 t("chair.analysis.interval", level=pct): iv(r.get("rank_interval")),
+                 t("chair.analysis.p_selected"): (f"{r['p_selected']:.1%} ± {r['p_selected_mcse']:.1%}"
+                                                  if r.get("p_selected") is not None else "—"),
+                 t("chair.analysis.sucra"): score(r.get("sucra")),
                  t("chair.analysis.gray"): "◆" if r.get("gray_zone") else ""} for r in u["proposals"]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption(t("chair.analysis.gray_rule", level=pct, line=u["gray_zone_rule"].get("line_after_rank") or "—"))
+        if u.get("stability", {}).get("unstable"):
+            st.caption(t("chair.analysis.unstable", ids=", ".join(u["stability"]["unstable"]),
+                         draws=u["stability"].get("draws_needed") or "—"))
     with tabs[2]:
         if a["calibration"].get("excluded"):
             st.caption(t("chair.calibration.withheld", ids=t("common.list_sep").join(a["calibration"]["excluded"])))
         calibration_view(a["calibration"], en)
+        adj = a.get("leniency_adjusted") or {}
+        if adj:
+            st.markdown("**" + t("chair.adjusted.title") + "**")
+            st.info(adj.get("reading_en" if en else "reading", ""))
+            if adj.get("proposals"):
+                st.dataframe(pd.DataFrame([{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"],
+                                            t("chair.adjusted.rank"): r["adjusted_rank"],
+                                            t("chair.adjusted.score"): score(r["adjusted_score"])}
+                                           for r in adj["proposals"]]), hide_index=True, width="stretch")
     with tabs[3]:
         s = a["sensitivity"]
         st.info(s.get("reading_en" if en else "reading", ""))
         st.dataframe(pd.DataFrame([{k: v for k, v in row.items() if k in ("criterion", "label", "factor", "entered", "left",
-                                                                          "n_rank_changes", "max_rank_shift")}
+                                                                          "n_rank_changes", "max_rank_shift", "pass_line")}
                                    for row in s["criteria"]]), hide_index=True, width="stretch")
 
 
@@ -320,6 +338,16 @@ def calibration_view(cal: dict, en: bool) -> None:
     """Reviewer calibration: leniency (points above or below the panel) and spread per reviewer."""
     ag = cal.get("agreement", {})
     st.info(ag.get("reading_en" if en else "reading", ""))
+    al = ag.get("all") or {}
+    if al:
+        ci = lambda k: "" if (al.get(f"{k}_ci") or [None])[0] is None else "[{:.2f}, {:.2f}]".format(*al[f"{k}_ci"])  # noqa: E731
+        c = st.columns(3)
+        c[0].metric(t("chair.calibration.icc"), score(al.get("icc_ak")), help=ci("icc_ak"))
+        c[1].metric(t("chair.calibration.alpha"), score(al.get("alpha")), help=ci("alpha"))
+        c[2].metric(t("chair.calibration.used"), al.get("n_reviews"))
+    if ag.get("icc2k") is not None:
+        st.caption(t("chair.calibration.block", icc=score(ag["icc2k"]), w=score(ag.get("kendall_w")),
+                     proposals=ag["balanced"]["n_proposals"], reviewers=ag["balanced"]["n_reviewers"]))
     revs = cal.get("reviewers", [])
     if not revs:
         return

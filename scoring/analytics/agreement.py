@@ -1,5 +1,9 @@
-"""Agreement between reviewers (selection.md §10): ICC(2,k) and ICC(3,k) (Shrout–Fleiss), Kendall's W, the
-balanced block they are computed on, and the agreement part of the calibration with its reading."""
+"""Agreement between reviewers (selection.md §10, docs/analytics.md §3).
+
+Primary, on all counted reviews: the ICCs of a crossed random-effects REML fit (:mod:`.variance_components`)
+and Krippendorff's α (interval; the ``krippendorff`` package), each with a bootstrap interval over proposals and
+the number of reviews used. Secondary: ICC(2,k), ICC(3,k) (Shrout–Fleiss) and Kendall's W on a complete block
+(:func:`balanced_subset`), exact for that block only. With the chair's reading."""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..labels import both, label
-from .common import join_sentences, json_float
+from .common import AGREEMENT_RESAMPLES, join_sentences, json_float
+from .variance_components import crossed_reml, harmonic_k, iccs
+
+CI_LEVEL = 0.95
 
 
 def icc_k(y: np.ndarray) -> dict:
@@ -68,6 +75,97 @@ def balanced_subset(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
+def krippendorff_alpha(prop: np.ndarray, rater: np.ndarray, y: np.ndarray) -> float | None:
+    """Krippendorff's α (interval metric) of reviews (proposal code, reviewer code, value): the
+    ``krippendorff`` package on the reviewers × proposals matrix (missing = not reviewed)."""
+    import krippendorff  # lazy: only when agreement is computed
+
+    _, pc = np.unique(prop, return_inverse=True)
+    _, rc = np.unique(rater, return_inverse=True)
+    m = np.full((int(rc.max()) + 1, int(pc.max()) + 1), np.nan)
+    m[rc, pc] = y
+    pairable = (~np.isnan(m)).sum(axis=0) >= 2
+    if pairable.sum() < 2 or np.nanstd(m[:, pairable]) == 0:
+        return None
+    return json_float(krippendorff.alpha(reliability_data=m[:, pairable], level_of_measurement="interval"))
+
+
+def _percentile_ci(values: list[float]) -> list[float | None]:
+    v = np.array([x for x in values if x is not None and np.isfinite(x)], float)
+    if len(v) < 10:
+        return [None, None]
+    a = (1.0 - CI_LEVEL) / 2.0
+    return [json_float(np.quantile(v, a)), json_float(np.quantile(v, 1.0 - a))]
+
+
+def all_reviews_agreement(prop: np.ndarray, rater: np.ndarray, y: np.ndarray,
+                          resamples: int = AGREEMENT_RESAMPLES, seed: int = 0) -> dict:
+    """Agreement on every counted review: ICC(A,1), ICC(A,k̂), ICC(C,k̂) of the crossed REML fit and
+    Krippendorff's α, with percentile intervals from ``resamples`` bootstrap draws of whole proposals (each
+    with all its reviews; a proposal drawn twice counts as two), seeded; and what was used."""
+    prop, rater, y = np.asarray(prop), np.asarray(rater), np.asarray(y, float)
+    k_hat = harmonic_k(prop)
+    out: dict[str, Any] = {"basis": "all counted reviews", "n_reviews": int(len(y)),
+                           "n_proposals": int(len(np.unique(prop))), "n_reviewers": int(len(np.unique(rater))),
+                           "k_hat": json_float(k_hat), "ci_level": CI_LEVEL, "ci_resamples": int(resamples),
+                           "ci_seed": int(seed)}
+    fit = crossed_reml(prop, rater, y)
+    icc = iccs(fit, k_hat)
+    out.update({"icc_a1": json_float(icc["icc_a1"]), "icc_ak": json_float(icc["icc_ak"]),
+                "icc_ck": json_float(icc["icc_ck"]), "alpha": krippendorff_alpha(prop, rater, y),
+                "variance_components": {"proposal": json_float(fit["sigma2_proposal"]),
+                                        "reviewer": json_float(fit["sigma2_reviewer"]),
+                                        "residual": json_float(fit["sigma2_error"])},
+                "converged": fit["converged"]})
+    # bootstrap over proposals: redraw proposals, keep each one's reviews; refit from the full-data estimate
+    _, pc = np.unique(prop, return_inverse=True)
+    order = np.argsort(pc, kind="stable")
+    starts = np.searchsorted(pc[order], np.arange(out["n_proposals"] + 1))
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list] = {"icc_ak": [], "icc_ck": [], "alpha": []}
+    for _ in range(resamples):
+        pick = rng.integers(0, out["n_proposals"], out["n_proposals"])
+        rows = np.concatenate([order[starts[j]:starts[j + 1]] for j in pick])
+        new_p = np.repeat(np.arange(len(pick)), starts[pick + 1] - starts[pick])
+        r_b, y_b = rater[rows], y[rows]
+        if len(np.unique(r_b)) < 2 or len(y_b) < 3:
+            continue
+        try:
+            f_b = crossed_reml(new_p, r_b, y_b, start=fit["theta"], xatol=1e-2)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        ic = iccs(f_b, harmonic_k(new_p))
+        draws["icc_ak"].append(ic["icc_ak"])
+        draws["icc_ck"].append(ic["icc_ck"])
+        draws["alpha"].append(krippendorff_alpha(new_p, r_b, y_b))
+    for name, vals in draws.items():
+        out[f"{name}_ci"] = _percentile_ci(vals)
+    return out
+
+
+def _level(x: float, bands: tuple[tuple[float, str], ...], last: str) -> str:
+    for bound, name in bands:
+        if x >= bound:
+            return name
+    return last
+
+
+def _all_reading(ag: dict, lang: str) -> str:
+    parts = [label("analytics.agreement.all.used", lang, reviews=ag["n_reviews"], proposals=ag["n_proposals"],
+                   reviewers=ag["n_reviewers"])]
+    if ag.get("icc_ak") is not None:
+        lo, hi = ag.get("icc_ak_ci") or [None, None]
+        level = _level(ag["icc_ak"], ((0.9, "excellent"), (0.75, "good"), (0.5, "moderate")), "poor")
+        ci = "" if lo is None else label("analytics.agreement.all.ci", lang, lo=lo, hi=hi)
+        parts.append(label(f"analytics.agreement.all.icc.{level}", lang, icc=ag["icc_ak"], ci=ci))
+    if ag.get("alpha") is not None:
+        lo, hi = ag.get("alpha_ci") or [None, None]
+        level = _level(ag["alpha"], ((0.8, "reliable"), (0.667, "tentative")), "low")
+        ci = "" if lo is None else label("analytics.agreement.all.ci", lang, lo=lo, hi=hi)
+        parts.append(label(f"analytics.agreement.all.alpha.{level}", lang, alpha=ag["alpha"], ci=ci))
+    return join_sentences(parts, lang)
+
+
 def _agreement_reading(icc2: float | None, w: float | None, lang: str) -> str:
     parts = []
     if icc2 is not None:
@@ -79,16 +177,21 @@ def _agreement_reading(icc2: float | None, w: float | None, lang: str) -> str:
     return join_sentences(parts, lang)
 
 
-def agreement_block(prop, codes, t, n, V, uniq, ids) -> dict:
+def agreement_block(prop, codes, t, n, V, uniq, ids, resamples: int = AGREEMENT_RESAMPLES, seed: int = 0
+                    ) -> dict:
     """The agreement of the reviewer totals ``t`` (review rows: proposal ``prop``, reviewer code ``codes`` of
-    ``V`` reviewers ``uniq``; ``n`` proposals with ``ids``): ICC(2,k), ICC(3,k) and Kendall's W on the largest
-    balanced block (:func:`balanced_subset`), or None with the reason; with the chair's reading."""
-    out: dict[str, Any] = {"icc2k": None, "icc3k": None, "kendall_w": None, "balanced": None,
-                           "reason": None, "reason_en": None}
-    if V < 2 or len(t) == 0:
+    ``V`` reviewers ``uniq``; ``n`` proposals with ``ids``). Primary (``all``): :func:`all_reviews_agreement`
+    on every review. Secondary: ICC(2,k), ICC(3,k) and Kendall's W on the largest balanced block
+    (:func:`balanced_subset`), or None with the reason. With the chair's reading (of the primary figures)."""
+    out: dict[str, Any] = {"all": None, "icc2k": None, "icc3k": None, "kendall_w": None, "balanced": None,
+                           "reason": None, "reason_en": None, "block_reading": None, "block_reading_en": None}
+    if V < 2 or len(t) == 0 or len(np.unique(prop)) < 2 or len(t) < 3:
         out["reason"], out["reason_en"] = both("analytics.agreement.too_few_reviewers")
         out["reading"], out["reading_en"] = out["reason"], out["reason_en"]
         return out
+    out["all"] = all_reviews_agreement(prop, codes, t, resamples, seed)
+    out["reading"] = _all_reading(out["all"], "ja")
+    out["reading_en"] = _all_reading(out["all"], "en")
     y = np.full((n, V), np.nan)
     y[prop, codes] = t
     present = ~np.isnan(y)
@@ -99,7 +202,6 @@ def agreement_block(prop, codes, t, n, V, uniq, ids) -> dict:
     if nr < 3 or nc < 2:
         out["reason"] = label("analytics.agreement.unbalanced", "ja", proposals=nr, reviewers=nc)
         out["reason_en"] = label("analytics.agreement.unbalanced", "en", proposals=nr, reviewers=nc)
-        out["reading"], out["reading_en"] = out["reason"], out["reason_en"]
         return out
     sub = y[np.ix_(rows, cols)]
     icc = icc_k(sub)
@@ -113,6 +215,6 @@ def agreement_block(prop, codes, t, n, V, uniq, ids) -> dict:
         block = {"proposals": nr, "reviewers": nc, "left_proposals": left_p, "left_reviewers": left_v}
         out["reason"] = label("analytics.agreement.partial", "ja", **block)
         out["reason_en"] = label("analytics.agreement.partial", "en", **block)
-    out["reading"] = _agreement_reading(out["icc2k"], out["kendall_w"], "ja")
-    out["reading_en"] = _agreement_reading(out["icc2k"], out["kendall_w"], "en")
+    out["block_reading"] = _agreement_reading(out["icc2k"], out["kendall_w"], "ja")
+    out["block_reading_en"] = _agreement_reading(out["icc2k"], out["kendall_w"], "en")
     return out

@@ -21,9 +21,11 @@ QUALIFYING_CODES = np.array([DECISION_CODE[d] for d in (Decision.selected, Decis
 SCALE = 10 ** DECIMALS                 # scores compared as integers of 1e-6 points (selection.md §8)
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LENIENCY_THRESHOLD = 10.0      # points of the pack's total
+AGREEMENT_RESAMPLES = 200              # bootstrap draws of proposals for the agreement intervals
 SENSITIVITY_FACTORS = (0.8, 1.2)
-INTERVALS = {"80": 0.80, "95": 0.95}
-GRAY_LEVEL = 0.95                      # the gray zone uses the 95% interval (docs/analytics.md)
+INTERVALS = {"50": 0.50, "80": 0.80, "95": 0.95}   # rank intervals reported (docs/analytics.md §2)
+GRAY_LEVEL = 0.95                      # default interval level of the gray zone (selection.md §10)
+STABILITY_Z = 3.0                      # a membership is stable when 3 Monte Carlo SE from its threshold
 
 
 def json_float(x: Any) -> float | None:

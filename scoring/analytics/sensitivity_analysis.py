@@ -1,5 +1,7 @@
 """Sensitivity (selection.md §10): the official ranking again with each criterion's points scaled (±20%) and
-under every other aggregation method, compared with the official list."""
+under every other aggregation method, compared with the official list. When a criterion's points are scaled
+the pass line is rescaled with the pack's total by default (``pass_line="scaled"``), so that a variant changes
+the weights and not the bar; ``pass_line="raw"`` keeps the official pass line."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ..models import Aggregation, Decision
 from ..packs import CriteriaPack, pack_to_dict, validate_pack
 from ..selection import Ranking, rank
 from ..table import ReviewTable
-from .common import SENSITIVITY_FACTORS, check_reviews, join_list, selected_mask
+from .common import SENSITIVITY_FACTORS, check_reviews, join_list, join_sentences, selected_mask
 
 
 def _resolutions(ranking: Ranking) -> dict:
@@ -61,8 +63,17 @@ def _compare(base: Ranking, other: Ranking) -> dict:
     }
 
 
-def sensitivity(ranking: Ranking, reviews: ReviewTable, factors: tuple[float, ...] = SENSITIVITY_FACTORS) -> dict:
-    """Re-rank with each criterion's points × each factor, and under every other aggregation method."""
+PASS_LINE_MODES = ("scaled", "raw")
+
+
+def sensitivity(ranking: Ranking, reviews: ReviewTable, factors: tuple[float, ...] = SENSITIVITY_FACTORS,
+                pass_line: str = "scaled") -> dict:
+    """Re-rank with each criterion's points × each factor, and under every other aggregation method.
+
+    ``pass_line``: ``scaled`` (default) — a variant's pass line is the official one × (variant total / official
+    total); ``raw`` — the official pass line as it is."""
+    if pass_line not in PASS_LINE_MODES:
+        raise ValueError(f"pass_line must be one of {PASS_LINE_MODES} (got {pass_line!r})")
     check_reviews(ranking, reviews)
     same = _rerank(ranking, reviews)
     if not (np.array_equal(same.decision, ranking.decision) and np.array_equal(same.rank, ranking.rank)):
@@ -72,9 +83,14 @@ def sensitivity(ranking: Ranking, reviews: ReviewTable, factors: tuple[float, ..
     flips: dict[str, list[str]] = {}
     for c in ranking.pack.criteria:
         for f in factors:
-            other = _rerank(ranking, reviews, pack=scaled_pack(ranking.pack, c.id, f))
+            pk = scaled_pack(ranking.pack, c.id, f)
+            line = float(ranking.params.pass_line)
+            if pass_line == "scaled":
+                line = line * float(pk.total_points) / float(ranking.pack.total_points)
+            other = _rerank(ranking, reviews, pack=pk, pass_line=line)
             row = {"criterion": c.id, "label": c.label.ja, "label_en": c.label.get("en"), "factor": float(f),
-                   "points": float(c.points * f), **_compare(ranking, other)}
+                   "points": float(c.points * f), "total_points": float(pk.total_points), "pass_line": line,
+                   **_compare(ranking, other)}
             crit_rows.append(row)
             for pid in row["entered"] + row["left"]:
                 flips.setdefault(pid, []).append(f"{c.id}×{f:g}")
@@ -88,12 +104,16 @@ def sensitivity(ranking: Ranking, reviews: ReviewTable, factors: tuple[float, ..
         for pid in row["entered"] + row["left"]:
             flips.setdefault(pid, []).append(f"aggregation={a.value}")
     return {"factors": [float(f) for f in factors], "pass_line": float(ranking.params.pass_line),
+            "pass_line_mode": pass_line,
             "criteria": crit_rows, "aggregation": agg_rows,
             "flips": [{"proposal_id": pid, "under": v} for pid, v in flips.items()],
-            "reading": _sensitivity_reading(flips, "ja"), "reading_en": _sensitivity_reading(flips, "en")}
+            "reading": _sensitivity_reading(flips, pass_line, "ja"),
+            "reading_en": _sensitivity_reading(flips, pass_line, "en")}
 
 
-def _sensitivity_reading(flips: dict[str, list[str]], lang: str) -> str:
+def _sensitivity_reading(flips: dict[str, list[str]], pass_line: str, lang: str) -> str:
+    mode = label(f"analytics.sensitivity.pass_line.{pass_line}", lang)
     if not flips:
-        return label("analytics.sensitivity.stable", lang)
-    return label("analytics.sensitivity.flips", lang, n=len(flips), ids=join_list(list(flips), lang))
+        return join_sentences([label("analytics.sensitivity.stable", lang), mode], lang)
+    return join_sentences([label("analytics.sensitivity.flips", lang, n=len(flips), ids=join_list(list(flips), lang)),
+                           mode], lang)

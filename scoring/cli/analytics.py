@@ -30,7 +30,8 @@ def cmd_analyze(args) -> int:
         raise InputError(problems)
     call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
     params = params_from_args(call.pack, args)
-    kwargs = {"params": params, "n_resamples": args.resamples, "seed": args.seed}
+    kwargs = {"params": params, "n_resamples": args.resamples, "seed": args.seed, "level": args.level / 100.0,
+              "sensitivity_pass_line": args.sensitivity_pass_line}
     if args.threshold is not None:
         kwargs["leniency_threshold"] = args.threshold
     result = analyze(call, **kwargs)
@@ -55,6 +56,10 @@ def register(sub) -> None:
     p.add_argument("--resamples", type=int, default=MIN_RESAMPLES, help="bootstrap resamples (≥ 1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (same seed, same figures)")
     p.add_argument("--threshold", type=float, help="leniency flag threshold in points (default 10)")
+    p.add_argument("--level", type=int, choices=[50, 80, 95], default=95,
+                   help="rank interval level (%%) that defines the gray zone (default 95)")
+    p.add_argument("--sensitivity-pass-line", choices=["scaled", "raw"], default="scaled",
+                   help="scaled points: rescale the pass line with the total (default) or keep it (raw)")
     p.add_argument("--format", choices=["json", "xlsx"], default="json")
     p.add_argument("--out", default="-")
     p.set_defaults(func=cmd_analyze)

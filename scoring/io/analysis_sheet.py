@@ -113,22 +113,51 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     u = a.get("uncertainty") or {}
     section(f"2. 順位の不確実性（評価の再標本化 {u.get('n_resamples', 0):,} 回、乱数シード {u.get('seed')}）")
     note(u.get("reading"))
-    note("グレーゾーン：再標本化の2.5%超で採択、かつ2.5%超で不採択となる提案（採択の95%区間が採択ラインをまたぐ）。")
-    header("提案ID", "順位", "判定", "合計点", "順位の中央値", "80%区間", "95%区間", "採択確率", "合格確率", "グレーゾーン")
+    rule = u.get("gray_zone_rule") or {}
+    pct = round(100 * (u.get("level") or 0.95))
+    if rule.get("line_after_rank") is not None:
+        note(f"グレーゾーン（selection.md §10）：順位の{pct}%区間が採択ライン（{rule['line_after_rank']}位と次の間）を"
+             "またぐ提案。採択確率は参考として併記（標準誤差は再標本化の回数による誤差）。")
+    st = u.get("stability") or {}
+    if st.get("unstable"):
+        need = st.get("draws_needed")
+        note(f"乱数シードにより判定が変わり得る提案：{'、'.join(st['unstable'])}"
+             + (f"（安定させるには約{need:,}回の再標本化が必要）。" if need else "。"))
+    note("期待順位：再標本化での順位の平均（合格しない回は合格した提案の後の中間順位）。SUCRA：1 に近いほど上位"
+         "（(候補数 − 期待順位) ÷ (候補数 − 1)）。")
+    header("提案ID", "順位", "判定", "合計点", "順位の中央値", "80%区間", "95%区間", "採択確率", "合格確率", "グレーゾーン",
+           "採択確率の標準誤差", "期待順位", "SUCRA", "50%区間")
     for r in u.get("proposals", []):
         fill = gray_fill if r.get("gray_zone") else None
         line(r["proposal_id"], r["rank"], _decision(r["decision"]), r["total_score"],
              r["median_rank"], _interval(r["rank_80"]), _interval(r["rank_95"]), r["p_selected"], r["p_qualifying"],
-             "★" if r.get("gray_zone") else "", fill=fill, number_formats={4: "0.00", 8: "0.0%", 9: "0.0%"})
+             "★" if r.get("gray_zone") else "", r.get("p_selected_mcse"), r.get("expected_rank"), r.get("sucra"),
+             _interval(r.get("rank_50")), fill=fill,
+             number_formats={4: "0.00", 8: "0.0%", 9: "0.0%", 11: "0.0%", 12: "0.00", 13: "0.000"})
 
     # 3. calibration ----------------------------------------------------------------------------------------
     c = a.get("calibration") or {}
     section("3. 評価委員のキャリブレーション（寛厳）と一致度")
     ag = c.get("agreement") or {}
+    al = ag.get("all") or {}
+    note(ag.get("reading"))
+    if al:
+        line("全評価での一致度", "評価数", al.get("n_reviews"), "提案数", al.get("n_proposals"), "委員数",
+             al.get("n_reviewers"), font=bold)
+        header("指標", "値", "95%区間（下）", "95%区間（上）", "説明")
+        for name, key, text in (
+                ("ICC(A,k̂)", "icc_ak", f"平均点（委員 k̂ = {al.get('k_hat') or 0:.2f} 名）の信頼性：委員の甘辛も誤差に含む"),
+                ("ICC(C,k̂)", "icc_ck", "平均点の信頼性：委員の甘辛を除く（順位の一貫性）"),
+                ("ICC(A,1)", "icc_a1", "委員1名の評価の信頼性"),
+                ("Krippendorff の α", "alpha", "委員どうしの一致（間隔尺度）。0.8 以上で高い、0.667 未満は低い")):
+            lo, hi = al.get(f"{key}_ci") or [None, None]
+            line(name, al.get(key), lo, hi, text, number_formats={2: "0.000", 3: "0.000", 4: "0.000"})
+        note(f"交差ランダム効果モデル（REML）と Krippendorff の α による。区間は提案の再標本化 {al.get('ci_resamples', 0)} 回。")
+    line("完全な組での参考値", font=bold)
     line("ICC(2,k)", ag.get("icc2k"), "ICC(3,k)", ag.get("icc3k"), "Kendall の W", ag.get("kendall_w"),
          number_formats={2: "0.000", 4: "0.000", 6: "0.000"})
     note(ag.get("reason"))
-    note(ag.get("reading"))
+    note(ag.get("block_reading"))
     crit_ids: list[str] = []
     for r in c.get("reviewers", []):
         crit_ids = list(r.get("criteria_leniency", {}).keys())
@@ -153,13 +182,30 @@ def write_analysis_sheet(wb, analysis: dict, title: str = SHEET):
     s = a.get("sensitivity") or {}
     section("4. 感度分析（配点 ±20%・集計方法の変更）")
     note(s.get("reading"))
-    header("変更", "新たに採択", "採択から外れる", "判定が変わる提案数", "順位が変わる提案数", "最大の順位変動")
+    header("変更", "新たに採択", "採択から外れる", "判定が変わる提案数", "順位が変わる提案数", "最大の順位変動", "合格点")
     for r in s.get("criteria", []):
         line(f"{r['label']}（{r['criterion']}）×{r['factor']:g}", "、".join(r["entered"]), "、".join(r["left"]),
-             len(r["decision_changes"]), r["n_rank_changes"], r["max_rank_shift"])
+             len(r["decision_changes"]), r["n_rank_changes"], r["max_rank_shift"], r.get("pass_line"),
+             number_formats={7: "0.00"})
     for r in s.get("aggregation", []):
         line(f"集計方法 = {r['aggregation']}", "、".join(r["entered"]), "、".join(r["left"]),
              len(r["decision_changes"]), r["n_rank_changes"], r["max_rank_shift"])
+
+    # 5. leniency-adjusted ranking ---------------------------------------------------------------------------
+    adj = a.get("leniency_adjusted") or {}
+    if adj:
+        section("5. 委員の甘辛を補正した順位（参考：正式な順位は変わりません）")
+        note(adj.get("reading"))
+        if adj.get("available"):
+            note("全評価に混合モデル（提案・委員の交差ランダム効果、REML）を当てはめ、各委員の効果を評価から除いた平均＋加点で並べ直したもの。")
+            header("提案ID", "正式な順位", "補正後の順位", "順位の変化", "合計点", "補正後の点")
+            for r in adj.get("proposals", []):
+                fill = gray_fill if r["proposal_id"] in adj.get("crossing", []) else None
+                line(r["proposal_id"], r["rank"], r["adjusted_rank"], r["shift"], r["total_score"],
+                     r["adjusted_score"], fill=fill, number_formats={5: "0.00", 6: "0.00", 4: "+0;-0;0"})
+            header("委員ID", "推定された甘辛（点）")
+            for r in adj.get("reviewers", []):
+                line(r["reviewer_id"], r["effect"], number_formats={2: "+0.00;-0.00;0.00"})
 
     widths = {"A": 34, "B": 14, "C": 14, "D": 12, "E": 12, "F": 14, "G": 14, "H": 10, "I": 10, "J": 12}
     for col, wdt in widths.items():

@@ -132,3 +132,78 @@ def test_calibration_leaves_out_the_reviews_of_excluded_proposals():
     for rid in ("R00", "R01"):
         mine = ranking.agg.raw_totals[kept & (reviews.reviewer == rid)]
         assert by_id[rid]["n_reviews"] == P - 1 and by_id[rid]["mean"] == pytest.approx(float(mine.mean()))
+    # the leniency-adjusted ranking is the same for every reader, but R02's effect (P0000 alone) is not shown
+    from scoring.analytics.leniency_adjusted import leniency_adjusted
+
+    open_, closed = leniency_adjusted(ranking, reviews), leniency_adjusted(ranking, reviews, exclude={"P0000"})
+    assert "R02" in {r["reviewer_id"] for r in open_["reviewers"]} and closed["reviewers"] == []
+    assert closed["proposals"] == open_["proposals"]
+
+
+def incomplete_design(seed: int):
+    """Proposals each scored by 2–4 of V reviewers (an incomplete crossed design), with reviewer leniency."""
+    rng = np.random.default_rng(seed)
+    P, V = int(rng.integers(6, 30)), int(rng.integers(4, 10))
+    a, b = rng.normal(0, 8, P), rng.normal(0, 4, V)
+    prop, rater, y = [], [], []
+    for p in range(P):
+        for r in rng.choice(V, int(rng.integers(2, min(4, V) + 1)), replace=False):
+            prop.append(p)
+            rater.append(int(r))
+            y.append(70 + a[p] + b[r] + rng.normal(0, 6))
+    return np.array(prop), np.array(rater), np.array(y)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_crossed_reml_equals_statsmodels_mixedlm(seed):
+    import warnings
+
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    from scoring.analytics.variance_components import crossed_reml
+
+    prop, rater, y = incomplete_design(seed)
+    n = len(y)
+    zp = np.zeros((n, prop.max() + 1))
+    zp[np.arange(n), prop] = 1
+    zr = np.zeros((n, rater.max() + 1))
+    zr[np.arange(n), rater] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = MixedLM(y, np.ones((n, 1)), groups=np.zeros(n), exog_vc={"p": {0: zp}, "r": {0: zr}}).fit(reml=True)
+    mine = crossed_reml(prop, rater, y)
+    # the REML optimum is flat: both optimisers stop within 1e-3 (relative) of each other on the components
+    scale = ref.scale + ref.vcomp.sum()
+    assert mine["sigma2_proposal"] == pytest.approx(ref.vcomp[0], abs=2e-3 * scale)
+    assert mine["sigma2_reviewer"] == pytest.approx(ref.vcomp[1], abs=2e-3 * scale)
+    assert mine["sigma2_error"] == pytest.approx(ref.scale, abs=2e-3 * scale)
+    assert mine["mean"] == pytest.approx(ref.fe_params[0], abs=1e-3 * scale)
+
+
+def test_agreement_uses_every_counted_review_of_the_sample_round():
+    import krippendorff
+
+    from scoring.io.call import load_call
+
+    s = "sample_proposals"
+    call = load_call("planning_support", f"{s}/proposals.json", f"{s}/reviews.csv", f"{s}/reviewers.csv")
+    ranking = call.rank()
+    ag = calibration(ranking, call.reviews)["agreement"]
+    a = ag["all"]
+    counted = np.nonzero(ranking.agg.counted)[0]
+    assert a["n_reviews"] == len(counted) == 25 and a["n_proposals"] == 5 and a["n_reviewers"] == 6
+    # issue 13: the crossed REML ICC(A,k̂) on all 25 reviews is 0.701, Krippendorff's α 0.18 — not the 0.969
+    # of the 3 × 3 complete block, which stays as the secondary view
+    assert a["icc_ak"] == pytest.approx(0.701, abs=1e-3)
+    y = np.full((6, 5), np.nan)
+    rev = np.unique(call.reviews.reviewer[counted].astype(str), return_inverse=True)[1]
+    prop = np.unique(call.reviews.prop[counted], return_inverse=True)[1]
+    y[rev, prop] = ranking.agg.raw_totals[counted]
+    assert a["alpha"] == pytest.approx(krippendorff.alpha(reliability_data=y, level_of_measurement="interval"))
+    assert a["alpha"] == pytest.approx(0.180, abs=1e-3)
+    for name in ("icc_ak", "alpha"):
+        lo, hi = a[f"{name}_ci"]
+        assert lo <= a[name] <= hi
+    assert ag["icc2k"] == pytest.approx(0.969, abs=1e-3) and ag["balanced"]["n_proposals"] == 3
+    assert "25" in ag["reading"] and "0.70" in ag["reading"] and "α" in ag["reading_en"]
+    assert "非常によく一致" not in ag["reading"]

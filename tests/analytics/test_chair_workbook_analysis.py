@@ -156,3 +156,29 @@ def test_analysis_flag_needs_the_workbook_format(tmp_path):
             EX / "reviews.csv", "--format", "json", "--analysis", "--out", out)
     assert r.returncode == 2 and "--analysis" in r.stderr and "xlsx" in r.stderr
     assert not out.exists()
+
+
+def test_new_figures_of_issue_13_are_on_the_sheet_in_japanese(workbook):
+    wb, a = workbook
+    rows = [list(r) for r in wb["分析"].iter_rows(values_only=True)]
+    al = a["calibration"]["agreement"]["all"]
+    head = next(r for r in rows if r[0] == "全評価での一致度")
+    assert head[1:7] == ["評価数", al["n_reviews"], "提案数", al["n_proposals"], "委員数", al["n_reviewers"]]
+    for name, key in (("ICC(A,k̂)", "icc_ak"), ("Krippendorff の α", "alpha")):
+        r = next(r for r in rows if r[0] == name)
+        assert r[1:4] == num([al[key], *al[f"{key}_ci"]]) and isinstance(r[4], str)
+    assert any(isinstance(r[0], str) and r[0] == a["calibration"]["agreement"]["reading"] for r in rows)
+    u = a["uncertainty"]
+    table = table_after(rows, ("提案ID", "順位", "判定", "合計点", "順位の中央値", "80%区間", "95%区間"))
+    for r, p in zip(table, u["proposals"]):
+        assert r[10:13] == num([p["p_selected_mcse"], p["expected_rank"], p["sucra"]])
+        assert r[13] == interval(p["rank_50"])
+    assert any(isinstance(r[0], str) and "順位の95%区間が採択ライン（11位と次の間）をまたぐ" in r[0] for r in rows)
+    adj = a["leniency_adjusted"]
+    assert any(isinstance(r[0], str) and r[0].startswith("5. 委員の甘辛を補正した順位") for r in rows)
+    t5 = table_after(rows, ("提案ID", "正式な順位", "補正後の順位"))
+    assert [[r[0], r[1], r[2]] for r in t5[:len(adj["proposals"])]] == \
+        [[p["proposal_id"], p["rank"], p["adjusted_rank"]] for p in adj["proposals"]]
+    sens = table_after(rows, ("変更", "新たに採択", "採択から外れる"))
+    assert [r[6] for r in sens[:len(a["sensitivity"]["criteria"])]] == \
+        num([x["pass_line"] for x in a["sensitivity"]["criteria"]])

@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from scoring.analytics import knapsack, optimal_portfolio
@@ -82,3 +83,71 @@ def test_no_budget_means_no_portfolio():
     ranking = rank(pack, table, reviews)
     p = optimal_portfolio(ranking)
     assert p["available"] is False and p["reason"] and p["reason_en"]
+
+
+def lex_best_brute_force(values, weights, capacity, priority):
+    """Among the optimal sets, the one that is best lexicographically by priority (lower = preferred)."""
+    order = sorted(range(len(values)), key=lambda i: priority[i])
+    best_v, best_key, best = -1, None, None
+    for mask in itertools.product((0, 1), repeat=len(values)):
+        if sum(w for w, m in zip(weights, mask) if m) > capacity:
+            continue
+        v = sum(x for x, m in zip(values, mask) if m)
+        key = tuple(-mask[i] for i in order)
+        if v > best_v or (v == best_v and key < best_key):
+            best_v, best_key, best = v, key, mask
+    return list(best)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.integers(1, 4)), min_size=1, max_size=9),
+       st.integers(0, 12), st.randoms(use_true_random=False))
+def test_knapsack_with_ties_is_order_free_and_lexicographically_best_by_rank(items, capacity, rnd):
+    # few distinct values and weights: many equal-score optima (worthless items are never chosen: values ≥ 1)
+    values = [v * 10**6 for v, _ in items]
+    weights = [w * 10**7 for _, w in items]
+    cap = capacity * 10**7
+    priority = list(range(len(items)))
+    rnd.shuffle(priority)
+    chosen, status = knapsack(np.array(values), np.array(weights), cap, prefer=np.array(priority))
+    assert status == "optimal"
+    assert chosen.astype(int).tolist() == lex_best_brute_force(values, weights, cap, priority)
+    perm = list(range(len(items)))
+    rnd.shuffle(perm)
+    chosen_p, _ = knapsack(np.array(values)[perm], np.array(weights)[perm], cap, prefer=np.array(priority)[perm])
+    assert chosen_p.tolist() == chosen[perm].tolist()  # permuting the input never changes the answer
+
+
+def tied_round(order: list[int]):
+    """One best proposal (60 M) and four identical ones (50 M, equal score): budget 100 M, so greedy funds the
+    best alone and every optimum is two of the four — which two must not depend on the file's order."""
+    pack = make_pack(budget_yen=100_000_000, pass_line=0, criterion_floor=0)
+    requested = [60_000_000] + [50_000_000] * 4
+    levels = np.zeros((5, 3, 5), int)
+    levels[0] = 5
+    levels[1:] = 4
+    props = make_proposals(requested)
+    perm = [props.ids[i] for i in order]
+    from scoring.models import Proposal
+    from scoring.table import ProposalTable
+    table = ProposalTable.from_proposals([Proposal(id=pid, pack="synthetic", title=pid,
+                                                   applicant={"name": pid, "kind": "local_government"},
+                                                   requested_yen=requested[int(pid[1:])]) for pid in perm])
+    return rank(pack, table, make_reviews(levels[order]))
+
+
+@pytest.mark.parametrize("order", [list(range(5)), [4, 3, 2, 1, 0], [0, 4, 2, 3, 1], [3, 1, 4, 0, 2]])
+def test_optimal_portfolio_among_equal_optima_is_the_best_ranked_whatever_the_file_order(order):
+    p = optimal_portfolio(tied_round(order))
+    # P0001..P0004 tie on score and amount; the ranking orders them by id, so the preferred optimum is 1 and 2
+    assert p["optimal"]["proposal_ids"] == ["P0001", "P0002"]
+    assert p["optimal"]["total_score"] == 150.0 and p["tie_break"] == "rank"
+
+
+@pytest.mark.parametrize("order", [list(range(5)), [4, 3, 2, 1, 0], [3, 1, 4, 0, 2]])
+def test_beyond_the_exact_search_size_equal_proposals_still_resolve_by_rank(order, monkeypatch):
+    import scoring.analytics.portfolio as portfolio
+
+    monkeypatch.setattr(portfolio, "LEX_MAX_ITEMS", 0)  # as for a round larger than the exact search runs on
+    p = optimal_portfolio(tied_round(order))
+    assert p["optimal"]["proposal_ids"] == ["P0001", "P0002"] and p["tie_break"] == "rank_partial"

@@ -378,3 +378,24 @@ def test_a_resolution_made_elsewhere_meanwhile_is_shown_not_overwritten(store):
     no_exception(at)
     assert store.rounds.list_resolutions(chair(store), 1) == [b_res2]
     assert any("別の画面" in str(m.value) for m in list(at.warning) + list(at.error))
+
+
+def test_analyses_show_the_figures_of_issue_13_in_japanese_and_english(store):
+    at = ranking_page(store)
+    at.button(key="chair_analysis_run").click().run()
+    no_exception(at)
+    _, result = at.session_state["chair_analysis"]
+    shown = texts(at)
+    al = result["calibration"]["agreement"]["all"]
+    # agreement on all reviews first, with the reviews used; the complete block only as a caption
+    assert "平均点の信頼性 ICC(A,k)" in shown and "委員間の一致 α" in shown and f"使用した評価数 {al['n_reviews']}" in shown
+    assert result["calibration"]["agreement"]["reading"] in shown and "参考：全員が評価した部分" in shown
+    assert "採択ライン（11位と次の間）" in shown and "委員の甘辛を補正した順位（参考）" in shown
+    assert result["leniency_adjusted"]["reading"] in shown
+    frames = [df.value for df in at.dataframe]
+    assert any("期待順位" in f.columns and "SUCRA（1に近いほど上位）" in f.columns for f in frames)
+    at.radio(key="lang").set_value("en").run()
+    no_exception(at)
+    shown = texts(at)
+    assert "Reliability of the mean, ICC(A,k)" in shown and "after rank 11" in shown
+    assert result["leniency_adjusted"]["reading_en"] in shown
