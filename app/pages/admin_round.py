@@ -18,6 +18,7 @@ import streamlit as st
 
 from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
+from app.conflicts import conflicts_section, short_panels
 from app.i18n import t
 from app.session import error_text, get_store, pick_pack, pick_round, select_round, store_errors
 from app.ui import error_boundary
@@ -112,6 +113,7 @@ def assignments_section(me, rnd) -> None:
     st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
                                 t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
                  hide_index=True, width="stretch", height=260)
+    short_panels(me, rnd, pack_id, "adm")     # proposals a conflict left short, each with its reassignment
     c = st.columns([2, 1, 2], vertical_alignment="bottom")
     k = c[0].number_input(t("admin.assign.k"), min_value=1, step=1, value=None, key="adm_auto_k",
                           placeholder=t("admin.assign.k_default"))
@@ -236,6 +238,7 @@ def render() -> None:
     import_section(me, rnd)
     users_section(me)
     assignments_section(me, rnd)
+    conflicts_section(me, rnd)
     if me.role == "chair":
         chair_section(me, rnd)
         audit_section(me, rnd)
