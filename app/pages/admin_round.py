@@ -2,7 +2,7 @@
 
 Reads like the page: create a round; import proposals / reviewers / reviews (canonical files, all or
 nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); the
-review deadline (chair); lock or unlock the round (chair); export the round's files; the round's audit log
+review deadline (chair, secretariat); lock or unlock the round (chair); export the round's files; the round's audit log
 (chair: 操作履歴, filtered, with a CSV download).
 """
 
@@ -172,7 +172,6 @@ def chair_section(me, rnd) -> None:
                 st.success(t("admin.reopen.done", round=rnd.name, proposal=pick[0], reviewer=pick[1]))
     else:
         st.caption(t("admin.reopen.none"))
-    deadline_section(me, rnd)
     st.subheader(t("admin.lock.title"))
     if rnd.status == "locked":
         st.warning(t("admin.lock.is_locked"))
@@ -239,6 +238,7 @@ def render() -> None:
     users_section(me)
     assignments_section(me, rnd)
     conflicts_section(me, rnd)
+    deadline_section(me, rnd)         # the chair and the secretariat (issue 14 §14)
     if me.role == "chair":
         chair_section(me, rnd)
         audit_section(me, rnd)

@@ -64,8 +64,7 @@ def test_a_panel_a_conflict_left_short_is_flagged_and_reassigned_in_one_click(st
 def test_secretariat_adds_and_withdraws_a_conflict_with_a_reason_logged(store):
     from scoring.store import SYSTEM
 
-    store.users.add_user(SYSTEM, "S01", "事務局 小林", "secretariat", "secretariat-pw-1")
-    at = app_as(store, "S01", "admin_round")
+    at = app_as(store, "S01", "admin_round")        # the demo's secretariat account (§14)
     no_exception(at)
     at.selectbox(key="adm_coi_reviewer").set_value("R02").run()
     at.selectbox(key="adm_coi_proposal").set_value("L4-005").run()
@@ -86,3 +85,19 @@ def test_secretariat_adds_and_withdraws_a_conflict_with_a_reason_logged(store):
     assert not store.assignments.is_conflicted(1, "L4-005", "R02")
     log = [(e.actor, e.action) for e in store.audit.query(store.users.get("C01"), 1, entity="conflict")]
     assert log[:2] == [("S01", "conflict.remove"), ("S01", "conflict.add")]
+
+
+def test_demo_has_a_secretariat_account_that_sets_the_deadline(store):
+    import datetime as dt
+
+    from app.demo import DEMO_PASSWORD
+
+    s01 = store.users.authenticate("S01", DEMO_PASSWORD)           # demo mode's secretariat logs in
+    assert s01.role == "secretariat"
+    at = app_as(store, "S01", "admin_round")
+    no_exception(at)
+    at.date_input(key="adm_deadline_1").set_value(dt.date(2027, 1, 15)).run()
+    at.button(key="adm_deadline_set").click().run()
+    no_exception(at)
+    assert store.rounds.get_round(s01, 1).deadline == dt.date(2027, 1, 15)
+    assert any("2027-01-15" in str(s.value) for s in at.success)
