@@ -40,6 +40,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("R03", "委員 鈴木 一郎", "reviewer"),
     DemoAccount("R04", "委員 高橋 恵美", "reviewer"),
     DemoAccount("R05", "委員 田中 健二", "reviewer"),
+    DemoAccount("S01", "事務局 小林 優子", "secretariat"),   # not in reviewers.csv: created here
 )
 
 # The demo reviewer R01 finds these still to do (their sample reviews are left out of the import).
@@ -79,7 +80,10 @@ def seed_demo(store: Store) -> bool:
     for pid in OPEN_FOR_R01:
         store.assignments.assign(SYSTEM, rnd.id, pid, "R01")
     for account in DEMO_ACCOUNTS:
-        store.users.set_password(SYSTEM, account.username, DEMO_PASSWORD)
+        if account.role == "secretariat":
+            store.users.add_user(SYSTEM, account.username, account.name, account.role, DEMO_PASSWORD)
+        else:
+            store.users.set_password(SYSTEM, account.username, DEMO_PASSWORD)
     return True
 
 

@@ -74,16 +74,30 @@ def store_errors() -> Iterator[None]:
         st.error(error_text(exc), icon=":material/error:")
 
 
-def pick_round(me: UserInfo, key: str = "app_round_pick"):
+ROUND_PICK = "app_round_pick"
+
+
+def select_round(round_id: int) -> None:
+    """Make ``round_id`` the round every picker shows from now on (a round just created, say: the next import
+    must not go to the round picked before). Call it before this run draws the round picker."""
+    st.session_state[ROUND_KEY] = round_id
+    st.session_state[ROUND_PICK] = round_id
+
+
+def pick_round(me: UserInfo, key: str = ROUND_PICK):
     """Choose the round to work on (kept for the session). None when there is none yet."""
     rounds = get_store().rounds.list_rounds(me)
     if not rounds:
         return None
     ids = [r.id for r in rounds]
     by_id = {r.id: r for r in rounds}
-    if st.session_state.get(key) not in ids:
+    picked = st.session_state.get(key)
+    if picked not in ids:
         remembered = st.session_state.get(ROUND_KEY)
-        st.session_state[key] = remembered if remembered in ids else ids[-1]
+        picked = remembered if remembered in ids else ids[-1]
+    # set on every run: a picker drawn on another page (a new widget) starts from the round chosen last,
+    # not from its first option
+    st.session_state[key] = picked
     rid = st.selectbox(t("app.round"), ids, key=key,
                        format_func=lambda i: by_id[i].name + ("（" + t("app.round_locked") + "）"
                                                             if by_id[i].status == "locked" else ""))

@@ -2,7 +2,7 @@
 
 Reads like the page: create a round; import proposals / reviewers / reviews (canonical files, all or
 nothing); accounts; assignments (add, remove, automatic assignment); reopen a submitted review (chair); the
-review deadline (chair); lock or unlock the round (chair); export the round's files; the round's audit log
+review deadline (chair, secretariat); lock or unlock the round (chair); export the round's files; the round's audit log
 (chair: 操作履歴, filtered, with a CSV download).
 """
 
@@ -18,8 +18,9 @@ import streamlit as st
 
 from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
+from app.conflicts import conflicts_section, short_panels
 from app.i18n import t
-from app.session import ROUND_KEY, error_text, get_store, pick_pack, pick_round, store_errors
+from app.session import error_text, get_store, pick_pack, pick_round, select_round, store_errors
 from app.ui import error_boundary
 from scoring.errors import InputError
 from scoring.packs import SHIPPED_PACKS
@@ -37,7 +38,7 @@ def create_round_section(me) -> None:
                 return
             with store_errors():
                 r = get_store().rounds.create_round(me, name.strip(), packs, desc.strip())
-                st.session_state[ROUND_KEY] = r.id
+                select_round(r.id)
                 st.success(t("admin.create.done", name=r.name))
 
 
@@ -46,7 +47,7 @@ def import_section(me, rnd) -> None:
         st.caption(t("admin.import.help"))
         files = {kind: st.file_uploader(t(f"admin.import.{kind}"), type=[ext], key=f"adm_import_{kind}")
                  for kind, ext in (("proposals", "json"), ("reviewers", "csv"), ("reviews", "csv"))}
-        if st.button(t("admin.import.submit"), key="adm_import_run", type="primary",
+        if st.button(t("admin.import.submit", round=rnd.name), key="adm_import_run", type="primary",
                      disabled=not any(files.values())):
             with tempfile.TemporaryDirectory(prefix="shinsa-import-") as tmp:
                 paths = {}
@@ -60,7 +61,7 @@ def import_section(me, rnd) -> None:
                 except (StoreError, InputError) as exc:
                     st.error(error_text(exc))
                     return
-            st.success(t("admin.import.done", proposals=rep.proposals, reviewers=rep.reviewers, reviews=rep.reviews,
+            st.success(t("admin.import.done", round=rnd.name, proposals=rep.proposals, reviewers=rep.reviewers, reviews=rep.reviews,
                          assignments=rep.assignments_created))
 
 
@@ -112,13 +113,14 @@ def assignments_section(me, rnd) -> None:
     st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
                                 t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
                  hide_index=True, width="stretch", height=260)
+    short_panels(me, rnd, pack_id, "adm")     # proposals a conflict left short, each with its reassignment
     c = st.columns([2, 1, 2], vertical_alignment="bottom")
     k = c[0].number_input(t("admin.assign.k"), min_value=1, step=1, value=None, key="adm_auto_k",
                           placeholder=t("admin.assign.k_default"))
     if c[1].button(t("admin.assign.auto"), key="adm_auto_assign", type="primary", icon=":material/auto_mode:"):
         with store_errors():
             rep = store.assignments.auto_assign(me, rnd.id, pack_id, int(k) if k else None)
-            st.success(t("admin.assign.auto_done", added=len(rep.added), kept=rep.kept))
+            st.success(t("admin.assign.auto_done", round=rnd.name, added=len(rep.added), kept=rep.kept))
             for u in rep.unsatisfied:
                 st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted,
                              reason=u.reason))
@@ -167,21 +169,20 @@ def chair_section(me, rnd) -> None:
         if c[2].button(t("admin.reopen.submit"), key="adm_reopen"):
             with store_errors():
                 store.reviews.reopen(me, rnd.id, pick[0], pick[1], reason.strip())
-                st.success(t("admin.reopen.done", proposal=pick[0], reviewer=pick[1]))
+                st.success(t("admin.reopen.done", round=rnd.name, proposal=pick[0], reviewer=pick[1]))
     else:
         st.caption(t("admin.reopen.none"))
-    deadline_section(me, rnd)
     st.subheader(t("admin.lock.title"))
     if rnd.status == "locked":
         st.warning(t("admin.lock.is_locked"))
-        if st.button(t("admin.lock.unlock"), key="adm_unlock"):
+        if st.button(t("admin.lock.unlock", round=rnd.name), key="adm_unlock"):
             with store_errors():
                 store.rounds.unlock_round(me, rnd.id)
                 st.rerun()
     else:
         st.caption(t("admin.lock.help"))
         confirm = st.checkbox(t("admin.lock.confirm"), key="adm_lock_confirm")
-        if st.button(t("admin.lock.lock"), key="adm_lock", disabled=not confirm, type="primary"):
+        if st.button(t("admin.lock.lock", round=rnd.name), key="adm_lock", disabled=not confirm, type="primary"):
             with store_errors():
                 store.rounds.lock_round(me, rnd.id)
                 st.rerun()
@@ -232,9 +233,12 @@ def render() -> None:
     if rnd is None:
         st.info(t("app.no_round"))
         return
+    st.caption(t("admin.acts_on", round=rnd.name))
     import_section(me, rnd)
     users_section(me)
     assignments_section(me, rnd)
+    conflicts_section(me, rnd)
+    deadline_section(me, rnd)         # the chair and the secretariat (issue 14 §14)
     if me.role == "chair":
         chair_section(me, rnd)
         audit_section(me, rnd)

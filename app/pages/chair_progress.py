@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import require
+from app.conflicts import short_panels
 from app.i18n import t
 from app.progress import CELL_SYMBOLS, MATRIX_STATUSES, pending_reviews
 from app.reminders import reminder_text
@@ -60,14 +61,14 @@ def render() -> None:
         reminder_texts(me, rnd, pack_id, matrix, pending, names)
     else:
         st.success(t("chair.progress.all_done"))
-    if me.role == "chair":
-        declared = [c for c in get_store().assignments.list_conflicts(me, rnd.id) if c.source == "declared"]
-        if declared:
-            st.subheader(t("chair.progress.declared"))
-            st.dataframe(pd.DataFrame([{t("chair.progress.reviewer"): names.get(c.reviewer) or c.reviewer,
-                                        t("chair.progress.proposal"): c.proposal_id or c.organisation,
-                                        t("chair.progress.reason"): c.reason} for c in declared]),
-                         hide_index=True, width="stretch")
+    declared = [c for c in get_store().assignments.list_conflicts(me, rnd.id) if c.source == "declared"]
+    if declared:    # the chair and the secretariat are told, with the reason (issue 14 §3)
+        st.subheader(t("chair.progress.declared"))
+        short_panels(me, rnd, pack_id, "prog")
+        st.dataframe(pd.DataFrame([{t("chair.progress.reviewer"): names.get(c.reviewer) or c.reviewer,
+                                    t("chair.progress.proposal"): c.proposal_id or c.organisation,
+                                    t("chair.progress.reason"): c.reason or "—"} for c in declared]),
+                     hide_index=True, width="stretch")
 
 
 with error_boundary("chair_progress"):

@@ -13,9 +13,9 @@ import streamlit as st
 
 from app.auth import require
 from app.charts import numbered_labels, radar
-from app.i18n import current_lang, t
-from app.session import error_text, get_store, round_call, round_pack_header
-from app.ui import STATUS_BADGES, error_boundary, man_oku, score, yen
+from app.i18n import current_lang, t, t_or
+from app.session import error_text, get_store, round_call, round_pack_header, store_errors
+from app.ui import STATUS_BADGES, error_boundary, man_oku, score, yen, yen_both
 from scoring.io.chair_workbook import anonymous_labels
 from scoring.store import StoreError
 
@@ -63,8 +63,36 @@ def rule_labels(ranking, lang: str) -> dict[str, str]:
     return {r.id: r.label.get(lang) for r in ranking.elig.rules}
 
 
-def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang: str) -> None:
+def evidence(proposal, rule_info, lang: str) -> None:
+    """What a ``needs_check`` rule judged: its condition, the consortium and the cost lines of the proposal."""
+    with st.expander(t("chair.detail.evidence"), icon=":material/search:"):
+        if rule_info is not None and rule_info.condition is not None:
+            st.markdown(t("chair.detail.condition") + t("common.label_sep") + rule_info.condition.get(lang))
+        if proposal is None:
+            return
+        st.markdown("**" + t("reviewer.consortium") + "**")
+        st.dataframe(pd.DataFrame([{t("reviewer.member.name"): name,
+                                    t("reviewer.member.kind"): t_or(f"kind.{kind.value}", kind.value),
+                                    t("reviewer.member.role"): t("reviewer.member.applicant") if is_app else ""}
+                                   for name, kind, is_app in proposal.members()]), hide_index=True, width="stretch")
+        st.markdown("**" + t("reviewer.cost_lines") + "**")
+        if proposal.cost_lines:
+            st.dataframe(pd.DataFrame([{
+                t("reviewer.cost.item"): c.item,
+                t("reviewer.cost.category"): t_or(f"cost.category.{c.category.value}", c.category.value),
+                t("reviewer.cost.amount"): yen_both(c.amount_yen)} for c in proposal.cost_lines]),
+                hide_index=True, width="stretch")
+        else:
+            st.caption(t("chair.detail.no_cost_lines"))
+        amounts = [(t("reviewer.requested"), proposal.requested_yen),
+                   (t("reviewer.eligible_cost"), proposal.eligible_cost_yen)]
+        st.caption("　".join(f"{label}{t('common.label_sep')}{yen_both(v)}" for label, v in amounts if v is not None))
+
+
+def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang: str, proposal=None,
+                        rules=None) -> None:
     st.subheader(t("chair.detail.eligibility"))
+    rules = rules or {}
     resolutions = {r.rule: r for r in get_store().rounds.list_resolutions(me, rid)
                    if r.proposal_id == result["proposal_id"]}
     for e in result["eligibility"]:
@@ -87,18 +115,26 @@ def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang
                 if st.button(t("chair.detail.unresolve"), key=f"chair_unresolve_{rule}"):
                     try:
                         get_store().rounds.remove_resolution(me, rid, result["proposal_id"], rule, expected=expected)
+                        st.session_state[shown_key] = None    # our own change: not "changed elsewhere"
                         st.rerun()
                     except StoreError as exc:
                         st.error(error_text(exc))
             elif status == "needs_check":
+                evidence(proposal, rules.get(rule), lang)
                 c1, c2, c3 = st.columns([1, 3, 1], vertical_alignment="bottom")
+                # no default verdict: the chair chooses one, and gives the reason (issue 14 §4)
                 verdict = c1.selectbox(t("chair.detail.resolve_as"), ["pass", "fail"], key=f"chair_resolve_status_{rule}",
-                                       format_func=lambda v: t("status." + v))
-                note = c2.text_input(t("chair.detail.resolve_note"), key=f"chair_resolve_note_{rule}")
+                                       format_func=lambda v: t("status." + v), index=None,
+                                       placeholder=t("chair.detail.resolve_pick"))
+                note = c2.text_input(t("chair.detail.resolve_note"), key=f"chair_resolve_note_{rule}", max_chars=500)
                 if c3.button(t("chair.detail.resolve"), key=f"chair_resolve_{rule}", type="primary"):
+                    if verdict is None or not note.strip():
+                        st.error(t("chair.detail.resolve_need"))
+                        continue
                     try:
-                        get_store().rounds.resolve_needs_check(me, rid, result["proposal_id"], rule, verdict,
-                                                               note.strip(), expected=expected)
+                        done = get_store().rounds.resolve_needs_check(me, rid, result["proposal_id"], rule, verdict,
+                                                                      note.strip(), expected=expected)
+                        st.session_state[shown_key] = done    # our own change: not "changed elsewhere"
                         st.rerun()
                     except StoreError as exc:
                         st.error(error_text(exc))
@@ -154,7 +190,11 @@ def render() -> None:
             st.subheader(t("reviewer.summary"))
             st.write(proposal.summary)
     reviews_section(me, rnd.id, call.pack, pid, lang, call.withheld)
-    eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang)
+    detail = None
+    with store_errors():
+        detail = get_store().rounds.get_proposal(me, rnd.id, pid)
+    eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang, detail,
+                        {r.id: r for r in ranking.elig.rules})
 
 
 def pack_is_capacity(call) -> bool:

@@ -275,14 +275,18 @@ def conflict_section(me, target) -> None:
     rid, pid = target
     with st.expander(t("reviewer.conflict.title"), icon=":material/do_not_disturb_on:"):
         st.caption(t("reviewer.conflict.help"))
-        reason = st.text_input(t("reviewer.conflict.reason"), key="rv_conflict_reason")
-        if st.button(t("reviewer.conflict.declare"), key="rv_conflict_declare"):
+        reason = st.text_input(t("reviewer.conflict.reason"), key="rv_conflict_reason", max_chars=500)
+        confirmed = st.checkbox(t("reviewer.conflict.confirm", proposal=pid), key="rv_conflict_confirm")
+        ready = bool(reason.strip()) and confirmed
+        if not ready:
+            st.caption(t("reviewer.conflict.need"))
+        if st.button(t("reviewer.conflict.declare"), key="rv_conflict_declare", disabled=not ready):
             try:
                 get_store().assignments.declare_conflict(me, rid, proposal_id=pid, reason=reason.strip())
             except (StoreError, InputError) as exc:
                 st.error(error_text(exc))
                 return
-            for k in (TARGET, LOADED, VERSION, CONFIRM):
+            for k in (TARGET, LOADED, VERSION, CONFIRM, "rv_conflict_reason", "rv_conflict_confirm"):
                 st.session_state.pop(k, None)
             st.session_state[NOTICE] = ("success", t("reviewer.conflict.done", proposal=pid))
             st.query_params.clear()

@@ -1,7 +1,8 @@
 """The store's sub-commands of ``python -m scoring`` (registered by :mod:`scoring.cli`).
 
 ``db init|upgrade``, ``round create|list|lock|unlock``, ``import``, ``export``, ``user add|password``,
-``assign`` (automatic, or one pair with --proposal/--reviewer) and, in :mod:`scoring.cli.calls`, ``rank --round``.
+``assign`` (automatic, or one pair with --proposal/--reviewer), ``conflict add|remove|list`` (conflicts of
+interest, with a required reason, audited) and, in :mod:`scoring.cli.calls`, ``rank --round``.
 The command line acts as :data:`scoring.store.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
 run by whoever administers the server and the database file.
 """
@@ -169,6 +170,34 @@ def cmd_assign(args) -> int:
     return 0
 
 
+def _conflict_row(c) -> dict:
+    return {"id": c.id, "reviewer": c.reviewer, "proposal_id": c.proposal_id, "organisation": c.organisation,
+            "reason": c.reason, "source": c.source, "by": c.created_by, "at": c.created_at.isoformat()}
+
+
+def cmd_conflict(args) -> int:
+    store = _store(args)
+    try:
+        rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
+        if args.action == "add":
+            if not args.reviewer:
+                raise InputError([Problem("(arguments)", None, "--reviewer", "`conflict add` needs --reviewer")])
+            c = store.assignments.set_conflict(SYSTEM, rid, args.reviewer, proposal_id=args.proposal,
+                                               organisation=args.organisation, reason=args.reason or "")
+            _print(_conflict_row(c))
+        elif args.action == "remove":
+            if args.id is None:
+                raise InputError([Problem("(arguments)", None, "--id",
+                                          "`conflict remove` needs the conflict's --id (see `conflict list`)")])
+            store.assignments.remove_conflict(SYSTEM, rid, args.id, reason=args.reason or "")
+            _print({"round": rid, "removed": args.id})
+        else:
+            _print([_conflict_row(c) for c in store.assignments.list_conflicts(SYSTEM, rid, args.reviewer)])
+    finally:
+        store.close()
+    return 0
+
+
 # --- registration ---------------------------------------------------------------------------------------------
 
 def register(sub) -> None:
@@ -223,6 +252,17 @@ def register(sub) -> None:
     p.add_argument("--remove", action="store_true", help="with --proposal/--reviewer: unassign")
     db_opt(p)
     p.set_defaults(func=cmd_assign)
+
+    p = sub.add_parser("conflict", help="conflicts of interest (利益相反): add, remove (with a reason; audited), list")
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("--round", required=True)
+    p.add_argument("--reviewer", help="add: the reviewer's username; list: only theirs")
+    p.add_argument("--proposal", help="add: the proposal id (or give --organisation)")
+    p.add_argument("--organisation", help="add: an organisation name: every proposal it is part of")
+    p.add_argument("--id", type=int, help="remove: the conflict's id (see `conflict list`)")
+    p.add_argument("--reason", help="add, remove: why (required; logged)")
+    db_opt(p)
+    p.set_defaults(func=cmd_conflict)
 
 
 def _round_checked(args) -> int:

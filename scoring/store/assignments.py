@@ -4,6 +4,9 @@ interest (利益相反) — declared by a reviewer, set by the chair, or importe
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -53,10 +56,13 @@ class AssignmentService(ServiceBase):
             self._audit(s, who, AuditAction.assignment_remove, "assignment", round_id=r.id, proposal_id=proposal_id,
                         subject=reviewer, before={"assigned": True}, after={"assigned": False})
 
-    def auto_assign(self, actor: UserInfo, round_id: int, pack: str | None = None, k: int | None = None) -> AutoAssignReport:
+    def auto_assign(self, actor: UserInfo, round_id: int, pack: str | None = None, k: int | None = None,
+                    proposals: Sequence[str] | None = None) -> AutoAssignReport:
         """Chair, secretariat: give every proposal of the pack ``k`` reviewers (default: the pack's
         ``min_reviews``), keeping existing assignments, never a conflicted reviewer, the least-loaded reviewer
-        first (load counted across the whole round; ties by username). Reports what could not be satisfied."""
+        first (load counted across the whole round; ties by username). Reports what could not be satisfied.
+        ``proposals``: only these proposals of the pack (the one-click reassignment of a proposal a conflict
+        left short of reviewers); an id not in the pack is refused."""
         with self.db.write() as s:
             who = self._admin(s, actor, "assign reviewers")
             r = self._round(s, round_id, writable=True)
@@ -68,6 +74,12 @@ class AssignmentService(ServiceBase):
             all_props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
                                        .order_by(ProposalRow.position)))
             props = [p for p in all_props if p.pack_id == pack_id]
+            if proposals is not None:
+                wanted_ids = list(dict.fromkeys(proposals))
+                unknown = [x for x in wanted_ids if x not in {p.proposal_id for p in props}]
+                if unknown:
+                    raise NotFound(f"no proposal {unknown[0][:80]!r} in pack {pack_id!r} of round {r.name!r}")
+                props = [p for p in props if p.proposal_id in wanted_ids]
             pool = list(s.execute(select(User.id, User.username).join(RoundMember, RoundMember.user_id == User.id)
                                   .where(RoundMember.round_id == r.id, RoundMember.role == Role.reviewer,
                                          User.active.is_(True), User.role.in_([Role.reviewer, Role.chair]))
@@ -169,6 +181,38 @@ class AssignmentService(ServiceBase):
             return self._infos(s, self._query().where(Assignment.round_id == r.id),
                                self._conflict_pairs(s, r.id, props))
 
+    def short_of_reviewers(self, actor: UserInfo, round_id: int, pack: str | None = None) -> list[Unsatisfied]:
+        """Chair, secretariat: the proposals of the pack that a conflict of interest left short of reviewers
+        (an assigned reviewer is conflicted with them), in import order. Short means fewer non-conflicted
+        reviewers than the pack's ``min_reviews``, or than the pack's usual panel (the most common number of
+        non-conflicted reviewers per proposal) when that is larger — a panel of five left with four is short.
+        ``wanted`` is that number: ``auto_assign(..., k=wanted, proposals=[id])`` puts it right."""
+        with self.db.read() as s:
+            self._admin(s, actor, "see the assignments")
+            r = self._round(s, round_id)
+            pack_id = self.store.rounds._pack_id(s, r.id, pack)
+            want = int(self.store._pack(s, r.id, pack_id).selection.min_reviews)
+            all_props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                       .order_by(ProposalRow.position)))
+            conflicted = self._conflict_pairs(s, r.id, all_props)
+            pid_of = {p.id: p.proposal_id for p in all_props}
+            have: dict[str, int] = {}
+            lost: dict[str, int] = {}
+            for uid, ppk in s.execute(select(Assignment.user_id, Assignment.proposal_pk)
+                                      .where(Assignment.round_id == r.id)):
+                pid = pid_of[ppk]
+                if (uid, pid) in conflicted:
+                    lost[pid] = lost.get(pid, 0) + 1
+                else:
+                    have[pid] = have.get(pid, 0) + 1
+            sizes = Counter(have.get(p.proposal_id, 0) for p in all_props if p.pack_id == pack_id)
+            if sizes:
+                want = max(want, max(sizes, key=lambda n: (sizes[n], n)))
+            return [Unsatisfied(p.proposal_id, have.get(p.proposal_id, 0), want,
+                                f"{lost[p.proposal_id]} assigned reviewer(s) conflicted")
+                    for p in all_props if p.pack_id == pack_id and p.proposal_id in lost
+                    and have.get(p.proposal_id, 0) < want]
+
     def _add_conflict(self, s: Session, who: Actor, r: Round, u: User, proposal_id: str | None,
                       organisation: str | None, reason: str, source: str) -> ConflictInfo:
         organisation = (organisation or "").strip() or None
@@ -189,7 +233,9 @@ class AssignmentService(ServiceBase):
 
     def declare_conflict(self, actor: UserInfo, round_id: int, proposal_id: str | None = None,
                          organisation: str | None = None, reason: str = "") -> ConflictInfo:
-        """A reviewer (or chair) declares their own conflict, by proposal or by organisation name."""
+        """A reviewer (or chair) declares their own conflict, by proposal or by organisation name, with a reason
+        (required: the chair reads it)."""
+        _need_reason(reason)
         with self.db.write() as s:
             who = self._who(s, actor)
             if who.id is None or who.role not in (Role.reviewer, Role.chair):
@@ -201,22 +247,22 @@ class AssignmentService(ServiceBase):
 
     def set_conflict(self, actor: UserInfo, round_id: int, reviewer: str, proposal_id: str | None = None,
                      organisation: str | None = None, reason: str = "") -> ConflictInfo:
-        """Chair: record a conflict for any reviewer of the round."""
+        """Chair, secretariat: record a conflict for any reviewer of the round, with a reason (required;
+        logged)."""
+        _need_reason(reason)
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(Role.chair):
-                raise deny(who, "set conflicts of interest")
+            who = self._admin(s, actor, "set conflicts of interest")
             r = self._round(s, round_id, writable=True)
             u = self._user(s, reviewer)
             self._ensure_member(s, who, r.id, u)
             return self._add_conflict(s, who, r, u, proposal_id, organisation, reason, "chair")
 
-    def remove_conflict(self, actor: UserInfo, round_id: int, conflict_id: int) -> None:
-        """Chair (logged)."""
+    def remove_conflict(self, actor: UserInfo, round_id: int, conflict_id: int, reason: str = "") -> None:
+        """Chair, secretariat: withdraw a conflict recorded in error, with a reason (required; logged with what
+        was removed)."""
+        _need_reason(reason)
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(Role.chair):
-                raise deny(who, "remove conflicts of interest")
+            who = self._admin(s, actor, "remove conflicts of interest")
             r = self._round(s, round_id, writable=True)
             c = s.get(Conflict, conflict_id)
             if c is None or c.round_id != r.id:
@@ -225,7 +271,8 @@ class AssignmentService(ServiceBase):
             self._audit(s, who, AuditAction.conflict_remove, "conflict", round_id=r.id, proposal_id=pid,
                         subject=s.get(User, c.user_id).username,
                         before={"proposal_id": pid, "organisation": c.organisation, "reason": c.reason,
-                                "source": c.source})
+                                "source": c.source},
+                        after={"removed": True, "removal_reason": reason.strip()})
             s.delete(c)
 
     def list_conflicts(self, actor: UserInfo, round_id: int, reviewer: str | None = None) -> list[ConflictInfo]:
@@ -251,3 +298,9 @@ class AssignmentService(ServiceBase):
         with self.db.read() as s:
             p = self._proposal(s, round_id, proposal_id)
             return self._conflicted(s, round_id, p, self._user(s, reviewer).id)
+
+
+def _need_reason(reason: str | None) -> None:
+    if not (reason or "").strip():
+        raise InputError([Problem("(conflict)", None, "reason", "give the reason for the conflict of interest "
+                                  "(it is logged and shown to the chair)")])

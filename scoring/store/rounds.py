@@ -151,13 +151,11 @@ class RoundService(RoundFiles):
             return self._info(s, r)
 
     def set_deadline(self, actor: UserInfo, round_id: int, deadline: date | str | None) -> RoundInfo:
-        """Chair. The round's review deadline (評価締切): a day (``date`` or ``YYYY-MM-DD``), or ``None`` to
+        """Chair, secretariat. The round's review deadline (評価締切): a day (``date`` or ``YYYY-MM-DD``), or ``None`` to
         clear it. Logged; refused in a locked round."""
         deadline = parse_deadline(deadline)
         with self.db.write() as s:
-            who = self._who(s, actor)
-            if not who.is_(Role.chair):
-                raise deny(who, "set the deadline")
+            who = self._admin(s, actor, "set the deadline")
             r = self._round(s, round_id, writable=True)
             before = r.deadline
             r.deadline = deadline

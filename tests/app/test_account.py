@@ -92,8 +92,8 @@ def test_the_secretariat_is_not_offered_chair_accounts(store):
 
     from tests.app.review_fixtures import app_as
 
-    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
-    at = app_as(store, "S01", "admin_round")
+    store.users.add_user(SYSTEM, "S02", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S02", "admin_round")
     no_exception(at)
     assert at.selectbox(key="adm_user_role").options == ["評価委員", "事務局"]
     assert "C01（委員長 渡辺 誠）" not in at.selectbox(key="adm_pw_user").options
@@ -105,8 +105,8 @@ def test_the_secretariat_cannot_add_an_account_named_like_the_command_line(store
 
     from tests.app.review_fixtures import app_as
 
-    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
-    at = app_as(store, "S01", "admin_round")
+    store.users.add_user(SYSTEM, "S02", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S02", "admin_round")
     at.text_input(key="adm_user_name").input("（cli）")
     at.text_input(key="adm_user_password").input("reviewer-password-1")
     at.button(key="adm_user_add").click().run()

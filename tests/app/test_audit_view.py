@@ -95,8 +95,8 @@ def test_audit_csv_download_is_the_table(store):
 def test_secretariat_does_not_see_the_audit_log(store):
     from scoring.store import SYSTEM
 
-    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
-    at = app_as(store, "S01", "admin_round")
+    store.users.add_user(SYSTEM, "S02", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S02", "admin_round")
     no_exception(at)
     assert "操作履歴（監査ログ）" not in texts(at)
     assert not [d for d in at.dataframe if "操作者" in d.value.columns]

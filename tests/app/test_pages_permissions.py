@@ -78,8 +78,8 @@ def test_reviewer_never_sees_other_reviewers_levels_or_comments(store):
 def test_secretariat_sees_progress_but_no_scores(store):
     from scoring.store import SYSTEM
 
-    store.users.add_user(SYSTEM, "S01", "事務局 一郎", "secretariat", password="x" * 12)
-    at = app_as(store, "S01")
+    store.users.add_user(SYSTEM, "S02", "事務局 一郎", "secretariat", password="x" * 12)
+    at = app_as(store, "S02")
     no_exception(at)
     assert "進捗" in texts(at)
     with pytest.raises(ValueError):

@@ -105,6 +105,7 @@ def test_judged_bonus_mark_is_autosaved(store):
 def test_declaring_a_conflict_removes_the_proposal_and_tells_the_chair(store):
     at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-003"})
     at.text_input(key="rv_conflict_reason").input("申請者と共同研究中").run()
+    at.checkbox(key="rv_conflict_confirm").check().run()
     at.button(key="rv_conflict_declare").click().run()
     no_exception(at)
     assert any("利益相反を申告しました" in str(s.value) for s in at.success)

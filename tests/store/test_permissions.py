@@ -63,7 +63,7 @@ def test_a_conflict_by_organisation_covers_every_proposal_with_that_member(store
     assert not store.assignments.is_conflicted(small_round, "T-004", "C")
     b = login(store, "B")
     store.assignments.assign(SYSTEM, small_round, "T-006", "B")
-    store.assignments.declare_conflict(b, small_round, organisation="テスト市6")  # applicant's partner of T-006
+    store.assignments.declare_conflict(b, small_round, organisation="テスト市6", reason="兼業先")  # T-006's partner
     with pytest.raises(ConflictOfInterest):
         store.reviews.get_review(b, small_round, "T-006")
 
@@ -79,11 +79,11 @@ def test_assigning_a_conflicted_reviewer_is_refused(store, small_round, chair, s
                for x in store.assignments.list_assignments(chair, small_round))
 
 
-def test_only_the_chair_sets_conflicts_for_others(store, small_round, secretariat):
+def test_only_the_chair_and_secretariat_set_conflicts_for_others(store, small_round, secretariat):
     a = login(store, "A")
-    for who in (a, secretariat):
-        with pytest.raises(PermissionDenied):
-            store.assignments.set_conflict(who, small_round, "B", proposal_id="T-001")
+    with pytest.raises(PermissionDenied):
+        store.assignments.set_conflict(a, small_round, "B", proposal_id="T-001", reason="元同僚")
+    store.assignments.set_conflict(secretariat, small_round, "B", proposal_id="T-001", reason="元同僚")  # issue 14 §3
 
 
 def test_submitted_reviews_are_locked_and_only_the_chair_reopens(store, small_round, chair, secretariat):
@@ -174,7 +174,7 @@ def test_a_locked_round_refuses_every_change(store, small_round, chair):
     with pytest.raises(RoundLocked):
         store.assignments.assign(chair, small_round, "T-002", "A")
     with pytest.raises(RoundLocked):
-        store.assignments.declare_conflict(a, small_round, proposal_id="T-002")
+        store.assignments.declare_conflict(a, small_round, proposal_id="T-002", reason="元所属")
     assert store.reviews.get_review(a, small_round, "T-001").overall_comment == ""
 
 
