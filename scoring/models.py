@@ -120,6 +120,19 @@ class RoundStatus(StrEnum):
     locked = "locked"            # 確定: nothing in the round changes any more (the chair may unlock, logged)
 
 
+class Stage(StrEnum):
+    """A pack's stage in a round (the stored ``round_packs.stage``; stages.md): 書面審査 → ヒアリング対象の選定 →
+    ヒアリング → 決定. A pack without a ``hearing`` section goes from ``document`` straight to ``decided``."""
+
+    document = "document"        # 書面審査: document reviews are written
+    shortlist = "shortlist"      # ヒアリング対象の選定: document reviews read-only; the chair edits the shortlist
+    hearing = "hearing"          # ヒアリング: the shortlist is fixed; hearing reviews are written
+    decided = "decided"          # 決定: every review read-only
+
+
+STAGE_ORDER = (Stage.document, Stage.shortlist, Stage.hearing, Stage.decided)
+
+
 class RuleStatus(StrEnum):
     passed = "pass"
     fail = "fail"

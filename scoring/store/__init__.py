@@ -9,6 +9,7 @@ One module per service, plus their shared parts:
 - :mod:`scoring.store.imports` — the rounds' ``import_files`` / ``export_files`` and the long review table;
 - :mod:`scoring.store.assignments` — ``store.assignments``: assignments and conflicts of interest;
 - :mod:`scoring.store.reviews` — ``store.reviews``: drafts, submission, reopening;
+- :mod:`scoring.store.hearings` — ``store.hearings``: a pack's stage, the hearing shortlist, the two-stage ranking;
 - :mod:`scoring.store.audit` — ``store.audit``: reading the audit log;
 - :mod:`scoring.store.scenarios` — named what-if scenarios (``ScenarioService(store)``);
 - :mod:`scoring.store.base` — the service base class, the acting user and the permission helpers;
@@ -24,6 +25,7 @@ re-exported here.
 from ..models import Role, RoundStatus
 from .assignments import AssignmentService
 from .audit import AuditService
+from .hearings import HearingService, PackStage
 from .errors import (AccountLocked, AccountRefused, AuthenticationFailed, ConflictOfInterest, Duplicate,
                      IncompleteReview, NotFound, PermissionDenied, ReviewLocked, RoundLocked, StaleResolution,
                      StaleReview, StoreError)
@@ -43,5 +45,6 @@ __all__ = [
     "ReviewContent", "ConflictInfo", "ResolutionInfo", "ProgressMatrix", "AutoAssignReport", "Unsatisfied",
     "ImportReport", "AuditEntry", "SYSTEM",
     # services
-    "Store", "UserService", "RoundService", "AssignmentService", "ReviewService", "AuditService",
+    "Store", "UserService", "RoundService", "AssignmentService", "ReviewService", "AuditService", "HearingService",
+    "PackStage",
 ]

@@ -144,7 +144,8 @@ class AssignmentService(ServiceBase):
                        ProposalRow.pack_id, ProposalRow.title, Review.status, Review.version, Review.updated_at)
                 .join(User, Assignment.user_id == User.id)
                 .join(ProposalRow, Assignment.proposal_pk == ProposalRow.id)
-                .outerjoin(Review, (Review.proposal_pk == Assignment.proposal_pk) & (Review.user_id == Assignment.user_id))
+                .outerjoin(Review, (Review.proposal_pk == Assignment.proposal_pk) & (Review.user_id == Assignment.user_id)
+                           & (Review.stage == "document"))
                 .order_by(Assignment.round_id, ProposalRow.position, User.username))
 
     def list_assignments_for(self, actor: UserInfo, round_id: int | None = None, *,

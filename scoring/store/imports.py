@@ -34,19 +34,24 @@ def review_rows(s: Session, round_id: int, pack: CriteriaPack, pack_id: str,
     ``value`` is the level (or bonus mark) as an ``int``."""
     crit = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
+    hear = list(pack.hearing.criterion_ids) if pack.hearing is not None else []
     out = []
     q = (select(Review.status, Review.levels, Review.bonus_marks, Review.comments, Review.position, User.username,
-                ProposalRow.proposal_id)
+                ProposalRow.proposal_id, Review.stage)
          .join(User, Review.user_id == User.id).join(ProposalRow, Review.proposal_pk == ProposalRow.id)
          .where(Review.round_id == round_id, ProposalRow.pack_id == pack_id).order_by(Review.position, Review.id))
-    for status, levels, marks, comments, pos, username, pid in s.execute(q):
+    for status, levels, marks, comments, pos, username, pid, stage in s.execute(q):
         levels, marks, comments = levels or {}, marks or {}, comments or {}
-        items = [(c, levels.get(c)) for c in crit] + [(f"bonus:{b}", marks.get(b)) for b in judged]
-        for n, (item, value) in enumerate(items):
+        if stage == "hearing":   # a hearing review: items hearing:<id> (stages.md "Formats")
+            items = [(f"hearing:{c}", levels.get(c), c) for c in hear]
+        else:
+            items = ([(c, levels.get(c), c) for c in crit]
+                     + [(f"bonus:{b}", marks.get(b), f"bonus:{b}") for b in judged])
+        for n, (item, value, key) in enumerate(items):
             if value is None:
                 continue
             row = {"reviewer_id": username, "proposal_id": pid, "item": item, "value": int(value),
-                   "status": status, "comment": comments.get(item) or ""}
+                   "status": status, "comment": comments.get(key) or ""}
             if with_position:
                 row["_pos"] = (pos, n)
             out.append(row)
@@ -160,15 +165,19 @@ class RoundFiles(ServiceBase):
                 for rid, pid, item, value, status, comment in zip(
                         review_df["reviewer_id"], review_df["proposal_id"], review_df["item"], review_df["value"],
                         review_df["status"], review_df["comment"] if "comment" in review_df else [""] * len(review_df)):
-                    g = groups.setdefault((rid, pid), {"levels": {}, "bonus_marks": {}, "comments": {},
-                                                       "status": status})
+                    hearing = item.startswith("hearing:")   # a hearing review's item (stages.md "Formats")
+                    if hearing:
+                        item = item[8:]
+                    g = groups.setdefault((rid, pid, "hearing" if hearing else "document"),
+                                          {"levels": {}, "bonus_marks": {}, "comments": {}, "status": status})
                     if item.startswith("bonus:"):
                         g["bonus_marks"][item[6:]] = int(float(value))
                     else:
                         g["levels"][item] = int(float(value))
                     if comment:
                         g["comments"][item] = comment
-                taken = set(s.execute(select(Review.user_id, Review.proposal_pk).where(Review.round_id == r.id)).all())
+                taken = set(s.execute(select(Review.user_id, Review.proposal_pk, Review.stage)
+                                      .where(Review.round_id == r.id)).all())
                 assigned = set(s.execute(select(Assignment.user_id, Assignment.proposal_pk)
                                          .where(Assignment.round_id == r.id)).all())
                 conflicted = self._conflict_pairs(s, r.id, list(prop_rows.values()))
@@ -176,17 +185,18 @@ class RoundFiles(ServiceBase):
                 now = utcnow()
                 new_reviews: list[dict] = []
                 assign_rows: list[dict] = []
-                for n, ((rid, pid), g) in enumerate(groups.items()):
+                for n, ((rid, pid, stage), g) in enumerate(groups.items()):
                     uid, prow = uid_of[rid], prop_rows[pid]
-                    if (uid, prow.id) in taken:
+                    if (uid, prow.id, stage) in taken:
                         raise InputError([Problem(str(reviews), None, "reviewer_id",
                                                   f"a review by {rid!r} of {pid!r} is already in the round")])
                     new_reviews.append(dict(
                         round_id=r.id, proposal_pk=prow.id, user_id=uid, status=g["status"], version=1,
                         levels=g["levels"], comments=g["comments"], bonus_marks=g["bonus_marks"], overall_comment="",
                         created_at=now, updated_at=now, updated_by=who.username,
-                        submitted_at=now if g["status"] == ReviewStatus.submitted else None, position=rpos + n))
-                    if (uid, prow.id) not in assigned and (uid, pid) not in conflicted:
+                        submitted_at=now if g["status"] == ReviewStatus.submitted else None, position=rpos + n,
+                        stage=stage))
+                    if stage == "document" and (uid, prow.id) not in assigned and (uid, pid) not in conflicted:
                         assign_rows.append(dict(round_id=r.id, proposal_pk=prow.id, user_id=uid, created_at=now,
                                                 created_by=who.username))
                         assigned.add((uid, prow.id))

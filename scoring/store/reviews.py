@@ -1,5 +1,12 @@
 """Reviews (``store.reviews``): a reviewer's own drafts and submission under optimistic versions, and the
 chair's reading and reopening of reviews.
+
+Each (proposal, reviewer) has up to two reviews, one per stage (stages.md): the document review (書面,
+``stage="document"``, the default) and the hearing review (ヒアリング, ``stage="hearing"``, levels and comments
+keyed by hearing criterion id, no bonus marks). A document review is written by an assigned, non-conflicted
+reviewer while the pack is in the document stage — read-only once the pack moved on. A hearing review is written
+by a non-conflicted committee member, only for a proposal on the pack's fixed shortlist and only while the pack is
+in the hearing stage (docs/store.md "Hearing stage").
 """
 
 from __future__ import annotations
@@ -11,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, Problem
-from ..models import ReviewStatus, Role, RoundStatus
+from ..models import ReviewStatus, Role, RoundStatus, Stage
 from ..packs import CriteriaPack
 from .base import Actor, ServiceBase, deny
 from .errors import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked, RoundLocked,
                      StaleReview)
-from .schema import Assignment, AuditLog, Conflict, ProposalRow, Review, Round, User, as_utc, utcnow
+from .schema import (Assignment, AuditLog, Conflict, ProposalRow, Review, Round, RoundMember, RoundPack, User, as_utc,
+                     utcnow)
 from .times import local_time
 from .values import SYSTEM, AuditAction, ReviewContent, UserInfo
 
@@ -25,36 +33,67 @@ def _content_dict(r: Review | None) -> dict | None:
         return None
     return {"status": r.status, "version": r.version, "levels": dict(r.levels or {}),
             "comments": dict(r.comments or {}), "bonus_marks": dict(r.bonus_marks or {}),
-            "overall_comment": r.overall_comment or ""}
+            "overall_comment": r.overall_comment or "", **({"stage": r.stage} if r.stage != Stage.document else {})}
 
 
-_u, _r, _p, _a, _v = (User.__table__, Round.__table__, ProposalRow.__table__, Assignment.__table__,
-                      Review.__table__)
+REVIEW_STAGES = (Stage.document, Stage.hearing)
+"""The stages a review belongs to (``reviews.stage``)."""
+
+_u, _r, _p, _a, _v, _k = (User.__table__, Round.__table__, ProposalRow.__table__, Assignment.__table__,
+                          Review.__table__, RoundPack.__table__)
 _ACCESS = (
     select(_u.c.username, _u.c.role, _u.c.active, _r.c.status.label("round_status"), _r.c.name.label("round_name"),
            _p.c.id.label("proposal_pk"), _p.c.pack_id, _a.c.id.label("assignment_id"),
            select(func.count()).select_from(Conflict.__table__)
            .where(Conflict.__table__.c.round_id == _r.c.id, Conflict.__table__.c.user_id == _u.c.id)
            .scalar_subquery().label("n_conflicts"),
+           select(func.count()).select_from(RoundMember.__table__)
+           .where(RoundMember.__table__.c.round_id == _r.c.id, RoundMember.__table__.c.user_id == _u.c.id)
+           .scalar_subquery().label("n_member"),
+           _k.c.stage.label("pack_stage"), _k.c.shortlist,
            _v.c.id.label("review_id"), _v.c.version.label("review_version"), _v.c.status.label("review_status"),
            _v.c.levels, _v.c.comments, _v.c.bonus_marks, _v.c.overall_comment)
     .select_from(_u)
     .outerjoin(_r, _r.c.id == bindparam("rid"))
     .outerjoin(_p, (_p.c.round_id == _r.c.id) & (_p.c.proposal_id == bindparam("pid")))
     .outerjoin(_a, (_a.c.proposal_pk == _p.c.id) & (_a.c.user_id == _u.c.id))
-    .outerjoin(_v, (_v.c.proposal_pk == _p.c.id) & (_v.c.user_id == _u.c.id))
+    .outerjoin(_k, (_k.c.round_id == _r.c.id) & (_k.c.pack_id == _p.c.pack_id))
+    .outerjoin(_v, (_v.c.proposal_pk == _p.c.id) & (_v.c.user_id == _u.c.id) & (_v.c.stage == bindparam("stage")))
     .where(_u.c.id == bindparam("uid"))
 )
 
 
 # --- reviews --------------------------------------------------------------------------------------------------
 
-def _content(round_id: int, pid: str, reviewer: str, r: Review | None) -> ReviewContent:
+def _content(round_id: int, pid: str, reviewer: str, r: Review | None, stage: str = Stage.document) -> ReviewContent:
     if r is None:
-        return ReviewContent(round_id, pid, reviewer, ReviewStatus.draft, 0)
+        return ReviewContent(round_id, pid, reviewer, ReviewStatus.draft, 0, stage=str(stage))
     return ReviewContent(round_id, pid, reviewer, r.status, r.version, dict(r.levels or {}), dict(r.comments or {}),
                          dict(r.bonus_marks or {}), r.overall_comment or "", as_utc(r.updated_at), r.updated_by,
-                         as_utc(r.submitted_at))
+                         as_utc(r.submitted_at), stage=r.stage or Stage.document)
+
+
+def _stage(stage: str) -> Stage:
+    if stage not in REVIEW_STAGES:
+        raise InputError([Problem("(review)", None, "stage",
+                                  f"{str(stage)[:40]!r} is not one of {[s.value for s in REVIEW_STAGES]}")])
+    return Stage(stage)
+
+
+def stage_refusal(stage: Stage, pack_stage: str | None, shortlist, proposal_id: str, pack_id: str) -> str | None:
+    """Why a review of ``stage`` may not be written now (None: it may), from the pack's stage and fixed
+    shortlist (docs/store.md "Hearing stage")."""
+    pack_stage = pack_stage or Stage.document
+    if stage == Stage.document:
+        if pack_stage != Stage.document:
+            return (f"the document stage (書面審査) of pack {pack_id} is over (the pack is in stage {pack_stage}): "
+                    "document reviews are read-only")
+        return None
+    if pack_stage != Stage.hearing:
+        return f"pack {pack_id} is not in the hearing stage (it is in stage {pack_stage}): no hearing review now"
+    if proposal_id not in (shortlist or ()):
+        return f"{proposal_id} is not on the hearing shortlist of pack {pack_id}"
+    return None
 
 
 def _stale(current: ReviewContent, base: int) -> StaleReview:
@@ -63,17 +102,26 @@ def _stale(current: ReviewContent, base: int) -> StaleReview:
                        f"version {current.version}): reload it — the newer content is kept", current)
 
 
-def _clean_content(pack: CriteriaPack, pid: str, levels, comments, bonus_marks) -> tuple[dict, dict, dict]:
+def stage_criteria(pack: CriteriaPack, stage: str) -> list[str]:
+    """The criterion ids a review of ``stage`` levels: the pack's, or its hearing criteria."""
+    if stage == Stage.hearing:
+        return list(pack.hearing.criterion_ids) if pack.hearing is not None else []
+    return list(pack.criterion_ids)
+
+
+def _clean_content(pack: CriteriaPack, pid: str, levels, comments, bonus_marks,
+                   stage: str = Stage.document) -> tuple[dict, dict, dict]:
     """Validate a review's content against the pack; InputError lists every problem."""
-    src = f"review of {pid}"
+    src = f"review of {pid}" if stage == Stage.document else f"hearing review of {pid}"
     problems = []
     scale = sorted(pack.levels)
-    crit = pack.criterion_ids
-    judged = [b.id for b in pack.judged_bonuses]
+    crit = stage_criteria(pack, stage)
+    judged = [b.id for b in pack.judged_bonuses] if stage == Stage.document else []
     out_l, out_b, out_c = {}, {}, {}
     for c, v in dict(levels or {}).items():
         if c not in crit:
-            problems.append(Problem(src, None, f"levels.{c}", f"not a criterion of pack {pack.id} ({', '.join(crit)})"))
+            problems.append(Problem(src, None, f"levels.{c}", f"not a {'hearing ' if stage == Stage.hearing else ''}criterion of pack {pack.id} "
+                                    f"({', '.join(crit) or 'none'})"))
         elif v is None:
             continue
         elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or int(v) not in scale:
@@ -110,21 +158,45 @@ def _clean_content(pack: CriteriaPack, pid: str, levels, comments, bonus_marks) 
 class ReviewService(ServiceBase):
     """``store.reviews``: reading, saving, submitting and reopening reviews."""
 
-    def _load(self, s: Session, who: Actor, round_id: int, proposal_id: str, writable: bool):
+    def _load(self, s: Session, who: Actor, round_id: int, proposal_id: str, writable: bool,
+              stage: Stage = Stage.document):
         r = self._round(s, round_id, writable=writable)
         p = self._proposal(s, r.id, proposal_id)
-        self._require_access(s, who, r, p)
-        row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == who.id))
+        if stage == Stage.document:
+            self._require_access(s, who, r, p)
+        else:
+            self._require_hearing_access(s, who, r, p)
+        if writable:
+            k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
+                          .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
+            why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, proposal_id, p.pack_id)
+            if why:
+                raise ReviewLocked(why)
+        row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == who.id,
+                                            Review.stage == stage))
         return r, p, row
 
-    def get_review(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str | None = None) -> ReviewContent:
-        """The actor's own review (``reviewer=None``): needs an assignment and no conflict. The chair may read
-        anyone's (``reviewer=…``). Before the first save: an empty draft with version 0."""
+    def _require_hearing_access(self, s: Session, who: Actor, r: Round, p: ProposalRow) -> None:
+        """A hearing review: any committee member of the round (the whole panel hears), never a conflicted one
+        (listed absent for that slot)."""
+        if who.id is None:
+            raise deny(who, "write reviews")
+        if not self._is_member(s, r.id, who.id):
+            raise deny(who, f"hear {p.proposal_id}: they are not on the committee of round {r.name!r}")
+        if self._conflicted(s, r.id, p, who.id):
+            raise ConflictOfInterest(f"{who.username} has a conflict of interest with {p.proposal_id}")
+
+    def get_review(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str | None = None,
+                   stage: str = Stage.document) -> ReviewContent:
+        """The actor's own review (``reviewer=None``): needs an assignment and no conflict (a hearing review:
+        committee membership and no conflict). The chair may read anyone's (``reviewer=…``). Before the first
+        save: an empty draft with version 0. ``stage``: ``document`` (default) or ``hearing``."""
+        stage = _stage(stage)
         with self.db.read() as s:
             who = self._who(s, actor)
             if reviewer is None or reviewer == who.username:
-                r, p, row = self._load(s, who, round_id, proposal_id, writable=False)
-                return _content(r.id, proposal_id, who.username, row)
+                r, p, row = self._load(s, who, round_id, proposal_id, writable=False, stage=stage)
+                return _content(r.id, proposal_id, who.username, row, stage)
             if not who.is_(Role.chair):
                 raise deny(who, "read other reviewers' reviews")
             r = self._round(s, round_id)
@@ -132,19 +204,21 @@ class ReviewService(ServiceBase):
             if who.id is not None and self._conflicted(s, r.id, p, who.id):
                 raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
             u = self._user(s, reviewer)
-            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id))
-            return _content(r.id, proposal_id, reviewer, row)
+            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id,
+                                                Review.stage == stage))
+            return _content(r.id, proposal_id, reviewer, row, stage)
 
-    def _current(self, round_id: int, proposal_id: str, username: str) -> ReviewContent:
+    def _current(self, round_id: int, proposal_id: str, username: str, stage: Stage) -> ReviewContent:
         with self.db.read() as s:
             p = self._proposal(s, round_id, proposal_id)
             u = self._user(s, username)
-            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id))
-            return _content(round_id, proposal_id, username, row)
+            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id,
+                                                Review.stage == stage))
+            return _content(round_id, proposal_id, username, row, stage)
 
     def save_draft(self, actor: UserInfo, round_id: int, proposal_id: str, levels: Mapping[str, int | None],
                    comments: Mapping[str, str] | None = None, bonus_marks: Mapping[str, int | None] | None = None,
-                   overall_comment: str = "", base_version: int = 0) -> int:
+                   overall_comment: str = "", base_version: int = 0, stage: str = Stage.document) -> int:
         """Save the actor's own review as a draft; returns the new version. Cheap enough for every change.
 
         The whole content is replaced (a missing or ``None`` level means "not levelled yet"). ``base_version`` is
@@ -152,17 +226,22 @@ class ReviewService(ServiceBase):
         :class:`StaleReview` ("this review was changed elsewhere at HH:MM") is raised and nothing is written.
         Levels must be on the pack's scale, criteria and bonuses must exist (:class:`scoring.errors.InputError`).
         Refused if submitted (:class:`ReviewLocked`), the round is locked, or the actor is not assigned or is
-        conflicted (:class:`PermissionDenied` / :class:`ConflictOfInterest`). Logged with before → after."""
+        conflicted (:class:`PermissionDenied` / :class:`ConflictOfInterest`). Logged with before → after.
+        ``stage="hearing"``: the hearing review (hearing criteria, no bonus marks), refused (:class:`ReviewLocked`)
+        unless the pack is in the hearing stage and the proposal on its fixed shortlist; a document review is
+        refused once the pack left the document stage."""
+        stage = _stage(stage)
         if actor is SYSTEM or not isinstance(actor, UserInfo):
             raise PermissionDenied("only a reviewer can write their own review")
         stale_base = None
         try:
             # The hot path: Core statements on one connection — one SELECT gathers everything the rules need.
             with self.db.write_conn() as c:
-                a = c.execute(_ACCESS, {"uid": actor.id, "rid": round_id, "pid": proposal_id}).mappings().first()
-                who = self._check_access(c, actor, a, round_id, proposal_id, writable=True)
+                a = c.execute(_ACCESS, {"uid": actor.id, "rid": round_id, "pid": proposal_id,
+                                        "stage": stage.value}).mappings().first()
+                who = self._check_access(c, actor, a, round_id, proposal_id, writable=True, stage=stage)
                 lv, bm, cm = _clean_content(self.store._pack(c, round_id, a["pack_id"]), proposal_id, levels,
-                                            comments, bonus_marks)
+                                            comments, bonus_marks, stage)
                 if a["review_status"] == ReviewStatus.submitted:
                     raise ReviewLocked(f"the review of {proposal_id} is submitted; the chair must reopen it first")
                 now = utcnow()
@@ -173,7 +252,8 @@ class ReviewService(ServiceBase):
                     # a concurrent first save fails here on the unique (proposal, reviewer)
                     c.execute(insert(Review).values(round_id=round_id, proposal_pk=a["proposal_pk"], user_id=who.id,
                                                     status=ReviewStatus.draft, version=1, created_at=now,
-                                                    updated_at=now, updated_by=who.username, position=0, **content))
+                                                    updated_at=now, updated_by=who.username, position=0,
+                                                    stage=stage.value, **content))
                     before = None
                 else:
                     if a["review_version"] != base_version:
@@ -189,6 +269,8 @@ class ReviewService(ServiceBase):
                         stale_base = base_version
                         raise StaleReview("stale")
                 after = {"status": ReviewStatus.draft, "version": base_version + 1, **content}
+                if stage != Stage.document:
+                    after["stage"] = stage.value
                 c.execute(insert(AuditLog).values(at=now, actor=who.username, action=AuditAction.review_save,
                                                   entity="review", round_id=round_id, proposal_id=proposal_id,
                                                   subject=who.username, before=before, after=after))
@@ -198,10 +280,11 @@ class ReviewService(ServiceBase):
         except StaleReview as exc:
             if exc.current is not None:
                 raise
-        current = self._current(round_id, proposal_id, actor.username)
+        current = self._current(round_id, proposal_id, actor.username, stage)
         raise _stale(current, stale_base)
 
-    def _check_access(self, c, actor: UserInfo, a, round_id: int, proposal_id: str, writable: bool) -> Actor:
+    def _check_access(self, c, actor: UserInfo, a, round_id: int, proposal_id: str, writable: bool,
+                      stage: Stage = Stage.document) -> Actor:
         """The rules of :meth:`_require_access` over the row of ``_ACCESS``."""
         if a is None or a["username"] != actor.username:
             raise PermissionDenied(f"unknown user {actor.username!r}")
@@ -214,30 +297,38 @@ class ReviewService(ServiceBase):
             raise RoundLocked(f"round {a['round_name']!r} is locked")
         if a["proposal_pk"] is None:
             raise NotFound(f"no proposal {proposal_id!r} in round {round_id}")
-        if a["assignment_id"] is None:
+        if stage == Stage.document and a["assignment_id"] is None:
             raise deny(who, f"open {proposal_id}: it is not assigned to them")
+        if stage == Stage.hearing and not a["n_member"]:
+            raise deny(who, f"hear {proposal_id}: they are not on the committee of round {a['round_name']!r}")
         if a["n_conflicts"]:
             prop = c.execute(select(ProposalRow.id, ProposalRow.data, ProposalRow.proposal_id)
                              .where(ProposalRow.id == a["proposal_pk"])).first()
             if self._conflict_pairs(c, round_id, [prop], [who.id]):
                 raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
+        if writable:
+            why = stage_refusal(stage, a["pack_stage"], a["shortlist"], proposal_id, a["pack_id"])
+            if why:
+                raise ReviewLocked(why)
         return who
 
-    def submit(self, actor: UserInfo, round_id: int, proposal_id: str, version: int) -> int:
+    def submit(self, actor: UserInfo, round_id: int, proposal_id: str, version: int,
+               stage: str = Stage.document) -> int:
         """Submit the actor's own review at ``version``; returns the new version. Refused if stale, or
-        incomplete (:class:`IncompleteReview`: every criterion needs a level)."""
+        incomplete (:class:`IncompleteReview`: every criterion — of a hearing review, every hearing criterion —
+        needs a level), or when the stage rules of :meth:`save_draft` refuse a save."""
+        stage = _stage(stage)
         with self.db.write() as s:
             who = self._who(s, actor)
-            r, p, row = self._load(s, who, round_id, proposal_id, writable=True)
+            r, p, row = self._load(s, who, round_id, proposal_id, writable=True, stage=stage)
+            crit = stage_criteria(self.store._pack(s, r.id, p.pack_id), stage)
             if row is None:
-                raise IncompleteReview(f"the review of {proposal_id} is empty", self.store._pack(
-                    s, r.id, p.pack_id).criterion_ids)
+                raise IncompleteReview(f"the review of {proposal_id} is empty", crit)
             if row.status == ReviewStatus.submitted:
                 raise ReviewLocked(f"the review of {proposal_id} is already submitted")
             if row.version != version:
-                raise _stale(_content(r.id, proposal_id, who.username, row), version)
-            pack = self.store._pack(s, r.id, p.pack_id)
-            missing = [c for c in pack.criterion_ids if (row.levels or {}).get(c) is None]
+                raise _stale(_content(r.id, proposal_id, who.username, row, stage), version)
+            missing = [c for c in crit if (row.levels or {}).get(c) is None]
             if missing:
                 raise IncompleteReview(f"the review of {proposal_id} has no level for: {', '.join(missing)}", missing)
             before = _content_dict(row)
@@ -253,8 +344,12 @@ class ReviewService(ServiceBase):
                                                                      "version": version + 1})
             return version + 1
 
-    def reopen(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str, reason: str = "") -> int:
-        """Chair: turn a submitted review back into a draft (logged with the reason); returns the new version."""
+    def reopen(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str, reason: str = "",
+               stage: str = Stage.document) -> int:
+        """Chair: turn a submitted review back into a draft (logged with the reason); returns the new version.
+        Refused (:class:`ReviewLocked`) when the stage rules of :meth:`save_draft` would refuse its saves (a
+        document review once the pack left the document stage: move the pack back first)."""
+        stage = _stage(stage)
         with self.db.write() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
@@ -262,7 +357,13 @@ class ReviewService(ServiceBase):
             r = self._round(s, round_id, writable=True)
             p = self._proposal(s, r.id, proposal_id)
             u = self._user(s, reviewer)
-            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id))
+            k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
+                          .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
+            why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, proposal_id, p.pack_id)
+            if why:
+                raise ReviewLocked(why)
+            row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id,
+                                                Review.stage == stage))
             if row is None:
                 raise NotFound(f"no review by {reviewer} of {proposal_id}")
             if row.status != ReviewStatus.submitted:
@@ -280,8 +381,10 @@ class ReviewService(ServiceBase):
             s.flush()
             return row.version
 
-    def list_reviews(self, actor: UserInfo, round_id: int, pack: str | None = None) -> list[ReviewContent]:
-        """Chair: every saved review of the round — except those of proposals the chair is conflicted with."""
+    def list_reviews(self, actor: UserInfo, round_id: int, pack: str | None = None,
+                     stage: str | None = Stage.document) -> list[ReviewContent]:
+        """Chair: every saved review of the round — except those of proposals the chair is conflicted with.
+        ``stage``: the document reviews (default), the hearing reviews, or ``None`` for both."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
@@ -292,5 +395,7 @@ class ReviewService(ServiceBase):
                  .order_by(ProposalRow.position, User.username))
             if pack is not None:
                 q = q.where(ProposalRow.pack_id == pack)
+            if stage is not None:
+                q = q.where(Review.stage == _stage(stage))
             hidden = self._withheld(s, who, r.id)
             return [_content(r.id, pid, name, row) for row, name, pid in s.execute(q) if pid not in hidden]

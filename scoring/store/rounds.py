@@ -236,7 +236,7 @@ class RoundService(RoundFiles):
                 if ppk in pid_of and uid in name_of:
                     cells[(name_of[uid], pid_of[ppk])] = "assigned"
             for uid, ppk, status in s.execute(select(Review.user_id, Review.proposal_pk, Review.status)
-                                              .where(Review.round_id == r.id)):
+                                              .where(Review.round_id == r.id, Review.stage == "document")):
                 if ppk in pid_of and uid in name_of:
                     cells[(name_of[uid], pid_of[ppk])] = status
             for uid, pid in self._conflict_pairs(s, r.id, props):

@@ -71,7 +71,14 @@ class RoundPack(Base):
     version: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict] = mapped_column(JSON)        # the pack file as read (YAML → dict)
     source: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (UniqueConstraint("round_id", "pack_id", name="uq_round_packs"),)
+    # the pack's stage in this round (scoring.models.Stage; 0004) and, from ヒアリング on, the fixed shortlist
+    # (proposal ids in document rank order) with the hearing parameters it was cut with
+    stage: Mapped[str] = mapped_column(String(20), default="document", server_default="document")
+    shortlist: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    hearing_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    __table_args__ = (UniqueConstraint("round_id", "pack_id", name="uq_round_packs"),
+                      CheckConstraint("stage in ('document', 'shortlist', 'hearing', 'decided')",
+                                      name="ck_round_packs_stage"))
 
 
 class ProposalRow(Base):
@@ -150,8 +157,12 @@ class Review(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # import order (export keeps it)
-    __table_args__ = (UniqueConstraint("proposal_pk", "user_id", name="uq_reviews"),
+    # document (書面) or hearing (ヒアリング): one review per (proposal, reviewer, stage), each with its own
+    # draft/submit/version; a hearing review's levels and comments are keyed by hearing criterion id (0004)
+    stage: Mapped[str] = mapped_column(String(20), default="document", server_default="document")
+    __table_args__ = (UniqueConstraint("proposal_pk", "user_id", "stage", name="uq_reviews_stage"),
                       CheckConstraint("status in ('draft', 'submitted')", name="ck_reviews_status"),
+                      CheckConstraint("stage in ('document', 'hearing')", name="ck_reviews_stage"),
                       Index("ix_reviews_round", "round_id"))
 
 
@@ -169,6 +180,22 @@ class Resolution(Base):
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("proposal_pk", "rule_id", name="uq_resolutions"),
                       CheckConstraint("status in ('pass', 'fail')", name="ck_resolutions_status"))
+
+
+class ShortlistEditRow(Base):
+    """A chair's addition to or removal from a pack's hearing shortlist (stages.md §2), in order (0004)."""
+
+    __tablename__ = "shortlist_edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (CheckConstraint("action in ('add', 'remove')", name="ck_shortlist_edits_action"),
+                      Index("ix_shortlist_edits_round", "round_id", "pack_id", "id"))
 
 
 class LoginSession(Base):

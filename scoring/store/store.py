@@ -35,6 +35,7 @@ from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
 from .errors import NotFound
+from .hearings import HearingService
 from .reviews import ReviewService
 from .rounds import RoundService
 from .schema import ProposalRow, RoundPack
@@ -51,6 +52,7 @@ class Store:
     rounds: RoundService
     assignments: AssignmentService
     reviews: ReviewService
+    hearings: HearingService
     audit: AuditService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
@@ -65,6 +67,7 @@ class Store:
         self.rounds = RoundService(self)
         self.assignments = AssignmentService(self)
         self.reviews = ReviewService(self)
+        self.hearings = HearingService(self)
         self.audit = AuditService(self)
 
     def init_schema(self) -> None:

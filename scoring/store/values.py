@@ -36,6 +36,9 @@ class AuditAction(StrEnum):
     user_unlock = "user.unlock"
     user_lockout = "user.lockout"
     scenario_save = "scenario.save"
+    stage_set = "stage.set"
+    shortlist_add = "shortlist.add"
+    shortlist_remove = "shortlist.remove"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ReviewContent:
     updated_at: datetime | None = None
     updated_by: str | None = None
     submitted_at: datetime | None = None
+    stage: str = "document"        # a ReviewStage: the document review (書面) or the hearing review (ヒアリング)
 
     @property
     def exists(self) -> bool:
