@@ -175,7 +175,9 @@ def optimal_portfolio(ranking: Ranking, time_limit: float | None = 60.0) -> dict
                 "reason": label("analytics.portfolio.no_budget", "ja"),
                 "reason_en": label("analytics.portfolio.no_budget", "en")}
     q = np.nonzero(qualifying_mask(ranking))[0]
-    score = np.round(ranking.total * SCALE).astype(np.int64, copy=False) if ranking.table.n else np.zeros(0, np.int64)
+    # only qualifying proposals are packed; the others (NaN total: no counted review) never reach the solver
+    score = np.zeros(ranking.table.n, np.int64)
+    score[q] = np.round(ranking.total[q] * SCALE).astype(np.int64)
     funded = ranking.funded.astype(np.int64)
     greedy = selected_mask(ranking)
     # among equal-score optima, the one best by rank (lexicographically): independent of the file's order
