@@ -23,6 +23,7 @@ from ..labels import has, label, label_of
 from ..models import Decision
 from ..params import WhatIf
 from .analysis_sheet import write_analysis_sheet
+from .clock import local_tz
 from .xlsx_style import (FILL_COI, FILL_HEADER, FILL_SELECTED, FILL_WAITLIST, MONEY_FMT, RATIO_FMT, SCORE_FMT,
                          THICK, THIN, Styles, num_cell, print_setup, set_widths, table_sheet, text_cell, wl,
                          workbook_bytes)
@@ -84,7 +85,7 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     ws = sheet(_S_SUMMARY)
     styles = Styles(ws)
     ctx.styles = styles
-    _summary_sheet(ws, ctx, round_name, anonymise, generated_at or datetime.now().astimezone())
+    _summary_sheet(ws, ctx, round_name, anonymise, generated_at or datetime.now(local_tz()))
     _list_sheet(sheet(_S_LIST), ctx)
     _criteria_sheet(sheet(_S_CRIT), ctx)
     _reviewer_sheet(sheet(_S_REV), ctx)
@@ -174,6 +175,8 @@ def _summary_sheet(ws, ctx: _ChairData, round_name, anonymise, generated_at) -> 
     row("審査回", round_name or "—")
     row("評価パック", f"{pack.id}（版 {pack.version}）")
     row("事業区分", f"{pack.programme.code} {pack.programme.name.ja}")
+    if generated_at.tzinfo is not None:   # the committee's time zone (SHINSA_TZ), as the UI shows times
+        generated_at = generated_at.astimezone(local_tz())
     row("作成日時", generated_at.strftime("%Y-%m-%d %H:%M:%S %z").strip())
     row("提案数（このパック）", int(r.table.n))
     row("他パックの提案（対象外）", int(r.skipped_other_packs))
@@ -320,7 +323,11 @@ def _reviewer_sheet(ws, ctx: _ChairData) -> None:
     r, S, lang, call = ctx.r, ctx.styles, ctx.lang, ctx.call
     reviews = call.reviews
     names = _reviewer_names(call)
-    rids = sorted(set(str(x) for x in reviews.reviewer) | set(names))
+    # one column per member with a review or a declared conflict: a member who reviewed nothing (the chair,
+    # as a rule) would be an empty column with no heading saying why
+    reviewers = getattr(call, "reviewers", None)
+    pairs = conflict_pairs(r.table, reviewers) if reviewers else []
+    rids = sorted(set(str(x) for x in reviews.reviewer) | {rid for rid, _ in pairs})
     col = {rid: k for k, rid in enumerate(rids)}
     labels = [_lbl("rank", lang), _lbl("id", lang), _lbl("title", lang)]
     labels += [f"{rid} {names[rid]}".strip() if names.get(rid) else rid for rid in rids]
@@ -338,11 +345,8 @@ def _reviewer_sheet(ws, ctx: _ChairData) -> None:
         pidx = np.asarray(reviews.prop, dtype=np.int64)
         value[pidx, cidx] = raw
         state[pidx, cidx] = np.where(conflicted, 3, np.where(submitted, 1, 2))
-    reviewers = getattr(call, "reviewers", None)
-    if reviewers:
-        for rid, p in conflict_pairs(r.table, reviewers):
-            if rid in col:
-                state[p, col[rid]] = 3
+    for rid, p in pairs:
+        state[p, col[rid]] = 3
     sc = S.get(number_format=SCORE_FMT)
     draft = S.get(number_format=SCORE_FMT, font=Font(italic=True, color="808080"))
     coi = S.get(fill=FILL_COI, alignment=Alignment(horizontal="center"))

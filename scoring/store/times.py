@@ -5,25 +5,11 @@ review deadlines as days.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from ..errors import InputError, Problem
+from ..io.clock import local_tz
 from .schema import as_utc
-
-_LOCAL_TZ = None
-
-
-def local_tz():
-    """The committee's time zone (SHINSA_TZ, default Asia/Tokyo), read once."""
-    global _LOCAL_TZ
-    if _LOCAL_TZ is None:
-        try:
-            _LOCAL_TZ = ZoneInfo(os.environ.get("SHINSA_TZ") or "Asia/Tokyo")
-        except Exception:  # pragma: no cover - no tz database
-            _LOCAL_TZ = timezone.utc
-    return _LOCAL_TZ
-
 
 def local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
     """HH:MM (or ``fmt``) in the committee's time zone (SHINSA_TZ, default Asia/Tokyo)."""

@@ -254,3 +254,23 @@ def test_a_whatif_workbook_says_so_on_every_sheet_and_lists_what_differs():
     changes = {r[0]: r[1] for r in summary if len(r) == 2 and " → " in str(r[1])}
     assert changes == {"予算": "1,700,000,000円 → 300,000,000円", "合格点": "60 → 70"}
     assert official.worksheets[0]["A1"].value == "審査結果（委員長用）"
+
+
+def test_the_workbook_is_dated_in_the_committees_time_zone_and_lists_only_members_with_reviews(tmp_path):
+    """作成日時 is in SHINSA_TZ (Asia/Tokyo here), as the UI shows times, not UTC; 委員別 has a column for each
+    member who reviewed (or declared a conflict), not an empty one for a chair who reviewed nothing."""
+    from datetime import datetime, timezone
+
+    from scoring.io.call import load_call
+    from scoring.io.chair_workbook import chair_workbook
+
+    ex = Path(__file__).resolve().parents[1] / "data" / "l4-small"
+    reviewers = tmp_path / "reviewers.csv"
+    reviewers.write_text((ex / "reviewers.csv").read_text(encoding="utf-8") + "C1,委員長,chair,\n", encoding="utf-8")
+    call = load_call("autonomous_l4", ex / "proposals.json", ex / "reviews.csv", reviewers)
+    made = datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc)
+    wb = load_workbook(io.BytesIO(chair_workbook(call.rank(), call, generated_at=made)))
+    summary = {r[0]: r[1] for r in wb["概要"].iter_rows(values_only=True) if r[0]}
+    assert summary["作成日時"] == "2026-01-05 10:30:00 +0900"
+    header = [c.value for c in next(wb["委員別"].iter_rows(max_row=1))]
+    assert header[3:] == ["X1 委員1", "X2 委員2", "X3 委員3"]
