@@ -20,7 +20,7 @@ import streamlit as st
 
 from scoring.money import format_man_oku, format_score, format_yen
 
-from .i18n import t
+from .i18n import current_lang, t
 
 log = logging.getLogger("shinsa.app")
 
@@ -54,6 +54,15 @@ def yen_both(amount: int | None) -> str:
     if abs(int(amount)) < 10_000:
         return format_yen(amount)
     return f"{format_yen(amount)}（{format_man_oku(amount)}）"
+
+
+def money(amount: int | None, lang: str | None = None) -> str:
+    """An amount for a reader: ``1億4,800万円`` in Japanese, ``¥148,000,000`` in English."""
+    if amount is None:
+        return "—"
+    if (lang or current_lang()) == "en":
+        return f"-¥{-int(amount):,}" if int(amount) < 0 else f"¥{int(amount):,}"
+    return format_man_oku(amount)
 
 
 def score(value: float | None) -> str:

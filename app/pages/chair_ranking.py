@@ -26,7 +26,7 @@ import streamlit as st
 from app.auth import require
 from app.session import change_marker, error_text, get_store, round_analysis, round_call, round_pack_header
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, score, yen_both
+from app.ui import error_boundary, man_oku, money, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.labels import label
@@ -292,7 +292,7 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
             c = st.columns(2)
             c[0].metric(t("chair.analysis.greedy"), score(p["greedy"]["total_score"]), help=", ".join(p["greedy"]["proposal_ids"]))
             c[1].metric(t("chair.analysis.optimal"), score(p["optimal"]["total_score"]), help=", ".join(p["optimal"]["proposal_ids"]))
-            diff = p.get("only_in_optimal", []) + p.get("only_in_greedy", [])
+            diff = portfolio_rows(p, lang)
             if diff:
                 st.dataframe(pd.DataFrame(diff), hide_index=True, width="stretch")
     with tabs[1]:
@@ -329,9 +329,33 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
     with tabs[3]:
         s = a["sensitivity"]
         st.info(s.get("reading_en" if en else "reading", ""))
-        st.dataframe(pd.DataFrame([{k: v for k, v in row.items() if k in ("criterion", "label", "factor", "entered", "left",
-                                                                          "n_rank_changes", "max_rank_shift", "pass_line")}
-                                   for row in s["criteria"]]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(sensitivity_rows(s, lang)), hide_index=True, width="stretch")
+
+
+def portfolio_rows(p: dict, lang: str) -> list[dict]:
+    """The proposals in only one of the two selections, with labelled columns, decisions in words, money per
+    language (a count for a pack that selects by number)."""
+    amount = (lambda v: money(v, lang)) if p.get("unit", "yen") == "yen" else (lambda v: v)  # noqa: E731
+    return [{t("chair.portfolio.side", lang): t(f"chair.portfolio.{side}", lang),
+             t("chair.col_id", lang): r["proposal_id"], t("chair.col_rank", lang): str(r.get("rank") or "—"),   # one type per column
+             t("chair.col_decision", lang): t(f"decision.{r['decision']}", lang),
+             t("chair.col_total", lang): score(r.get("total_score")),
+             t("chair.col_funded", lang): amount(r.get("funded"))}
+            for side in ("only_in_optimal", "only_in_greedy") for r in p.get(side, [])]
+
+
+def sensitivity_rows(s: dict, lang: str) -> list[dict]:
+    """One row per criterion and weight factor: what changes when that criterion's points are scaled."""
+    sep = t("common.list_sep", lang)
+    return [{t("chair.sensitivity.criterion", lang): (row.get("label_en") if lang == "en" else None)
+             or row.get("label") or row["criterion"],
+             t("chair.sensitivity.factor", lang): f"×{row['factor']:g}",
+             t("chair.sensitivity.pass_line", lang): score(row.get("pass_line")),
+             t("chair.sensitivity.n_rank_changes", lang): row["n_rank_changes"],
+             t("chair.sensitivity.max_rank_shift", lang): row["max_rank_shift"],
+             t("chair.sensitivity.entered", lang): sep.join(row["entered"]) or "—",
+             t("chair.sensitivity.left", lang): sep.join(row["left"]) or "—"}
+            for row in s["criteria"]]
 
 
 def calibration_view(cal: dict, en: bool) -> None:
