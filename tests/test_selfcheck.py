@@ -295,3 +295,17 @@ def test_workbook_holds_the_figures_in_house_style_and_is_formula_safe():
     assert any(isinstance(r[0], str) and "暫定" in r[0] for r in local)
     kaso = next(r for r in local if r[0] == "過疎対策事業債")
     assert kaso[4] == 61_728_789 and kaso[5] == 43_210_152
+
+
+def test_selfcheck_workbook_names_applicant_kinds_in_words_not_codes():
+    """Issue 14 item 10: 申請者種別 shows 「企業」 (Company in English), not the code ``company``; so do the consortium
+    members' kinds."""
+    pack = load_pack(L4)
+    p = l4(members=[("北雪町", "local_government")])
+    res = self_check(pack, p, all_levels(pack, 4), {})
+    for lang, kind, member in (("ja", "企業", "北雪町（地方公共団体（市区町村））"),
+                               ("en", "Company", "北雪町（Local government (municipality)）")):
+        wb = load_workbook(io.BytesIO(selfcheck_workbook(pack, p, res, lang=lang)))
+        summary = {r[0]: r[1] for r in wb.worksheets[0].iter_rows(min_row=2, values_only=True)}
+        assert summary["申請者種別" if lang == "ja" else "Applicant kind"] == kind
+        assert summary["コンソーシアム構成員" if lang == "ja" else "Consortium members"] == member

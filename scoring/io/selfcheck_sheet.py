@@ -72,7 +72,7 @@ def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, not
     f, s = result["funding"], result["scoring"]
     wb = Workbook()
 
-    members = "、".join(f"{m.name}（{m.kind.value}）" for m in proposal.consortium) if proposal.consortium else "—"
+    members = "、".join(f"{m.name}（{label_of('kind', m.kind, lang)}）" for m in proposal.consortium) if proposal.consortium else "—"
     rows: list[list[Any]] = [
         [L["title"], ""],
         [L["notice"], ""],
@@ -81,7 +81,7 @@ def selfcheck_workbook(pack: CriteriaPack, proposal: Proposal, result: dict, not
         [L["proposal_id"], proposal.id],
         [L["proposal_title"], proposal.title],
         [L["applicant"], proposal.applicant.name],
-        [L["applicant_kind"], proposal.applicant.kind.value],
+        [L["applicant_kind"], label_of("kind", proposal.applicant.kind, lang)],
         [L["consortium"], members],
     ]
     if f["mode"] == "subsidy":
