@@ -18,7 +18,7 @@ from app.auth import actor, require
 from app.i18n import current_lang, t, t_or
 from app.progress import next_open
 from app.session import error_text, get_store
-from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
+from app.ui import commit_while_typing, error_boundary, man_oku, plain, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
@@ -55,13 +55,15 @@ OVERALL = "rv_overall"
 
 def choose_target(me) -> tuple[int, str] | None:
     qp = st.query_params
-    if "proposal" in qp and "round" in qp:
+    asked = str(qp["proposal"]) if "proposal" in qp else None     # named in the address (a link, a typed URL)
+    from_url = None
+    if asked is not None and "round" in qp:
         try:
-            target = (int(qp["round"]), str(qp["proposal"]))
+            from_url = (int(qp["round"]), asked)
         except ValueError:
-            target = None
-        if target is not None:
-            st.session_state[TARGET] = target
+            from_url = None
+        if from_url is not None:
+            st.session_state[TARGET] = from_url
     target = st.session_state.get(TARGET)
     mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
     options = [(a.round_id, a.proposal_id) for a in mine]
@@ -69,6 +71,9 @@ def choose_target(me) -> tuple[int, str] | None:
     if not options:
         st.info(t("reviewer.none_assigned"))
         return None
+    if asked is not None and from_url not in options:
+        # an unknown proposal, one of another round, or one not (or no longer) assigned to this reviewer
+        st.warning(t("reviewer.not_assigned", proposal=plain(asked)), icon=":material/search_off:")
     if target not in options:
         target = None
     picked = st.selectbox(t("reviewer.pick"), options, index=options.index(target) if target else None,
