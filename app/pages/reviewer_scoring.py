@@ -222,7 +222,8 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
         st.subheader(t("reviewer.judged_bonus"))
         for b in pack.judged_bonuses:
             with st.container(border=True):
-                st.radio(f"{b.label.get(lang)}（" + t("reviewer.points", points=f"{b.points:g}") + "）", [YES, NO],
+                points = t("reviewer.points", points=f"{b.points:g}")     # already in （…） / (…)
+                st.radio(b.label.get(lang) + ("" if lang == "ja" else " ") + points, [YES, NO],
                          key=bonus_key(b.id), horizontal=True, index=None, on_change=autosave, args=args, disabled=locked,
                          format_func=lambda v: t("reviewer.bonus.yes") if v == YES else t("reviewer.bonus.no"))
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
@@ -232,13 +233,13 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
         commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL)
 
 
-def status_line(review) -> None:
+def status_line(review, round_locked: bool = False) -> None:
     if review.status == "submitted":
         st.success(t("reviewer.submitted_at", time=local_time(review.submitted_at or review.updated_at)),
                    icon=":material/lock:")
     elif review.exists:
         st.caption(":material/cloud_done: " + t("reviewer.saved_at", time=local_time(review.updated_at)))
-    else:
+    elif not round_locked:      # a locked round saves nothing: no promise of autosave
         st.caption(t("reviewer.autosave_hint"))
 
 
@@ -328,7 +329,7 @@ def render() -> None:
     proposal_section(proposal, pack)
     if round_locked:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
-    status_line(review)
+    status_line(review, round_locked)
     if review.status == "submitted" and not round_locked:
         next_section(me, target)        # just submitted (or reopened to read): on to the next one
     scoring_section(target, pack, review, round_locked)
