@@ -22,7 +22,8 @@ def server_log():
 
     class Keep(logging.Handler):
         def emit(self, record):
-            if (record.levelno >= logging.WARNING or record.exc_info) and not any(n in record.getMessage() for n in NOISE):
+            loud = record.levelno >= logging.WARNING or record.exc_info
+            if loud and not any(n in record.getMessage() for n in NOISE):
                 records.append(record)
 
     handler = Keep()
