@@ -18,7 +18,7 @@ from app.auth import actor, require
 from app.i18n import current_lang, t, t_or
 from app.progress import next_open
 from app.session import error_text, get_store
-from app.ui import commit_while_typing, error_boundary, man_oku, plain, yen, yen_both
+from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
@@ -72,8 +72,9 @@ def choose_target(me) -> tuple[int, str] | None:
         st.info(t("reviewer.none_assigned"))
         return None
     if asked is not None and from_url not in options:
-        # an unknown proposal, one of another round, or one not (or no longer) assigned to this reviewer
-        st.warning(t("reviewer.not_assigned", proposal=plain(asked)), icon=":material/search_off:")
+        # an unknown proposal, one of another round, or one not (or no longer) assigned to this reviewer: one
+        # message for all, naming nothing (the page shows nothing of a proposal the reviewer may not read)
+        st.warning(t("reviewer.not_assigned"), icon=":material/search_off:")
     if target not in options:
         target = None
     picked = st.selectbox(t("reviewer.pick"), options, index=options.index(target) if target else None,
