@@ -112,11 +112,12 @@ def pick_pack(round_info, key: str = "app_pack_pick") -> str:
     return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p))
 
 
-def round_pack_header(me: UserInfo, title_key: str):
+def round_pack_header(me: UserInfo, title_key: str, pack_hint=None):
     """A chair page's head: its title, then the round and programme pickers side by side.
 
-    Returns ``(round, pack_id, third column)`` — the free column is for the page's own picker — or ``None``
-    (with a message) when there is no round yet."""
+    ``pack_hint(round)``: a programme to show instead of the one picked before (the one of a proposal named
+    in the page's address), or None. Returns ``(round, pack_id, third column)`` — the free column is for the
+    page's own picker — or ``None`` (with a message) when there is no round yet."""
     st.title(t(title_key))
     top = st.columns([2, 2, 3])
     with top[0]:
@@ -125,6 +126,9 @@ def round_pack_header(me: UserInfo, title_key: str):
         st.info(t("app.no_round"))
         return None
     with top[1]:
+        hint = pack_hint(rnd) if pack_hint is not None else None
+        if hint in rnd.packs:
+            st.session_state["app_pack_pick"] = hint
         pack_id = pick_pack(rnd)
     return rnd, pack_id, top[2]
 

@@ -65,6 +65,12 @@ def money(amount: int | None, lang: str | None = None) -> str:
     return format_man_oku(amount)
 
 
+def plain(text: str, limit: int = 80) -> str:
+    """A value from outside (the address) quoted in a message: cut to ``limit`` characters, Markdown off."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "".join("\\" + c if c in "\\`*_{}[]()#+!<>|~:$" else c for c in text)
+
+
 def score(value: float | None) -> str:
     """Scores are shown with 2 decimals, round half up (selection.md, Rounding for display)."""
     return format_score(value)

@@ -15,7 +15,7 @@ from app.auth import require
 from app.charts import numbered_labels, radar
 from app.i18n import current_lang, t, t_or
 from app.session import error_text, get_store, round_call, round_pack_header, store_errors
-from app.ui import STATUS_BADGES, error_boundary, man_oku, score, yen, yen_both
+from app.ui import STATUS_BADGES, error_boundary, man_oku, plain, score, yen, yen_both
 from scoring.io.chair_workbook import anonymous_labels
 from scoring.store import StoreError
 
@@ -140,27 +140,52 @@ def eligibility_section(me, rid: int, result: dict, labels: dict[str, str], lang
                         st.error(error_text(exc))
 
 
+URL_SEEN = "chair_detail_url"
+
+
+def url_proposal() -> str | None:
+    """The proposal named in the address (``/proposal?proposal=SB-009``) when it is new to this session — a
+    link followed or an address typed — else None: the page writes its own pick back to the address, and that
+    must not undo the chair's next choice of programme."""
+    wanted = st.query_params.get("proposal")
+    if wanted is None or wanted == st.session_state.get(URL_SEEN):
+        return None
+    return str(wanted)
+
+
 def render() -> None:
     me = require("chair")
     lang = current_lang()
-    head = round_pack_header(me, "chair.detail.title")
+    wanted = url_proposal()
+
+    def pack_of(rnd):
+        if wanted is None:
+            return None
+        with store_errors():
+            return next((p.pack for p in get_store().rounds.list_proposals(me, rnd.id) if p.id == wanted), None)
+        return None
+
+    head = round_pack_header(me, "chair.detail.title", pack_hint=pack_of)
     if head is None:
         return
     rnd, pack_id, third = head
     call, resolutions = round_call(me, rnd.id, pack_id)
     ranking = call.rank(None, resolutions)   # the official parameters
     ids = [str(ranking.table.ids[int(i)]) for i in ranking.order]
+    if wanted is not None and wanted not in ids:
+        st.warning(t("chair.detail.not_found", proposal=plain(wanted), round=plain(rnd.name)),
+                   icon=":material/search_off:")
     if not ids:
         st.info(t("chair.detail.none"))
         return
-    wanted = st.query_params.get("proposal")
-    if wanted in ids and st.session_state.get("chair_detail_pick") not in ids:
+    if wanted in ids:
         st.session_state["chair_detail_pick"] = wanted
     titles = {str(ranking.table.ids[i]): ranking.table.proposals[i].title for i in range(ranking.table.n)}
     with third:
         pid = st.selectbox(t("chair.detail.pick"), ids, key="chair_detail_pick",
                            format_func=lambda p: f"{p}　{titles[p]}")
     st.query_params["proposal"] = pid
+    st.session_state[URL_SEEN] = pid
     i = ids.index(pid)
     result = ranking.result(int(ranking.order[i]), lang)
     proposal = call.proposals[int(ranking.order[i])] if len(call.proposals) == ranking.table.n else None

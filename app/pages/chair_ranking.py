@@ -300,7 +300,7 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
         st.info(u.get("reading_en" if en else "reading", ""))
         pct = round(100 * u.get("level", 0.95))
         iv = lambda v: f"{v[0]}–{v[1] or '—'}" if v and v[0] else "—"  # noqa: E731
-        rows = [{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"] or "—",
+        rows = [{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"] or None,   # one dtype (Int64) for Arrow
                  t("chair.analysis.median_rank"): r["median_rank"],
                  t("chair.analysis.expected_rank"): score(r.get("expected_rank")),
                  t("chair.analysis.interval", level=pct): iv(r.get("rank_interval")),
@@ -308,7 +308,7 @@ def analyses(ranking, call, key: tuple, lang: str) -> None:
                                                   if r.get("p_selected") is not None else "—"),
                  t("chair.analysis.sucra"): score(r.get("sucra")),
                  t("chair.analysis.gray"): "◆" if r.get("gray_zone") else ""} for r in u["proposals"]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows).astype({t("chair.col_rank"): "Int64"}), hide_index=True, width="stretch")
         st.caption(t("chair.analysis.gray_rule", level=pct, line=u["gray_zone_rule"].get("line_after_rank") or "—"))
         if u.get("stability", {}).get("unstable"):
             st.caption(t("chair.analysis.unstable", ids=", ".join(u["stability"]["unstable"]),

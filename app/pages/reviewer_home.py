@@ -72,8 +72,12 @@ def render() -> None:
         titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{status_label(a.status)}）" for a in items}
         first_open = next((a.proposal_id for a in items if a.status != "submitted"), options[0])
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-        pid = c1.selectbox(t("reviewer.pick"), options, index=options.index(first_open), key=f"rv_home_pick_{rid}",
-                           format_func=titles.get)
+        key = f"rv_home_pick_{rid}"
+        if st.session_state.get(key) not in options:
+            # the default through session state only: a widget given both a default and a session-state value
+            # (the language switch assigns it back) makes Streamlit log a warning
+            st.session_state[key] = first_open
+        pid = c1.selectbox(t("reviewer.pick"), options, key=key, format_func=titles.get)
         if c2.button(t("reviewer.open"), key=f"rv_home_open_{rid}", type="primary", icon=":material/edit:"):
             st.session_state["rv_target"] = (rid, pid)
             st.switch_page("app/pages/reviewer_scoring.py", query_params={"round": str(rid), "proposal": pid})

@@ -55,13 +55,15 @@ OVERALL = "rv_overall"
 
 def choose_target(me) -> tuple[int, str] | None:
     qp = st.query_params
-    if "proposal" in qp and "round" in qp:
+    asked = str(qp["proposal"]) if "proposal" in qp else None     # named in the address (a link, a typed URL)
+    from_url = None
+    if asked is not None and "round" in qp:
         try:
-            target = (int(qp["round"]), str(qp["proposal"]))
+            from_url = (int(qp["round"]), asked)
         except ValueError:
-            target = None
-        if target is not None:
-            st.session_state[TARGET] = target
+            from_url = None
+        if from_url is not None:
+            st.session_state[TARGET] = from_url
     target = st.session_state.get(TARGET)
     mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
     options = [(a.round_id, a.proposal_id) for a in mine]
@@ -69,6 +71,10 @@ def choose_target(me) -> tuple[int, str] | None:
     if not options:
         st.info(t("reviewer.none_assigned"))
         return None
+    if asked is not None and from_url not in options:
+        # an unknown proposal, one of another round, or one not (or no longer) assigned to this reviewer: one
+        # message for all, naming nothing (the page shows nothing of a proposal the reviewer may not read)
+        st.warning(t("reviewer.not_assigned"), icon=":material/search_off:")
     if target not in options:
         target = None
     picked = st.selectbox(t("reviewer.pick"), options, index=options.index(target) if target else None,
@@ -217,7 +223,8 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
         st.subheader(t("reviewer.judged_bonus"))
         for b in pack.judged_bonuses:
             with st.container(border=True):
-                st.radio(f"{b.label.get(lang)}（" + t("reviewer.points", points=f"{b.points:g}") + "）", [YES, NO],
+                points = t("reviewer.points", points=f"{b.points:g}")     # already in （…） / (…)
+                st.radio(b.label.get(lang) + ("" if lang == "ja" else " ") + points, [YES, NO],
                          key=bonus_key(b.id), horizontal=True, index=None, on_change=autosave, args=args, disabled=locked,
                          format_func=lambda v: t("reviewer.bonus.yes") if v == YES else t("reviewer.bonus.no"))
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
@@ -227,13 +234,13 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
         commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL)
 
 
-def status_line(review) -> None:
+def status_line(review, round_locked: bool = False) -> None:
     if review.status == "submitted":
         st.success(t("reviewer.submitted_at", time=local_time(review.submitted_at or review.updated_at)),
                    icon=":material/lock:")
     elif review.exists:
         st.caption(":material/cloud_done: " + t("reviewer.saved_at", time=local_time(review.updated_at)))
-    else:
+    elif not round_locked:      # a locked round saves nothing: no promise of autosave
         st.caption(t("reviewer.autosave_hint"))
 
 
@@ -323,7 +330,7 @@ def render() -> None:
     proposal_section(proposal, pack)
     if round_locked:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
-    status_line(review)
+    status_line(review, round_locked)
     if review.status == "submitted" and not round_locked:
         next_section(me, target)        # just submitted (or reopened to read): on to the next one
     scoring_section(target, pack, review, round_locked)
