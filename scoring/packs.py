@@ -158,12 +158,25 @@ class Note(_Strict):
     derived: bool = False
 
 
+class _HasCriteria(_Strict):
+    """A pack or its hearing section: criteria kept in their ``order``, and their ids in that order."""
+
+    @field_validator("criteria", check_fields=False)
+    @classmethod
+    def _in_order(cls, v: list[Criterion]) -> list[Criterion]:
+        return sorted(v, key=lambda c: c.order)
+
+    @property
+    def criterion_ids(self) -> list[str]:
+        return [c.id for c in self.criteria]
+
+
 class HearingShortlist(_Strict):
     """stages.md §2: how the document stage's ranked list is cut for the hearing."""
 
     method: TLiteral["top_n", "budget_multiple", "line"]
-    n: int | None = Field(default=None, ge=1)
-    multiple: float | None = Field(default=None, gt=0)
+    n: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    multiple: float | None = Field(default=None, gt=0, le=MAX_POINTS)
 
 
 class HearingCombine(_Strict):
@@ -174,28 +187,19 @@ class HearingCombine(_Strict):
     hearing_weight: float | None = Field(default=None, ge=0, le=1)
 
 
-class Hearing(_Strict):
+class Hearing(_HasCriteria):
     """The optional hearing stage (ヒアリング審査, stages.md): its own criteria on the pack's scale."""
 
-    criteria: list[Criterion] = Field(min_length=1)
-    min_reviews: int = Field(default=3, ge=1)
-    pass_line: float | None = Field(default=None, ge=0)
+    criteria: list[Criterion] = Field(min_length=1, max_length=MAX_ITEMS)
+    min_reviews: int = Field(default=3, ge=1, le=MAX_COUNT)
+    pass_line: float | None = Field(default=None, ge=0, le=MAX_POINTS)
     shortlist: HearingShortlist
     combine: HearingCombine
-    slot_minutes: int = Field(default=40, gt=0)
-    break_minutes: int = Field(default=10, ge=0)
-
-    @field_validator("criteria")
-    @classmethod
-    def _in_order(cls, v: list[Criterion]) -> list[Criterion]:
-        return sorted(v, key=lambda c: c.order)
-
-    @property
-    def criterion_ids(self) -> list[str]:
-        return [c.id for c in self.criteria]
+    slot_minutes: int = Field(default=40, gt=0, le=24 * 60)
+    break_minutes: int = Field(default=10, ge=0, le=24 * 60)
 
 
-class CriteriaPack(_Strict):
+class CriteriaPack(_HasCriteria):
     id: PackId
     version: str = Field(max_length=MAX_NAME_CHARS)
     programme: Programme
@@ -217,15 +221,7 @@ class CriteriaPack(_Strict):
     _compiled: dict = PrivateAttr(default_factory=dict)
     _source: str = PrivateAttr(default="")
 
-    @field_validator("criteria")
-    @classmethod
-    def _in_order(cls, v: list[Criterion]) -> list[Criterion]:
-        return sorted(v, key=lambda c: c.order)
-
     # -- derived views -------------------------------------------------------------------------------------
-    @property
-    def criterion_ids(self) -> list[str]:
-        return [c.id for c in self.criteria]
 
     @property
     def levels(self) -> dict[int, float]:

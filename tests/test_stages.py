@@ -195,3 +195,22 @@ def test_a_pack_without_hearing_ranks_exactly_as_before():
     assert a["results"] == b["results"] and a["counts"] == b["counts"]
     with pytest.raises(InputError, match="no hearing stage"):
         call_of(plain, docs, {}).rank_hearing()
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("slot_minutes",), 10**9, "hearing.slot_minutes: must be ≤ 1440"),
+    (("shortlist", "multiple"), 1e308, "hearing.shortlist.multiple"),
+    (("min_reviews",), 10**12, "hearing.min_reviews"),
+])
+def test_the_hearing_sections_numbers_are_bounded_like_the_packs(path, value, message):
+    from scoring.errors import PackError
+    from scoring.io.packs import pack_path, read_pack_file
+    from scoring.packs import pack_from_dict
+
+    data = read_pack_file(pack_path("advanced_comms"))
+    target = data["hearing"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(PackError, match=message.replace(".", r"\.")):
+        pack_from_dict(data)
