@@ -167,11 +167,7 @@ class ReviewService(ServiceBase):
         else:
             self._require_hearing_access(s, who, r, p)
         if writable:
-            k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
-                          .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
-            why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, proposal_id, p.pack_id)
-            if why:
-                raise ReviewLocked(why)
+            self._refuse_by_stage(s, r, p, stage)
         row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == who.id,
                                             Review.stage == stage))
         return r, p, row
@@ -344,6 +340,14 @@ class ReviewService(ServiceBase):
                                                                      "version": version + 1})
             return version + 1
 
+    def _refuse_by_stage(self, s, r, p, stage: str) -> None:
+        """:class:`ReviewLocked` when the pack's stage does not let a ``stage`` review of ``p`` change."""
+        k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
+                      .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
+        why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, p.proposal_id, p.pack_id)
+        if why:
+            raise ReviewLocked(why)
+
     def reopen(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str, reason: str = "",
                stage: str = Stage.document) -> int:
         """Chair: turn a submitted review back into a draft (logged with the reason); returns the new version.
@@ -357,11 +361,7 @@ class ReviewService(ServiceBase):
             r = self._round(s, round_id, writable=True)
             p = self._proposal(s, r.id, proposal_id)
             u = self._user(s, reviewer)
-            k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
-                          .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
-            why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, proposal_id, p.pack_id)
-            if why:
-                raise ReviewLocked(why)
+            self._refuse_by_stage(s, r, p, stage)
             row = s.scalar(select(Review).where(Review.proposal_pk == p.id, Review.user_id == u.id,
                                                 Review.stage == stage))
             if row is None:
