@@ -186,6 +186,15 @@ def _fact_value(v: Any) -> Any:
     return _text_value(v)
 
 
+def _closed_value(v: Any, lookup: dict[str, str], labels: dict, what: str) -> str:
+    """A closed-set value written by its label or code; refused naming the labels to use."""
+    k = lookup.get(_key(v))
+    if k is None:
+        raise ValueError(f"{_q(_text_value(v))} is not a {what} (use one of: "
+                         + "、".join(names[0] for names in labels.values()) + ")")
+    return k
+
+
 def _convert(col_key: str, kind: str, v: Any) -> Any:
     """One cell to the canonical value; ValueError with a message on what cannot be read."""
     if kind == "text":
@@ -206,17 +215,9 @@ def _convert(col_key: str, kind: str, v: Any) -> Any:
             raise ValueError(f"must not be negative: {_q(v)}")
         return x
     if kind == "member_kind":
-        k = _KIND_OF.get(_key(v))
-        if k is None:
-            raise ValueError(f"{_q(_text_value(v))} is not a member kind (use one of: "
-                             + "、".join(names[0] for names in KIND_LABELS.values()) + ")")
-        return k
+        return _closed_value(v, _KIND_OF, KIND_LABELS, "member kind")
     if kind == "category":
-        k = _CAT_OF.get(_key(v))
-        if k is None:
-            raise ValueError(f"{_q(_text_value(v))} is not a cost category (use one of: "
-                             + "、".join(names[0] for names in CATEGORY_LABELS.values()) + ")")
-        return k
+        return _closed_value(v, _CAT_OF, CATEGORY_LABELS, "cost category")
     if kind == "technologies":
         out = []
         for part in re.split(r"[;；,，、/／\n]+", unicodedata.normalize("NFKC", str(v))):
