@@ -7,6 +7,7 @@ One module per verb group, each with ``register(subparsers)``:
 
 - :mod:`scoring.cli.calls` — ``validate-pack``, ``check``, ``rank`` (files, or ``--round``);
 - :mod:`scoring.cli.store` — ``db``, ``user``, ``round``, ``import``, ``export``, ``assign`` (the store);
+- :mod:`scoring.cli.hearing` — ``round stage``, ``shortlist`` (the hearing stage of a stored round);
 - :mod:`scoring.cli.excel` — ``template``, ``import-sheets``, ``intake-template`` (offline workbooks);
 - :mod:`scoring.cli.analytics` — ``analyze`` (beyond the funding line);
 - :mod:`scoring.cli.common` — what they share (usage error, output, the what-if options).
@@ -21,12 +22,12 @@ import traceback
 from typing import Callable
 
 from ..errors import InputError, ShinsaError
-from . import analytics, calls, excel, store
+from . import analytics, calls, excel, hearing, store
 from .common import Parser, UsageError, emit, json_bytes, params_from_args
 
 __all__ = ["main", "build_parser", "emit", "json_bytes", "params_from_args", "UsageError"]
 
-GROUPS = (calls, store, excel, analytics)
+GROUPS = (calls, store, hearing, excel, analytics)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from ..io.packs import load_pack
 from ..io.sources import source_name
 from ..io.tables import read_shortlist
 from .common import UsageError, add_rank_options, emit, json_bytes, params_from_args
+from .hearing import round_hearing
 from .store import round_call
 
 
@@ -87,7 +88,14 @@ def cmd_rank(args) -> int:
     if getattr(args, "shortlist", None) is not None and not hearing:
         raise UsageError("--shortlist changes the hearing shortlist: use it with --stage hearing")
     resolutions = None
-    if getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
+    ranking = None
+    if getattr(args, "round", None) is not None and hearing:
+        # both stages from the store: its shortlist edits and the hearing parameters the chair chose
+        if args.shortlist is not None:
+            raise UsageError("--shortlist is for files: a stored round's shortlist changes are its own "
+                             "(`python -m scoring shortlist add|remove`)")
+        ranking, call = round_hearing(args, lambda pack: params_from_args(pack, args))
+    elif getattr(args, "round", None) is not None:  # a round of the store (scoring.store): same output
         call, resolutions = round_call(args)
     else:
         missing = [f"--{n}" for n in ("pack", "proposals", "reviews") if getattr(args, n) is None]
@@ -95,7 +103,9 @@ def cmd_rank(args) -> int:
             raise UsageError(f"python -m scoring rank: the following arguments are required: {', '.join(missing)} "
                              "(or --round ROUND)")
         call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
-    if hearing:   # stages.md: the document stage, the shortlist (with the chair's changes), the hearing, the end
+    if ranking is not None:   # ranked by the store
+        pass
+    elif hearing:   # stages.md: the document stage, the shortlist (with the chair's changes), the hearing, the end
         edits = read_shortlist(args.shortlist) if args.shortlist is not None else []
         shown = source_name(args.shortlist, None, "(shortlist)") if args.shortlist is not None else "shortlist"
         ranking = call.rank_hearing(params_from_args(call.pack, args), edits, resolutions=resolutions,

@@ -2,7 +2,8 @@
 
 ``db init|upgrade``, ``round create|list|lock|unlock``, ``import``, ``export``, ``user add|password``,
 ``assign`` (automatic, or one pair with --proposal/--reviewer), ``conflict add|remove|list`` (conflicts of
-interest, with a required reason, audited) and, in :mod:`scoring.cli.calls`, ``rank --round``.
+interest, with a required reason, audited) and, in :mod:`scoring.cli.calls`, ``rank --round``. ``round stage`` and
+``shortlist`` (the hearing stage) are in :mod:`scoring.cli.hearing`.
 The command line acts as :data:`scoring.store.SYSTEM` (recorded as ``(cli)`` in the audit log): it is
 run by whoever administers the server and the database file.
 """
@@ -20,6 +21,7 @@ from ..store.store import Store
 from ..store.times import parse_deadline
 from ..store.users import check_username
 from ..store.values import SYSTEM
+from .hearing import add_stage_options, cmd_round_stage
 
 
 def _store(args, create: bool = False):
@@ -84,12 +86,13 @@ def cmd_round(args) -> int:
 
 
 def cmd_import(args) -> int:
-    if not (args.proposals or args.reviewers or args.reviews):
-        raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews", "give at least one file")])
+    if not (args.proposals or args.reviewers or args.reviews or args.stages):
+        raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews/--stages",
+                                  "give at least one file")])
     store = _store(args)
     try:
         rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
-        rep = store.rounds.import_files(SYSTEM, rid, args.proposals, args.reviewers, args.reviews)
+        rep = store.rounds.import_files(SYSTEM, rid, args.proposals, args.reviewers, args.reviews, args.stages)
         _print({"round": rid, "proposals": rep.proposals, "reviewers": rep.reviewers, "reviews": rep.reviews,
                 "users_created": rep.users_created, "assignments_created": rep.assignments_created})
     finally:
@@ -209,10 +212,13 @@ def register(sub) -> None:
     db_opt(p)
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("round", help="evaluation rounds (審査回): create, list, lock, unlock")
-    p.add_argument("action", choices=["create", "list", "lock", "unlock"])
-    p.add_argument("name", nargs="?", help="the round's name (create) or id/name (lock, unlock)")
-    p.add_argument("--pack", action="append", default=[], help="a pack of the round (repeat for several)")
+    p = sub.add_parser("round", help="evaluation rounds (審査回): create, list, lock, unlock, stage (move a pack's "
+                                     "stage: 書面審査 → ヒアリング対象の選定 → ヒアリング → 決定)")
+    p.add_argument("action", choices=["create", "list", "lock", "unlock", "stage"])
+    p.add_argument("name", nargs="?", help="the round's name (create) or id/name (lock, unlock, stage)")
+    add_stage_options(p)
+    p.add_argument("--pack", action="append", default=[],
+                   help="a pack of the round (repeat for several); stage: the pack to move")
     p.add_argument("--description")
     p.add_argument("--deadline", help="create: the review deadline (評価締切), YYYY-MM-DD")
     db_opt(p)
@@ -223,6 +229,7 @@ def register(sub) -> None:
     p.add_argument("--proposals")
     p.add_argument("--reviewers")
     p.add_argument("--reviews")
+    p.add_argument("--stages", help="stages.json of `export`: each pack's stage, hearing shortlist and its edits")
     db_opt(p)
     p.set_defaults(func=cmd_import)
 
@@ -274,6 +281,13 @@ def _round_checked(args) -> int:
         if args.action != "create":
             raise InputError([Problem("(arguments)", None, "--deadline", "only with `round create`")])
         args.deadline = parse_deadline(args.deadline, "--deadline")   # refused before anything is opened
+    if args.action == "stage":
+        return cmd_round_stage(args)
+    stage_only = [o for o, v in (("STAGE", args.target), ("--reason", args.reason),
+                                 ("--shortlist-method", args.shortlist_method), ("--shortlist-n", args.n),
+                                 ("--shortlist-multiple", args.multiple)) if v is not None]
+    if stage_only:
+        raise InputError([Problem("(arguments)", None, stage_only[0], "only with `round stage`")])
     return cmd_round(args)
 
 
