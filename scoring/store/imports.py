@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 
 from ..call import assemble
 from ..errors import InputError, Problem, ProblemCollector
-from ..io import csv_bytes, read_proposals_raw, read_reviewers, read_reviews, write_atomic
+from ..io import csv_bytes, read_json, read_proposals_raw, read_reviewers, read_reviews, write_atomic
 from ..io.sources import source_name
 from ..reviews import REVIEW_COLUMNS, REVIEWER_COLUMNS
 from ..models import Proposal, Reviewer, ReviewStatus, Role
 from ..packs import CriteriaPack
 from .base import ServiceBase, deny
 from .errors import ConflictOfInterest
-from .schema import Assignment, Conflict, ProposalRow, Review, RoundMember, RoundPack, User, utcnow
+from .schema import (Assignment, Conflict, ProposalRow, Review, RoundMember, RoundPack, ShortlistEditRow, User,
+                     utcnow)
+from .stage_files import STAGES_FILE, check_stages, fixed_shortlists, stage_rows, write_stages
 from .users import reserved_username
 from .values import SYSTEM, AuditAction, ImportReport, UserInfo
 
@@ -70,16 +72,24 @@ class RoundFiles(ServiceBase):
 
 
     def import_files(self, actor: UserInfo, round_id: int, proposals: str | Path | None = None,
-                     reviewers: str | Path | None = None, reviews: str | Path | None = None) -> ImportReport:
+                     reviewers: str | Path | None = None, reviews: str | Path | None = None,
+                     stages: str | Path | None = None) -> ImportReport:
         """Chair, secretariat: canonical files (formats.md) into the round, in one transaction — all or nothing;
         every problem of every file is raised together as :class:`scoring.errors.InputError`
         (``file:row:field: message``). Reviewers become users (no password) and committee members, their
-        ``conflicts`` conflict declarations; each imported review creates its assignment."""
+        ``conflicts`` conflict declarations; each imported document review creates its assignment.
+
+        ``stages``: a ``stages.json`` of :meth:`export_files` (:mod:`scoring.store.stage_files`) — each listed
+        pack's stage, fixed shortlist, hearing parameters and shortlist edits (who and when kept), restored into
+        packs still in stage document without edits. A hearing review (``hearing:<id>`` rows) of a proposal left
+        out of its pack's fixed shortlist (the file's, else the stored one) is refused."""
         found = ProblemCollector()
         raw_props, new_props = (found.run(read_proposals_raw, proposals, default=([], []))
                                 if proposals is not None else ([], []))
         new_reviewers = found.run(read_reviewers, reviewers, default=[]) if reviewers is not None else []
         review_df = found.run(read_reviews, reviews) if reviews is not None else None
+        stage_data = found.run(read_json, stages, name=source_name(stages, None, "(stages)")) \
+            if stages is not None else None
         with self.db.write() as s:
             who = self._admin(s, actor, "import into a round")
             r = self._round(s, round_id, writable=True)
@@ -127,6 +137,18 @@ class RoundFiles(ServiceBase):
                     for line, pid in zip(stray["_line"], stray["proposal_id"]):
                         found.add(Problem(str(reviews), str(line), "proposal_id",
                                                 f"{pid!r} is not a proposal of round {r.name!r}"))
+            stage_entries = None
+            if stages is not None and not found:
+                pack_rows = {k.pack_id: k for k in s.scalars(select(RoundPack).where(RoundPack.round_id == r.id))}
+                edited = set(s.scalars(select(ShortlistEditRow.pack_id).where(ShortlistEditRow.round_id == r.id)))
+                stage_entries, probs = check_stages(
+                    stage_data, source_name(stages, None, "(stages)"),
+                    {pid: self.store._pack(s, r.id, pid) for pid in pack_ids}, pack_rows,
+                    {p.id: p.pack for p in all_models}, edited)
+                found.add(*probs)
+            if review_df is not None and not found:
+                self._check_hearing_reviews(s, r.id, review_df, str(reviews), {p.id: p.pack for p in all_models},
+                                            stage_entries, found)
             found.raise_if_any()
 
             # everything validated: write
@@ -205,15 +227,33 @@ class RoundFiles(ServiceBase):
                     for k in range(0, len(rows), 5000):
                         s.execute(insert(table), rows[k:k + 5000])
                 n_reviews, n_assign = len(new_reviews), len(assign_rows)
+            if stage_entries is not None:
+                write_stages(s, r.id, stage_entries, pack_rows, {pid: row.id for pid, row in prop_rows.items()})
             self._audit(s, who, AuditAction.round_import, "import", round_id=r.id,
                         after={"proposals": len(new_props), "reviewers": len(new_reviewers), "reviews": n_reviews,
                                "assignments": n_assign, "users_created": created,
-                               "files": [str(x) for x in (proposals, reviewers, reviews) if x is not None]})
+                               **({"stages": {e["pack"]: e["stage"] for e in stage_entries}}
+                                  if stage_entries is not None else {}),
+                               "files": [str(x) for x in (proposals, reviewers, reviews, stages) if x is not None]})
             return ImportReport(r.id, len(new_props), len(new_reviewers), n_reviews, created, n_assign)
+
+    def _check_hearing_reviews(self, s: Session, round_id: int, review_df, src: str, pack_of: dict[str, str],
+                               stage_entries: list[dict] | None, found: ProblemCollector) -> None:
+        """A hearing review of a proposal its pack's fixed shortlist leaves out is refused (stages.md §3)."""
+        fixed = fixed_shortlists(s, round_id, stage_entries)
+        for line, pid, item in zip(review_df["_line"], review_df["proposal_id"], review_df["item"]):
+            if not str(item).startswith("hearing:"):
+                continue
+            short = fixed.get(pack_of.get(pid))
+            if short is not None and pid not in short:
+                found.add(Problem(src, str(line), "proposal_id", f"hearing review of {pid!r}: the proposal is not "
+                                  f"on the fixed hearing shortlist of pack {pack_of.get(pid)}"))
 
     def export_files(self, actor: UserInfo, round_id: int, out_dir: str | Path) -> list[Path]:
         """Chair: write ``proposals.json``, ``reviewers.csv``, ``reviews.csv`` (canonical formats, written
-        atomically) and ``assignments.csv``; importing them into an empty round gives the same data back.
+        atomically), ``assignments.csv`` and ``stages.json`` (each pack's stage, fixed shortlist, hearing
+        parameters and shortlist edits; :mod:`scoring.store.stage_files`); importing them into an empty round
+        (``import_files(…, stages=…)``) gives the same data back.
 
         The export is the whole round, every review included: a chair with a conflict of interest in the round is
         refused (:class:`ConflictOfInterest`, naming the proposals) and nothing is written — another chair, or the
@@ -243,6 +283,7 @@ class RoundFiles(ServiceBase):
             for pid in s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id).order_by(RoundPack.id)):
                 rows.extend(review_rows(s, r.id, self.store._pack(s, r.id, pid), pid, with_position=True))
             rows.sort(key=lambda x: x.pop("_pos"))
+            stage_state = stage_rows(s, r.id)
             assigns = list(s.execute(select(User.username, ProposalRow.proposal_id)
                                      .join(Assignment, Assignment.user_id == User.id)
                                      .join(ProposalRow, Assignment.proposal_pk == ProposalRow.id)
@@ -254,6 +295,7 @@ class RoundFiles(ServiceBase):
                                                           for m in members]),
             "reviews.csv": csv_bytes(REVIEW_COLUMNS, [[x[c] for c in REVIEW_COLUMNS] for x in rows]),
             "assignments.csv": csv_bytes(["reviewer_id", "proposal_id"], [list(a) for a in assigns]),
+            STAGES_FILE: (json.dumps(stage_state, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
         }
         paths = []
         for name, data in files.items():
