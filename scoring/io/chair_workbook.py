@@ -18,12 +18,14 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font
 
 from ..aggregate import conflict_pairs
+from ..hearing_ranking import HearingRanking
 from ..eligibility import STATUS_OF_CODE
 from ..labels import has, label, label_of
 from ..models import Decision
 from ..params import WhatIf
 from .analysis_sheet import write_analysis_sheet
 from .clock import local_tz
+from .hearing_sheets import write_hearing_sheets
 from .xlsx_style import (FILL_COI, FILL_HEADER, FILL_SELECTED, FILL_WAITLIST, MONEY_FMT, RATIO_FMT, SCORE_FMT,
                          THICK, THIN, Styles, num_cell, print_setup, set_widths, table_sheet, text_cell, wl,
                          workbook_bytes)
@@ -49,8 +51,9 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
                    anonymise: bool | None = None, lang: str = "ja", generated_at: datetime | None = None,
                    withheld: Collection[str] | None = None, whatif: WhatIf | None = None) -> bytes:
     """The chair's workbook (.xlsx bytes) of one ranking: summary, ranked list, per criterion, per reviewer,
-    comments, eligibility, charts — and the analysis sheet (「分析」) when ``analysis`` (the dict of
-    :func:`scoring.analytics.analyze`) is given.
+    comments, eligibility, charts — for a two-stage ranking (a ``HearingRanking``) 「ヒアリング対象」 and
+    「ヒアリング審査」 (:mod:`scoring.io.hearing_sheets`) — and the analysis sheet (「分析」) when ``analysis`` (the
+    dict of :func:`scoring.analytics.analyze`) is given.
 
     ``call`` is anything with ``.pack``, ``.reviews`` (a ReviewTable built against ``ranking.table``) and
     ``.reviewers``. ``anonymise`` defaults to the pack's ``policy.anonymise_comments``.
@@ -92,6 +95,8 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     _comments_sheet(sheet(_S_COMMENTS), ctx, anonymise)
     _eligibility_sheet(sheet(_S_ELIG), ctx)
     _chart_sheet(sheet(_S_CHART), ctx)
+    if isinstance(ranking, HearingRanking):   # the two-stage run: ヒアリング対象, ヒアリング審査 (stages.md)
+        write_hearing_sheets(sheet, styles, lambda ws, labels: _header(ws, ctx, labels), ranking, lang)
     if analysis is not None:
         write_analysis_sheet(wb, analysis)
         if ctx.changes:
