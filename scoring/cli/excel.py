@@ -12,14 +12,16 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..io import csv_bytes, write_atomic
-from ..io.call import read_inputs
+from ..io.call import load_call, read_inputs
 from ..io.intake import intake_template
 from ..io.packs import load_pack
 from ..io.score_sheets import read_score_sheets, score_sheet
+from ..io.sources import source_name
+from ..io.tables import read_shortlist
 from ..models import Reviewer
 from ..reviews import REVIEW_COLUMNS, build_review_table, reviews_from_rows, split_by_pack
 from ..table import ProposalTable
-from .common import emit
+from .common import add_rank_options, emit, params_from_args
 
 
 def _load(pack_arg: str, proposals_arg: str, reviewers_arg: str | None):
@@ -35,9 +37,33 @@ def sheet_file_name(reviewer_id: str) -> str:
     return f"score_sheet_{stem}.xlsx"
 
 
+def hearing_shortlist(args, pack) -> list[str] | None:
+    """With ``--stage hearing``: the shortlist ``rank --stage hearing`` gives with the same files and options (the
+    document reviews ``--reviews``, the chair's changes ``--shortlist``), in document rank order; else None."""
+    if args.stage != "hearing":
+        for opt, v in (("--reviews", args.reviews), ("--shortlist", args.shortlist)):
+            if v is not None:
+                raise InputError([Problem("(arguments)", None, opt, "only with --stage hearing")])
+        return None
+    if pack.hearing is None:
+        raise InputError([Problem("(arguments)", None, "--stage", f"pack {pack.id} has no hearing section")])
+    if args.reviews is None:
+        raise InputError([Problem("(arguments)", None, "--reviews", "--stage hearing needs the document reviews "
+                                  "(--reviews FILE) to cut the shortlist")])
+    call = load_call(args.pack, args.proposals, args.reviews, args.reviewers)
+    edits = read_shortlist(args.shortlist) if args.shortlist is not None else []
+    shown = source_name(args.shortlist, None, "(shortlist)") if args.shortlist is not None else "shortlist"
+    ranking = call.rank_hearing(params_from_args(call.pack, args), edits, edits_source=shown, strict=False)
+    return ranking.shortlist_ids()
+
+
 def cmd_template(args) -> int:
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
+    short = hearing_shortlist(args, pack)
+    if short is not None:   # hearing sheets: the shortlisted proposals only, in document rank order
+        where = {pid: k for k, pid in enumerate(short)}
+        props = sorted((p for p in props if p.id in where), key=lambda p: where[p.id])
     if args.reviewer == "all":
         if rvrs is None:
             raise InputError([Problem("(arguments)", None, "--reviewer", "--reviewer all needs --reviewers FILE")])
@@ -55,7 +81,8 @@ def cmd_template(args) -> int:
                                        f"to {name}; give one of them another id"))
         if clashes:
             raise InputError(clashes)
-        books = [(out / sheet_file_name(r.reviewer_id), score_sheet(pack, props, r)) for r in rvrs]
+        books = [(out / sheet_file_name(r.reviewer_id), score_sheet(pack, props, r, stage=args.stage))
+                 for r in rvrs]
         out.mkdir(parents=True, exist_ok=True)
         for path, data in books:  # every workbook is built before the first is written
             write_atomic(path, data)
@@ -70,14 +97,15 @@ def cmd_template(args) -> int:
         reviewer = found[0]
     else:
         reviewer = Reviewer(reviewer_id=args.reviewer)
-    emit(args.out, score_sheet(pack, props, reviewer))
+    emit(args.out, score_sheet(pack, props, reviewer, stage=args.stage))
     return 0
 
 
 def cmd_import_sheets(args) -> int:
 
     pack, props, rvrs = _load(args.pack, args.proposals, args.reviewers)
-    rows = read_score_sheets(args.files, pack, props, rvrs)
+    short = hearing_shortlist(args, pack)
+    rows = read_score_sheets(args.files, pack, props, rvrs, stage=args.stage, shortlist=short)
     dicts = [{"reviewer_id": r.reviewer_id, "proposal_id": r.proposal_id, "item": r.item, "value": r.value,
               "status": r.status.value, "comment": r.comment} for r in rows]
     # the core's own check of the result (same rules as a reviews.csv)
@@ -95,6 +123,14 @@ def cmd_intake_template(args) -> int:
     return 0
 
 
+def _stage_options(p) -> None:
+    p.add_argument("--stage", choices=["document", "hearing"], default="document",
+                   help="hearing: hearing score sheets (the hearing criteria) of the shortlisted proposals only")
+    p.add_argument("--reviews", help="with --stage hearing: the document reviews the shortlist is cut from")
+    p.add_argument("--shortlist", help="with --stage hearing: the chair's changes, CSV proposal_id,action,reason")
+    add_rank_options(p)   # the shortlist is rank --stage hearing's with the same options
+
+
 def register(sub) -> None:
     p = sub.add_parser("template", help="offline score sheet(s) (.xlsx) for a reviewer, or for every reviewer")
     p.add_argument("--pack", required=True)
@@ -102,6 +138,7 @@ def register(sub) -> None:
     p.add_argument("--reviewer", required=True, help="reviewer id, or 'all' (one workbook per reviewer)")
     p.add_argument("--reviewers", help="reviewers file (conflicts are never put on a sheet)")
     p.add_argument("--out", required=True, help="FILE.xlsx, or a folder with --reviewer all")
+    _stage_options(p)
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("import-sheets", help="filled score sheets back into a reviews CSV")
@@ -110,6 +147,7 @@ def register(sub) -> None:
     p.add_argument("--proposals", required=True)
     p.add_argument("--reviewers")
     p.add_argument("--out", default="-")
+    _stage_options(p)
     p.set_defaults(func=cmd_import_sheets)
 
     p = sub.add_parser("intake-template", help="the empty intake list 応募一覧.xlsx")

@@ -99,11 +99,15 @@ class _Layout:
     max_row: int
 
 
-def _score_layout(pack, proposals: Sequence[Proposal], reviewer: Reviewer, lang: str = "ja") -> _Layout:
+def _score_layout(pack, proposals: Sequence[Proposal], reviewer: Reviewer, lang: str = "ja",
+                  stage: str = "document") -> _Layout:
+    """The cells of a sheet; ``stage`` ``hearing``: the pack's hearing criteria (items ``hearing:<id>``), no bonus."""
+    hearing = stage == "hearing"
+    criteria = pack.hearing.criteria if hearing else pack.criteria
     cells: dict[tuple[int, int], Any] = {}
     inputs: dict[tuple[int, int], tuple[str, str, str]] = {}
     scale = " ／ ".join(f"{s.level}：{s.label.get(lang)}（配点×{s.ratio:.2f}）" for s in sorted(pack.scale, key=lambda s: -s.level))
-    cells[(1, 1)] = "評価シート（オフライン記入用）"
+    cells[(1, 1)] = "ヒアリング評価シート（オフライン記入用）" if hearing else "評価シート（オフライン記入用）"
     cells[(2, 1)], cells[(2, 2)], cells[(2, 3)] = "委員", reviewer.reviewer_id, reviewer.name or ""
     cells[(3, 1)], cells[(3, 2)], cells[(3, 3)] = "評価パック", f"{pack.id}（版 {pack.version}）", \
         f"{pack.programme.code} {pack.programme.name.get(lang)}"
@@ -123,17 +127,18 @@ def _score_layout(pack, proposals: Sequence[Proposal], reviewer: Reviewer, lang:
         cells[(row, _C_GUIDE)] = "状態：「下書き」または「提出」"
         inputs[(row, _C_VALUE)] = (p.id, _STATUS_ITEM, "status")
         row += 1
-        for c in pack.criteria:
+        for c in criteria:
+            item = f"hearing:{c.id}" if hearing else c.id
             cells[(row, _C_ID)] = p.id
-            cells[(row, _C_ITEM)] = c.id
+            cells[(row, _C_ITEM)] = item
             cells[(row, _C_LABEL)] = c.label.get(lang)
             cells[(row, _C_POINTS)] = float(c.points)
             cells[(row, _C_GUIDE)] = "\n".join(f"{lv}：{c.guidance[lv].get(lang)}"
                                                for lv in sorted(c.guidance, reverse=True))
-            inputs[(row, _C_VALUE)] = (p.id, c.id, "level")
-            inputs[(row, _C_COMMENT)] = (p.id, c.id, "comment")
+            inputs[(row, _C_VALUE)] = (p.id, item, "level")
+            inputs[(row, _C_COMMENT)] = (p.id, item, "comment")
             row += 1
-        for b in pack.judged_bonuses:
+        for b in ([] if hearing else pack.judged_bonuses):
             item = f"bonus:{b.id}"
             cells[(row, _C_ID)] = p.id
             cells[(row, _C_ITEM)] = item
@@ -147,7 +152,7 @@ def _score_layout(pack, proposals: Sequence[Proposal], reviewer: Reviewer, lang:
 
 
 def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layout,
-                      key: bytes | None) -> tuple[list[list], str]:
+                      key: bytes | None, stage: str = "document") -> tuple[list[list], str]:
     grid = []
     for r in range(1, layout.max_row + 1):
         line = []
@@ -155,30 +160,37 @@ def _fingerprint_rows(pack, reviewer_id: str, ids: Sequence[str], layout: _Layou
             line.append("*" if (r, c) in layout.inputs else _h(layout.cells.get((r, c))))
         grid.append(line)
     head = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer_id, ";".join(ids),
-            str(layout.max_row)]
+            str(layout.max_row)] + ([stage] if stage != "document" else [])
     return grid, _digest([head, grid], key)
 
 
-# row 9 ("signature": hmac-sha256 / sha256) was added later; a sheet without it is an unsigned one
+# row 9 ("signature": hmac-sha256 / sha256) was added later; a sheet without it is an unsigned one. Row 10
+# ("stage") is written on hearing sheets only (and then signed with the rest): a sheet without it is a document one
 _FP_KEYS = ["format", "pack", "pack_version", "pack_hash", "reviewer_id", "proposal_ids", "max_row", "digest",
-            "signature"]
+            "signature", "stage"]
+STAGES = ("document", "hearing")
 SIGNED, UNSIGNED = "hmac-sha256", "sha256"
 
 
 def score_sheet(pack, proposals: Sequence[Proposal], reviewer: Reviewer, conflicts: Iterable[str] | None = None,
-                *, assigned: Iterable[str] | None = None, lang: str = "ja") -> bytes:
+                *, assigned: Iterable[str] | None = None, lang: str = "ja", stage: str = "document") -> bytes:
     """One reviewer's offline score sheet (.xlsx bytes) for the proposals of ``pack``.
 
     Conflicted proposals — ``conflicts`` (ids), by default those the reviewer's declared conflicts hit (by
     proposal id or organisation name) — are never included. ``assigned`` restricts the sheet to those ids.
+    ``stage`` ``hearing``: a hearing score sheet — the pack's hearing criteria (items ``hearing:<id>``), no bonus
+    marks, the stage signed into the fingerprint (give the shortlist as ``assigned``).
     """
+    if stage not in STAGES or (stage == "hearing" and pack.hearing is None):
+        raise InputError([Problem("(arguments)", None, "--stage", f"pack {pack.id} has no hearing section"
+                                  if stage == "hearing" else f"{str(stage)[:40]!r} is not one of {list(STAGES)}")])
     mine = [p for p in proposals if p.pack == pack.id]
     coi = set(conflicts) if conflicts is not None else _conflicted_ids(mine, reviewer)
     if assigned is not None:
         want = set(assigned)
         mine = [p for p in mine if p.id in want]
     mine = [p for p in mine if p.id not in coi]
-    layout = _score_layout(pack, mine, reviewer, lang)
+    layout = _score_layout(pack, mine, reviewer, lang, stage)
 
     wb = Workbook()
     ws = wb.active
@@ -246,10 +258,11 @@ def score_sheet(pack, proposals: Sequence[Proposal], reviewer: Reviewer, conflic
     ws.protection.selectUnlockedCells = False
 
     key = _sheet_key()
-    grid, digest = _fingerprint_rows(pack, reviewer.reviewer_id, [p.id for p in mine], layout, key)
+    grid, digest = _fingerprint_rows(pack, reviewer.reviewer_id, [p.id for p in mine], layout, key, stage)
     fp = wb.create_sheet(FINGERPRINT_SHEET)
     values = [SHEET_FORMAT, pack.id, pack.version, pack_hash(pack), reviewer.reviewer_id,
-              ";".join(p.id for p in mine), str(layout.max_row), digest, SIGNED if key else UNSIGNED]
+              ";".join(p.id for p in mine), str(layout.max_row), digest, SIGNED if key else UNSIGNED] \
+        + ([stage] if stage != "document" else [])
     for k, (key, v) in enumerate(zip(_FP_KEYS, values), 1):
         fp.cell(row=k, column=1, value=key)
         c = fp.cell(row=k, column=2)
@@ -292,7 +305,8 @@ def _show(value: Any) -> str:
 
 
 def read_score_sheets(sources: Sequence[XlsxSource], pack, proposals: Sequence[Proposal],
-                      reviewers: Sequence[Reviewer] | None = None) -> list[ReviewRow]:
+                      reviewers: Sequence[Reviewer] | None = None, *, stage: str = "document",
+                      shortlist: Iterable[str] | None = None) -> list[ReviewRow]:
     """Filled score sheets back into review rows; every problem of every file at once, with the cell address.
 
     Each of ``sources`` is a path, the file's bytes, a binary file object (an upload: its ``.name`` names it in
@@ -302,15 +316,17 @@ def read_score_sheets(sources: Sequence[XlsxSource], pack, proposals: Sequence[P
     Refused: a sheet whose locked cells, rows or hidden fingerprint were altered; a sheet made for another pack
     (id, version or content) or for a reviewer not in ``reviewers``; a level outside the scale; a proposal
     not in ``proposals`` or one the reviewer is conflicted on; a submitted review with a blank level; the same
-    reviewer and proposal in two files.
+    reviewer and proposal in two files. ``stage``: the sheets' stage — a sheet of the other stage is refused;
+    ``hearing`` rows are items ``hearing:<id>``, and a filled review of a proposal not in ``shortlist`` is refused.
     """
     problems: list[Problem] = []
     out: list[ReviewRow] = []
     by_id = {p.id: p for p in proposals}
     known_reviewers = {r.reviewer_id: r for r in reviewers} if reviewers is not None else None
     seen: dict[tuple[str, str], str] = {}
+    short = None if shortlist is None else set(shortlist)
     for source in sources:
-        rows, probs = _read_one_sheet(source, pack, by_id, known_reviewers, seen)
+        rows, probs = _read_one_sheet(source, pack, by_id, known_reviewers, seen, stage, short)
         problems.extend(probs)
         out.extend(rows)
     if problems:
@@ -319,7 +335,7 @@ def read_score_sheets(sources: Sequence[XlsxSource], pack, proposals: Sequence[P
 
 
 def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_reviewers,
-                    seen) -> tuple[list, list]:
+                    seen, stage: str = "document", shortlist: set[str] | None = None) -> tuple[list, list]:
     src = source_name(source)
     P: list[Problem] = []
     wb, opened, _ = open_workbook(source, src, data_only=False)
@@ -346,7 +362,7 @@ def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_
             for r in range(1, max_row + 1)]
     ids = [x for x in head["proposal_ids"].split(";") if x]
     check = [head["format"], head["pack"], head["pack_version"], head["pack_hash"], head["reviewer_id"],
-             head["proposal_ids"], head["max_row"]]
+             head["proposal_ids"], head["max_row"]] + ([head["stage"]] if head["stage"] else [])
     key = _sheet_key()
     signed = head["signature"] == SIGNED
     if key is not None and not signed:
@@ -360,6 +376,10 @@ def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_
         return [], [Problem(src, fa("digest"), "fingerprint",
                             "the hidden fingerprint sheet was altered; issue a new sheet with `template`"
                             + (" (or it was signed with another key)" if key is not None else ""))]
+    sheet_stage = head["stage"] or "document"
+    if sheet_stage != stage:
+        return [], [Problem(src, fa("stage"), "stage", f"this is a {sheet_stage} score sheet, not a {stage} one: "
+                                                       f"import it with --stage {sheet_stage}")]
     if head["pack"] != pack.id:
         P.append(Problem(src, fa("pack"), "pack", f"the sheet was made for pack {head['pack']!r}, not {pack.id!r}"))
     elif head["pack_version"] != pack.version:
@@ -448,6 +468,10 @@ def _read_one_sheet(source: XlsxSource, pack, by_id: dict[str, Proposal], known_
             P.append(Problem(src, _addr(SCORE_SHEET, first, _C_VALUE), "proposal_id",
                              f"reviewer {rid!r} has a conflict of interest with {pid!r}; this review cannot be "
                              "imported"))
+            continue
+        if shortlist is not None and pid not in shortlist:
+            P.append(Problem(src, _addr(SCORE_SHEET, srow, _C_ID), "proposal_id",
+                             f"{pid!r} is not on the hearing shortlist: its hearing review cannot be imported"))
             continue
         key = (rid, pid)
         if key in seen:
