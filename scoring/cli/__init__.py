@@ -9,6 +9,7 @@ One module per verb group, each with ``register(subparsers)``:
 - :mod:`scoring.cli.store` — ``db``, ``user``, ``round``, ``import``, ``export``, ``assign`` (the store);
 - :mod:`scoring.cli.excel` — ``template``, ``import-sheets``, ``intake-template`` (offline workbooks);
 - :mod:`scoring.cli.analytics` — ``analyze`` (beyond the funding line);
+- :mod:`scoring.cli.decide` — ``decide`` (the committee's decisions and notices, decisions.md);
 - :mod:`scoring.cli.common` — what they share (usage error, output, the what-if options).
 """
 
@@ -21,12 +22,12 @@ import traceback
 from typing import Callable
 
 from ..errors import InputError, ShinsaError
-from . import analytics, calls, excel, store
+from . import analytics, calls, decide, excel, store
 from .common import Parser, UsageError, emit, json_bytes, params_from_args
 
 __all__ = ["main", "build_parser", "emit", "json_bytes", "params_from_args", "UsageError"]
 
-GROUPS = (calls, store, excel, analytics)
+GROUPS = (calls, store, excel, analytics, decide)
 
 
 def build_parser() -> argparse.ArgumentParser:
