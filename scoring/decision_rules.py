@@ -32,6 +32,10 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _row_key(row: str | None) -> int:
+    return int(row) if row and row.isdigit() else 0
+
+
 def subsidy_grant(approved_cost: int, numerator: int, denominator: int, rounding: int) -> int:
     """decisions.md §2: A = floor(C' × rate ÷ rounding) × rounding, in integers (rate = numerator/denominator)."""
     return (int(approved_cost) * int(numerator)) // (int(denominator) * int(rounding)) * int(rounding)
@@ -189,7 +193,7 @@ def decide(ranking: Ranking, edits: Iterable[DecisionEdit] = (), *, source: str 
         problems.append(Problem(source, None, "(budget)",
                                 f"the adopted proposals' awarded total {unit(total)} exceeds the budget "
                                 f"{unit(int(limit))} by {unit(total - int(limit))}"))
-    problems.sort(key=lambda p: (p.row is None, int(p.row) if p.row and p.row.isdigit() else 0))  # stable
+    problems.sort(key=lambda p: (p.row is None, _row_key(p.row)))  # stable: a row's problems in rule order
     d.problems = problems
     if strict and problems:
         raise InputError(problems)
@@ -203,7 +207,7 @@ def _fill_positions(d: Decisions, given: dict[int, int], source: str, problems: 
     k = len(reserves)
     d.position[:] = 0
     taken: dict[int, int] = {}
-    for i, pos in sorted(given.items(), key=lambda x: (x[1], x[0])):
+    for i, pos in sorted(given.items(), key=lambda x: (x[1], _row_key(d.edits[x[0]].row), x[0])):
         row = d.edits[i].row
         if pos > k:
             problems.append(Problem(source, row, "reserve_position",
