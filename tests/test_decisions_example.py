@@ -173,3 +173,20 @@ def test_read_decisions_refuses_an_unknown_column(tmp_path):
 def test_stdout_output_is_complete(fmt):
     out = run("--decisions", str(EX / "decisions.csv"), "--format", fmt).stdout
     assert all(f"D-{k}" in out for k in range(1, 7)) and "補欠繰上げ（減額による予算残）" in out
+
+
+def test_decide_on_the_final_ranking_of_the_hearing_stage():
+    hs = ROOT / "tests" / "data" / "hearing-small"
+    args = ["--pack", str(hs / "pack.yaml"), "--proposals", str(hs / "proposals.json"), "--reviews",
+            str(hs / "reviews.csv"), "--reviewers", str(hs / "reviewers.csv")]
+    ranked = json.loads(subprocess.run([sys.executable, "-m", "scoring", "rank", *args, "--stage", "hearing"],
+                                       cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    got = json.loads(subprocess.run([sys.executable, "-m", "scoring", "decide", *args, "--stage", "hearing"],
+                                    cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    assert got["parameters"]["stage"] == "hearing"
+    want = {"selected": "adopted", "waitlisted": "reserve"}
+    assert [(r["proposal_id"], r["rank"], r["computed_decision"]) for r in got["results"]] == [
+        (r["proposal_id"], r["rank"], r["decision"]) for r in ranked["results"]]
+    for r in got["results"]:
+        assert r["proposed_decision"] == want.get(r["computed_decision"], "not_adopted")
+    assert "not_shortlisted" in {r["computed_decision"] for r in got["results"]}
