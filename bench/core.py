@@ -10,6 +10,9 @@ Targets (issue #2): ratio ≤ 5 at 5M scores, ≤ 10 at 100k; scaling ≤ 12. La
 Two stages (issue #17, stages.md): at 100k proposals, ``scoring.stages.rank_hearing`` (document stage, shortlist
 by the ``line`` method — every selected and waitlisted proposal, about half the call —, 5 hearing reviews of 3
 criteria per shortlisted proposal, final ranking and budget line) against the one-stage ``rank``; target ≤ 1.5.
+Decisions (issue #18, decisions.md): at 100k proposals, ``scoring.decision_rules.decide`` on the ranking — the
+proposed decisions alone, and with 1,000 changes (reductions, each with a reason) — its time and its ratio to
+``rank`` (no target: reported).
 
     python bench/core.py            # the three sizes
     python bench/core.py --quick    # small sizes only, for a smoke run
@@ -34,6 +37,8 @@ from scoring.io.packs import pack_path, read_pack_file  # noqa: E402
 from scoring.packs import validate_pack  # noqa: E402
 from scoring.selection import Params, rank  # noqa: E402
 from scoring.stages import rank_hearing  # noqa: E402
+from scoring.decision_rules import decide  # noqa: E402
+from scoring.decisions import DecisionEdit  # noqa: E402
 from scoring.table import ProposalTable, ReviewTable  # noqa: E402
 
 N_CRITERIA = 10
@@ -74,6 +79,26 @@ def two_stage(pack, n_props: int, n_reviewers: int, repeat: int) -> dict:
     print(f"two stages, {n_props:,} proposals ({len(short):,} shortlisted, {len(prop):,} hearing reviews): "
           f"{t_two * 1000:.1f} ms vs one stage {t_one * 1000:.1f} ms, ratio {row['ratio_two_stage']:.2f} "
           "(target ≤ 1.5)", flush=True)
+    return row
+
+
+def decide_step(pack, n_props: int, n_reviewers: int, repeat: int) -> dict:
+    """decisions.md on a ranking of ``n_props``: decide with no change and with 1,000 reductions, vs rank."""
+    table, reviews, reviewers, _ = make_call(pack, n_props, n_reviewers)
+    params = Params.from_pack(pack, budget=n_props * 40_000_000)
+    ranking = rank(pack, table, reviews, reviewers, params)
+    adopted = np.flatnonzero(ranking.decision == 0)[:1000]
+    edits = [DecisionEdit(str(table.ids[i]), awarded_yen=int(ranking.funded[i]) - 1000, reason="査定による減額",
+                          row=str(k + 2)) for k, i in enumerate(adopted.tolist())]
+    assert decide(ranking, edits).reduced.sum() == len(edits)
+    t_rank = timed(lambda: rank(pack, table, reviews, reviewers, params), repeat)
+    t_none = timed(lambda: decide(ranking), repeat)
+    t_edit = timed(lambda: decide(ranking, edits), repeat)
+    row = {"proposals": n_props, "rank_s": t_rank, "decide_s": t_none, "decide_edits_s": t_edit,
+           "ratio_decide": t_none / t_rank, "ratio_decide_edits": t_edit / t_rank}
+    print(f"decide, {n_props:,} proposals: {t_none * 1000:.1f} ms (ratio to rank {row['ratio_decide']:.3f}); "
+          f"with {len(edits):,} changes {t_edit * 1000:.1f} ms (ratio {row['ratio_decide_edits']:.3f}); "
+          f"rank {t_rank * 1000:.1f} ms", flush=True)
     return row
 
 
@@ -178,13 +203,16 @@ def main() -> None:
         sizes = [(1_000, 10, 51), (10_000, 5, 31), (100_000, 5, 9)]
     rows = [run(pack, p, r, rep) for p, r, rep in sizes]
     two = two_stage(pack, *((20_000, 5, 3) if args.quick else (100_000, 5, 9)))
+    dec = decide_step(pack, *((20_000, 5, 3) if args.quick else (100_000, 5, 9)))
     small, mid, big = rows
     scaling = big["pipeline_s"] / mid["pipeline_s"]
     print(f"scaling time({big['scores']:,}) / time({mid['scores']:,}) = {scaling:.2f} (10× the data; target ≤ 12)")
     print(f"targets: ratio at 5M ≤ 5 → {big['ratio']:.2f}; ratio at 100k ≤ 10 → {small['ratio']:.2f}")
     print(json.dumps({"ratio_5m": round(big["ratio"], 3), "ratio_100k": round(small["ratio"], 3),
                       "scaling": round(scaling, 3), "peak_mb": round(max(r["peak_mb"] for r in rows), 1),
-                      "ratio_two_stage_100k": round(two["ratio_two_stage"], 3)}))
+                      "ratio_two_stage_100k": round(two["ratio_two_stage"], 3),
+                      "ratio_decide_100k": round(dec["ratio_decide"], 3),
+                      "ratio_decide_edits_100k": round(dec["ratio_decide_edits"], 3)}))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from .packs import SHIPPED_PACKS, CriteriaPack
 from .table import ProposalTable, ReviewTable
 
 REVIEW_COLUMNS = ["reviewer_id", "proposal_id", "item", "value", "status", "comment"]
+APPLICANT_COMMENT = "applicant_comment"   # optional column (formats.md): 「申請者への所見」, may reach a notice
 REVIEWER_COLUMNS = ["reviewer_id", "name", "role", "conflicts"]
 
 
@@ -59,7 +60,8 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
                        source: str, reviewers: list[Reviewer] | None = None) -> ReviewTable:
     """Validate the long review table against the pack and build the level matrix — vectorised.
 
-    ``df`` has the columns of :data:`REVIEW_COLUMNS` (``comment`` optional) and optionally ``_line`` (the row
+    ``df`` has the columns of :data:`REVIEW_COLUMNS` (``comment`` optional; ``applicant_comment`` optional, kept
+    apart in :attr:`~scoring.table.ReviewTable.applicant_comments`) and optionally ``_line`` (the row
     named in messages; else the CSV line 2, 3, …); cells may be the CSV's strings or Python values — ``value``
     an int (or an integral float), a missing cell ``None`` — and both are checked with the same messages.
     Rows for proposals of other packs (present in the proposals file) are skipped; every other problem is
@@ -146,6 +148,10 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
         cm = _text_column(df["comment"])
         for j in np.nonzero(ok & (cm != ""))[0]:
             doc.comments.setdefault((rid[j], pid[j]), {})[item[j]] = cm[j]
+    if APPLICANT_COMMENT in df.columns:   # optional; ignored when absent
+        ac = _text_column(df[APPLICANT_COMMENT])
+        for j in np.nonzero(ok & (ac != ""))[0]:
+            doc.applicant_comments.setdefault((rid[j], pid[j]), {})[item[j]] = ac[j]
     doc.hearing = hearing
     return doc
 

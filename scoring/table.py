@@ -203,6 +203,9 @@ class ReviewTable:
     line: np.ndarray | None = None   # the input row (line) each review was first named on, for messages
     source: str = ""                 # the input the reviews came from, for messages
     hearing: "ReviewTable | None" = None   # the hearing-stage reviews (items hearing:<id>, stages.md), if any
+    # (reviewer, proposal) → item → what the reviewer wrote for the applicant (optional column applicant_comment,
+    # 「申請者への所見」, decisions.md §5); the internal ``comments`` never leave the committee
+    applicant_comments: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     rcode: np.ndarray = field(init=False, repr=False)           # int64 code of the reviewer per row
     reviewer_names: np.ndarray = field(init=False, repr=False)  # code → reviewer id
     by_prop: np.ndarray = field(init=False, repr=False)         # row order grouped by proposal
@@ -226,7 +229,7 @@ class ReviewTable:
     def subset(self, mask: np.ndarray) -> "ReviewTable":
         return ReviewTable(self.reviewer[mask], self.prop[mask], self.submitted[mask], self.levels[mask],
                            self.marks[mask], self.comments, None if self.line is None else self.line[mask],
-                           self.source, self.hearing)
+                           self.source, self.hearing, self.applicant_comments)
 
 
 def concat_members(names: Iterable[str]) -> str:

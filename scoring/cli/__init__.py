@@ -10,6 +10,7 @@ One module per verb group, each with ``register(subparsers)``:
 - :mod:`scoring.cli.hearing` — ``round stage``, ``shortlist`` (the hearing stage of a stored round);
 - :mod:`scoring.cli.excel` — ``template``, ``import-sheets``, ``intake-template`` (offline workbooks);
 - :mod:`scoring.cli.analytics` — ``analyze`` (beyond the funding line);
+- :mod:`scoring.cli.decide` — ``decide`` (the committee's decisions and notices, decisions.md);
 - :mod:`scoring.cli.common` — what they share (usage error, output, the what-if options).
 """
 
@@ -22,12 +23,12 @@ import traceback
 from typing import Callable
 
 from ..errors import InputError, ShinsaError
-from . import analytics, calls, excel, hearing, store
+from . import analytics, calls, decide, excel, hearing, store
 from .common import Parser, UsageError, emit, json_bytes, params_from_args
 
 __all__ = ["main", "build_parser", "emit", "json_bytes", "params_from_args", "UsageError"]
 
-GROUPS = (calls, store, hearing, excel, analytics)
+GROUPS = (calls, store, hearing, excel, analytics, decide)
 
 
 def build_parser() -> argparse.ArgumentParser:

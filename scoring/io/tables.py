@@ -24,6 +24,7 @@ from ..errors import InputError, Problem, clip, problems_from_validation, quote
 from ..models import Proposal, Reviewer
 from ..reviews import REVIEW_COLUMNS
 from . import bounded
+from ..decisions import DECISION_FILE_COLUMNS, DecisionEdit
 from ..stages import ShortlistEdit
 from .safe import unguard_text
 from .sources import Source, is_path, read_text, source_name, suffix
@@ -175,7 +176,8 @@ def parse_reviewers(rows: Iterable[dict], source: str) -> list[Reviewer]:
 
 
 def read_reviews(source: Source, *, name: str | None = None) -> pd.DataFrame:
-    """The reviews CSV as the long text table of :func:`scoring.reviews.build_review_table` (with ``_line``)."""
+    """The reviews CSV as the long text table of :func:`scoring.reviews.build_review_table` (with ``_line``);
+    the optional ``applicant_comment`` column (formats.md) is kept as read, ignored when absent."""
     return read_csv_table(source, REVIEW_COLUMNS[:5], name=source_name(source, name, "(reviews)"))
 
 
@@ -190,5 +192,22 @@ def read_shortlist(source: Source, *, name: str | None = None) -> list[Shortlist
             for r in df.to_dict("records")]
 
 
-__all__ = ["read_shortlist", "SHORTLIST_COLUMNS", "parse_proposals", "read_json", "read_proposals_raw", "read_proposals", "read_csv_table",
+def read_decisions(source: Source, *, name: str | None = None) -> list[DecisionEdit]:
+    """The committee's changes (decisions.md "Command line": ``proposal_id,decision,awarded_yen,
+    approved_cost_yen,conditions,reason,reserve_position``), in file order, each with its line for messages.
+    ``proposal_id`` is required, the other columns optional (absent = blank); an unknown column is refused (a
+    misspelt ``awarded`` must not be ignored). The rows are checked against the ranking by
+    :func:`scoring.decision_rules.decide`."""
+    shown = source_name(source, name, "(decisions)")
+    df = read_csv_table(source, ["proposal_id"], name=shown)
+    unknown = [c for c in df.columns if c not in DECISION_FILE_COLUMNS and c != "_line"]
+    if unknown:
+        raise InputError([Problem(shown, "1", c, f"unknown column (columns: {', '.join(DECISION_FILE_COLUMNS)})")
+                          for c in unknown])
+    cols = [c for c in DECISION_FILE_COLUMNS if c in df.columns and c != "proposal_id"]
+    return [DecisionEdit(proposal_id=r["proposal_id"], row=str(r["_line"]), **{c: r[c] for c in cols})
+            for r in df.to_dict("records")]
+
+
+__all__ = ["read_decisions", "read_shortlist", "SHORTLIST_COLUMNS", "parse_proposals", "read_json", "read_proposals_raw", "read_proposals", "read_csv_table",
            "read_reviewers", "parse_reviewers", "read_reviews"]
