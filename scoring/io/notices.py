@@ -45,7 +45,7 @@ from .safe import write_atomic
 
 __all__ = ["DECISION_CODES", "FEEDBACK_CODES", "TEMPLATES", "MAX_REPEAT", "ALLOWED_FILTERS", "NoticeError",
            "default_template", "check_template", "render_notice", "write_notices", "soffice_path", "docx_to_pdf",
-           "notice_file_name"]
+           "notice_file_name", "notice_mail"]
 
 DECISION_CODES = ("adopted", "adopted_conditional", "reserve", "not_adopted")
 FEEDBACK_CODES = ("reserve", "not_adopted")
@@ -338,3 +338,16 @@ def write_notices(out_dir: Path, fields: Iterable[NoticeFields], templates: Mapp
         write_atomic(out_dir / name, data)
         written.append(out_dir / name)
     return written
+
+
+def notice_mail(fields: NoticeFields) -> tuple[str, str, str]:
+    """(subject, body, attachment file name) of the e-mail that carries a notice (its .docx attached)."""
+    stem = notice_file_name(fields.proposal_id)
+    subject = f"【地域社会DX推進パッケージ事業】選定結果の通知（提案番号 {fields.proposal_id}）"
+    body = (f"{fields.applicant_name} 様\n\n"
+            f"{fields.round_name}において御提出いただいた提案「{fields.title}」（提案番号 {fields.proposal_id}）の"
+            "選定結果を、添付の通知書のとおりお知らせします。\n\n"
+            f"添付ファイル：{stem}.docx\n\n"
+            "本メールは送信専用です。お問い合わせは通知書に記載の発信者までお願いします。\n\n"
+            f"{fields.sender}\n")
+    return _clean(subject), _clean(body), f"{stem}.docx"
