@@ -147,8 +147,13 @@ def check_template(data: bytes, name: str) -> None:
             problems.append(Problem(name, None, part, f"not a valid template: {exc.message or exc} "
                                                       f"(check the {{{{ … }}}} and {{% … %}} marks)"))
             continue
-        unknown |= meta.find_undeclared_variables(ast) - PLACEHOLDERS
-        problems.extend(_refused_constructs(ast, name, part))
+        refused = _refused_constructs(ast, name, part)
+        problems.extend(refused)
+        try:
+            unknown |= meta.find_undeclared_variables(ast) - PLACEHOLDERS
+        except TemplateError as exc:   # the compiler's own refusal (an unknown filter or test), if not said above
+            if not refused:
+                problems.append(Problem(name, None, part, f"not a valid template: {exc.message or exc}"))
     for var in sorted(unknown):
         problems.append(Problem(name, None, var, f"unknown placeholder {quote(var)} (a template may use only: "
                                                  f"{', '.join(sorted(PLACEHOLDERS))})"))
