@@ -26,15 +26,17 @@ from typing import Mapping
 
 from ..errors import InputError, Problem, quote
 
-__all__ = ["SmtpSettings", "SmtpConnection", "build_message", "address_problem", "CONNECTION_ERRORS",
+__all__ = ["SmtpSettings", "SmtpConnection", "build_message", "address_problem", "MESSAGE_ERRORS", "SEND_ERRORS",
            "DOCX_TYPE"]
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 TIMEOUT = 30.0
 """Seconds the SMTP connection waits for the server at each step."""
-CONNECTION_ERRORS = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.SMTPAuthenticationError,
-                     smtplib.SMTPHeloError, smtplib.SMTPNotSupportedError, ssl.SSLError, OSError)
-"""Errors of the connection itself (not of one message): the outbox stops sending after one."""
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+"""The server refused one message (smtplib resets the session, the connection goes on)."""
+SEND_ERRORS = (smtplib.SMTPException, ssl.SSLError, OSError)
+"""Every error of sending (smtplib's are OSErrors too); those not in :data:`MESSAGE_ERRORS` are the connection's
+own (server down, login refused, TLS failed, disconnected): the outbox stops sending after one."""
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

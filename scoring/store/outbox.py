@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, Problem, clip, quote
-from ..io.mail import CONNECTION_ERRORS, SmtpConnection, SmtpSettings, address_problem, build_message
+from ..io.mail import MESSAGE_ERRORS, SEND_ERRORS, SmtpConnection, SmtpSettings, address_problem, build_message
 from .base import Actor, ServiceBase
 from .errors import ConflictOfInterest, NotFound, StoreError
 from .schema import OutboxRow, ProposalRow, as_utc, utcnow
@@ -254,12 +254,12 @@ class OutboxService(ServiceBase):
                 try:
                     conn.send(build_message(settings.sender, msg.address, msg.subject, msg.body,
                                             msg.attachment_name, msg.attachment))
-                except (smtplib.SMTPException, *CONNECTION_ERRORS) as exc:
+                except SEND_ERRORS as exc:
                     error = _error_text(exc)
                     self._finish(who, r.id, mid, token, msg.proposal_id, error)
                     results[mid] = SendResult(mid, "failed", error)
-                    if isinstance(exc, CONNECTION_ERRORS):
-                        break
+                    if not isinstance(exc, MESSAGE_ERRORS):
+                        break          # the connection itself failed: the rest stay as they are
                     continue
                 except BaseException as exc:
                     self._finish(who, r.id, mid, token, msg.proposal_id, _error_text(exc))

@@ -255,4 +255,5 @@ class OutboxRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     __table_args__ = (CheckConstraint("kind in ('notice', 'reminder')", name="ck_outbox_kind"),
                       CheckConstraint("status in ('draft', 'sending', 'sent', 'failed')", name="ck_outbox_status"),
-                      Index("ix_outbox_round", "round_id", "kind", "status"))
+                      Index("ix_outbox_round", "round_id", "kind", "status"),
+                      {"sqlite_autoincrement": True})

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status in ('draft', 'sending', 'sent', 'failed')", name='ck_outbox_status'),
         sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name='fk_outbox_round_id_rounds', ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name='pk_outbox'),
+        sqlite_autoincrement=True,   # ids never reused: a page showing a replaced draft cannot send its successor
     )
     op.create_index('ix_outbox_round', 'outbox', ['round_id', 'kind', 'status'], unique=False)
 
