@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -225,3 +225,35 @@ class AuditLog(Base):
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     __table_args__ = (Index("ix_audit_round", "round_id", "id"),)
+
+
+class OutboxRow(Base):
+    """An e-mail to send (0005): a notice to an applicant (with its .docx) or a reminder to a reviewer. Sent at
+    most once: a sender first claims the row (status ``sending`` and its own ``claim_token``, one UPDATE that only
+    a ``draft``/``failed`` row without a claim matches), then records ``sent`` or ``failed``."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    proposal_id: Mapped[str | None] = mapped_column(String(100), nullable=True)   # a notice's proposal
+    recipient: Mapped[str] = mapped_column(String(200))                          # applicant name / username
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (CheckConstraint("kind in ('notice', 'reminder')", name="ck_outbox_kind"),
+                      CheckConstraint("status in ('draft', 'sending', 'sent', 'failed')", name="ck_outbox_status"),
+                      Index("ix_outbox_round", "round_id", "kind", "status"),
+                      {"sqlite_autoincrement": True})

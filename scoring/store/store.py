@@ -36,6 +36,7 @@ from .audit import AuditService
 from .db import Database, make_engine
 from .errors import NotFound
 from .hearings import HearingService
+from .outbox import OutboxService
 from .reviews import ReviewService
 from .rounds import RoundService
 from .schema import ProposalRow, RoundPack
@@ -54,6 +55,7 @@ class Store:
     reviews: ReviewService
     hearings: HearingService
     audit: AuditService
+    outbox: OutboxService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -69,6 +71,7 @@ class Store:
         self.reviews = ReviewService(self)
         self.hearings = HearingService(self)
         self.audit = AuditService(self)
+        self.outbox = OutboxService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -39,6 +39,10 @@ class AuditAction(StrEnum):
     stage_set = "stage.set"
     shortlist_add = "shortlist.add"
     shortlist_remove = "shortlist.remove"
+    outbox_add = "outbox.add"
+    outbox_send = "outbox.send"
+    outbox_fail = "outbox.fail"
+    outbox_release = "outbox.release"
 
 
 @dataclass(frozen=True)
