@@ -68,13 +68,13 @@ def japanese_date(d: date) -> str:
 
 
 def _score(x: float | None) -> str:
-    return "" if x is None or x != x else format_score(x)
+    return "—" if x is None or x != x else format_score(x)
 
 
 def placeholders(f: NoticeFields) -> dict[str, object]:
     """The template context of one notice: keys exactly :data:`PLACEHOLDERS`. Money as ``40,000,000円`` and
     ``4,000万円``, the date as ``2026年11月29日``, scores with 2 decimals; a missing reserve position or
-    feedback value is ``""`` (a template never shows ``None``)."""
+    feedback score is ``—`` and an absent reserve position ``""`` (a template never shows ``None``)."""
     fb = f.feedback
     return {
         "applicant_name": f.applicant_name, "proposal_id": f.proposal_id, "title": f.title,
