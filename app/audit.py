@@ -23,7 +23,8 @@ from .i18n import t
 ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "assignment.remove", "member.add",
            "conflict.add", "conflict.remove", "resolution.set", "resolution.remove", "round.create", "round.import",
            "round.deadline", "round.lock", "round.unlock", "user.add", "user.update", "user.password",
-           "user.unlock", "user.lockout", "scenario.save", "stage.set", "shortlist.add", "shortlist.remove")
+           "user.unlock", "user.lockout", "scenario.save", "stage.set", "shortlist.add", "shortlist.remove",
+           "timetable.set")
 ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "stage", "user")
 ROUND_ENTITIES = tuple(e for e in ENTITIES if e != "user")   # user lines have no round
 COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")

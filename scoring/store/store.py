@@ -35,10 +35,12 @@ from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
 from .errors import NotFound
+from .hearing_forms import HearingFormService
 from .hearings import HearingService
 from .reviews import ReviewService
 from .rounds import RoundService
 from .schema import ProposalRow, RoundPack
+from .timetables import TimetableService
 from .users import UserService
 
 
@@ -54,6 +56,8 @@ class Store:
     reviews: ReviewService
     hearings: HearingService
     audit: AuditService
+    timetables: TimetableService
+    hearing_forms: HearingFormService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -69,6 +73,8 @@ class Store:
         self.reviews = ReviewService(self)
         self.hearings = HearingService(self)
         self.audit = AuditService(self)
+        self.timetables = TimetableService(self)
+        self.hearing_forms = HearingFormService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     stage_set = "stage.set"
     shortlist_add = "shortlist.add"
     shortlist_remove = "shortlist.remove"
+    timetable_set = "timetable.set"
 
 
 @dataclass(frozen=True)
