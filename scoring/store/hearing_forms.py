@@ -93,21 +93,35 @@ class HearingFormService(ServiceBase):
                                                r.status == RoundStatus.locked))
             return out
 
+    def _hearing_access(self, s, who, r: Round, proposal_id: str) -> ProposalRow:
+        """The rule of the hearing forms and prompts: a chair or a committee member, a proposal on the fixed
+        shortlist of a pack in the hearing (or decided) stage, no conflict of interest whatever the role."""
+        if not who.is_(Role.chair) and not self._is_member(s, r.id, who.id):
+            raise deny(who, f"see the hearing of round {r.name!r}")
+        p = self._proposal(s, r.id, proposal_id)
+        k = s.scalar(select(RoundPack).where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id))
+        if (k.stage or Stage.document) not in PROMPT_STAGES or proposal_id not in (k.shortlist or ()):
+            raise ReviewLocked(f"{proposal_id} is not on the fixed hearing shortlist of pack {p.pack_id}")
+        if who.id is not None and self._conflicted(s, r.id, p, who.id):
+            raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
+        return p
+
+    def get_proposal(self, actor: UserInfo, round_id: int, proposal_id: str):
+        """A shortlisted proposal (:class:`scoring.models.Proposal`) for the member hearing it — assigned to
+        them or not: the whole committee hears every slot — under the rule of :meth:`prompts`."""
+        with self.db.read() as s:
+            who = self._who(s, actor)
+            p = self._hearing_access(s, who, self._round(s, round_id), proposal_id)
+            return self.store._proposal_model(p)
+
     def prompts(self, actor: UserInfo, round_id: int, proposal_id: str) -> list[Prompt]:
         """The question prompts of one shortlisted proposal (rules in the module's docstring), per writer in
         the committee's order, each writer's comments in the pack's criterion order, bonuses, then overall."""
         with self.db.read() as s:
             who = self._who(s, actor)
             r = self._round(s, round_id)
+            p = self._hearing_access(s, who, r, proposal_id)
             is_chair = who.is_(Role.chair)
-            if not is_chair and not self._is_member(s, r.id, who.id):
-                raise deny(who, f"see the hearing of round {r.name!r}")
-            p = self._proposal(s, r.id, proposal_id)
-            k = s.scalar(select(RoundPack).where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id))
-            if (k.stage or Stage.document) not in PROMPT_STAGES or proposal_id not in (k.shortlist or ()):
-                raise ReviewLocked(f"{proposal_id} is not on the fixed hearing shortlist of pack {p.pack_id}")
-            if who.id is not None and self._conflicted(s, r.id, p, who.id):
-                raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
             rows = list(s.execute(
                 select(User.id, User.username, Review.comments, Review.overall_comment)
                 .join(Review, Review.user_id == User.id)

@@ -153,6 +153,14 @@ def test_hearing_forms_for_every_member_but_none_of_a_conflicted_proposal(store,
         store.reviews.get_review(c, heard, "T-003", stage="hearing")
     with pytest.raises(ConflictOfInterest):
         store.hearing_forms.prompts(c, heard, "T-003")
+    with pytest.raises(ConflictOfInterest):
+        store.hearing_forms.get_proposal(c, heard, "T-003")
+    # C is assigned nothing, yet hears T-001: the hearing form shows the proposal
+    with pytest.raises(PermissionDenied):
+        store.rounds.get_proposal(c, heard, "T-001")
+    assert store.hearing_forms.get_proposal(c, heard, "T-001").title == "実証 T-001"
+    with pytest.raises(ReviewLocked):
+        store.hearing_forms.get_proposal(c, heard, "T-005")           # not shortlisted
 
 
 def test_prompts_are_the_counted_document_comments_anonymous_to_members_named_for_the_chair(store, chair, heard):
