@@ -1,8 +1,10 @@
-"""担当案件 — a reviewer's assigned proposals (issue 4 §3).
+"""担当案件 — a reviewer's assigned proposals (issue 4 §3) and, at stage ヒアリング, their hearing forms (issue 17).
 
 Reads like the page: how far I am (a progress bar and the counts), then my proposals with their status
 (未着手 / 下書き / 提出済), the round's deadline (評価締切) with the days left, and a button to open one.
-Conflicted proposals are not listed; a locked round stays listed, its reviews read-only.
+Conflicted proposals are not listed; a locked round stays listed, its reviews read-only. When a programme is in
+its hearing stage, a section 「ヒアリング審査」 lists the shortlisted proposals the member may score (every member
+not conflicted with them) with their status, and the member's own slots of the hearing timetable.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import streamlit as st
 from app.auth import require
 from app.i18n import t
 from app.progress import REVIEW_STATUSES, days_left, share_submitted, status_counts
-from app.session import get_store
+from app.session import get_store, pack_label
 from app.ui import error_boundary
 from scoring.store.times import local_time
 
@@ -43,7 +45,8 @@ def render() -> None:
     # locked rounds too: their reviews stay readable (read-only) after the chair locks the round
     mine = store.assignments.list_assignments_for(me, include_locked=True)
     todo = [a for a in mine if a.status != "conflict"]
-    if not todo:
+    forms = store.hearing_forms.list_for(me)      # at stage ヒアリング: the shortlisted proposals, none conflicted
+    if not todo and not forms:
         st.info(t("reviewer.none_assigned"))
         return
     rounds = {r.id: r for r in store.rounds.list_rounds(me)}
@@ -81,6 +84,43 @@ def render() -> None:
         if c2.button(t("reviewer.open"), key=f"rv_home_open_{rid}", type="primary", icon=":material/edit:"):
             st.session_state["rv_target"] = (rid, pid)
             st.switch_page("app/pages/reviewer_scoring.py", query_params={"round": str(rid), "proposal": pid})
+    if forms:
+        hearing_section(me, forms)
+
+
+def hearing_section(me, forms) -> None:
+    """「ヒアリング審査」: the member's hearing forms with their status, a button to open one, and the member's own
+    slots of the timetable (read-only; times in JST)."""
+    st.header(t("hearing.home.title"))
+    st.caption(t("hearing.home.help"))
+    st.dataframe(pd.DataFrame([{
+        t("reviewer.col.id"): f.proposal_id, t("reviewer.col.title"): f.title,
+        t("hearing.home.programme"): pack_label(f.round_id, f.pack),
+        t("reviewer.col.status"): status_label(f.status),
+        t("reviewer.col.updated"): local_time(f.updated_at) if f.updated_at else "—"} for f in forms]),
+        hide_index=True, width="stretch", key="rv_home_hearing_table")
+    options = [(f.round_id, f.proposal_id) for f in forms]
+    titles = {(f.round_id, f.proposal_id): f"{f.proposal_id}　{f.title}（{status_label(f.status)}）" for f in forms}
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    if st.session_state.get("rv_home_hearing_pick") not in options:
+        st.session_state["rv_home_hearing_pick"] = next(
+            (o for o, f in zip(options, forms) if f.status != "submitted"), options[0])
+    picked = c1.selectbox(t("hearing.home.pick"), options, key="rv_home_hearing_pick", format_func=titles.get)
+    if c2.button(t("hearing.home.open"), key="rv_home_hearing_open", type="primary", icon=":material/edit:"):
+        st.session_state["rv_mode"] = "hearing"
+        st.session_state["rv_h_target"] = tuple(picked)
+        st.switch_page("app/pages/reviewer_scoring.py", query_params={
+            "round": str(picked[0]), "proposal": picked[1], "stage": "hearing"})
+    slots = get_store().timetables.my_slots(me)
+    if slots:
+        st.subheader(t("hearing.slots.title"))
+        st.caption(t("hearing.slots.help"))
+        st.dataframe(pd.DataFrame([{
+            t("timetable.col.date"): f"{m.slot.start:%Y-%m-%d}",
+            t("timetable.col.time"): f"{m.slot.start:%H:%M}–{m.slot.end:%H:%M}",
+            t("reviewer.col.id"): m.slot.proposal_id, t("reviewer.col.title"): m.slot.title,
+            t("hearing.home.programme"): pack_label(m.round_id, m.pack_id)} for m in slots]),
+            hide_index=True, width="stretch", key="rv_home_slots")
 
 
 with error_boundary("reviewer_home"):

@@ -14,41 +14,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.auth import actor, require
+from app.hearing_form import hearing_mode, hearing_page
 from app.i18n import current_lang, t, t_or
+from app.auth import require
 from app.progress import next_open
+from app.review_form import DOCUMENT, NOTICE, criteria_section, status_line, submit_section, sync_widgets
 from app.session import error_text, get_store
-from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
+from app.ui import error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
-from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
-                           RoundLocked, StaleReview, StoreError)
-from scoring.store.times import local_time
+from scoring.store import ConflictOfInterest, NotFound, PermissionDenied, ReviewLocked, RoundLocked, StoreError
 
 TARGET = "rv_target"        # (round_id, proposal_id) being scored
-LOADED = "rv_loaded"        # the target whose content is in the widgets
-VERSION = "rv_version"      # the review version the widgets were loaded from / last saved as
-NOTICE = "rv_notice"        # a message for the next run (stale, error)
-CONFIRM = "rv_confirm"      # the submit confirmation is open
-YES, NO = 1, 0
-
-
-def level_key(cid: str) -> str:
-    return f"rv_level_{cid}"
-
-
-def comment_key(cid: str) -> str:
-    return f"rv_comment_{cid}"
-
-
-def bonus_key(bid: str) -> str:
-    return f"rv_bonus_{bid}"
-
-
-def bonus_comment_key(bid: str) -> str:
-    return f"rv_bonus_comment_{bid}"
-
-
-OVERALL = "rv_overall"
+LOADED, VERSION, CONFIRM = DOCUMENT.loaded, DOCUMENT.version, DOCUMENT.confirm
+OVERALL = DOCUMENT.overall
 
 
 # --- which proposal --------------------------------------------------------------------------------------------
@@ -105,51 +83,6 @@ def next_section(me, target) -> None:
               icon=":material/arrow_forward:")
 
 
-# --- loading and saving ----------------------------------------------------------------------------------------
-
-def load_into_widgets(review, pack) -> None:
-    """Put a stored review into the widgets (first view of a proposal, or the newer content after a stale save)."""
-    ss = st.session_state
-    for c in pack.criteria:
-        ss[level_key(c.id)] = review.levels.get(c.id)
-        ss[comment_key(c.id)] = review.comments.get(c.id, "")
-    for b in pack.judged_bonuses:
-        ss[bonus_key(b.id)] = review.bonus_marks.get(b.id)
-        ss[bonus_comment_key(b.id)] = review.comments.get(f"bonus:{b.id}", "")
-    ss[OVERALL] = review.overall_comment or ""
-    ss[VERSION] = review.version
-
-
-def widget_content(pack) -> dict:
-    ss = st.session_state
-    comments = {c.id: ss.get(comment_key(c.id)) or "" for c in pack.criteria}
-    comments.update({f"bonus:{b.id}": ss.get(bonus_comment_key(b.id)) or "" for b in pack.judged_bonuses})
-    return {"levels": {c.id: ss.get(level_key(c.id)) for c in pack.criteria},
-            "comments": {k: v for k, v in comments.items() if v.strip()},
-            "bonus_marks": {b.id: ss.get(bonus_key(b.id)) for b in pack.judged_bonuses},
-            "overall_comment": ss.get(OVERALL) or ""}
-
-
-def autosave(round_id: int, proposal_id: str, pack_id: str) -> None:
-    """on_change of every level, comment and bonus mark: save the whole review as a draft."""
-    me = actor()
-    if me is None:
-        return
-    store = get_store()
-    pack = store.rounds.pack(round_id, pack_id)
-    ss = st.session_state
-    try:
-        ss[VERSION] = store.reviews.save_draft(me, round_id, proposal_id, base_version=int(ss.get(VERSION, 0)),
-                                               **widget_content(pack))
-        ss.pop(NOTICE, None)
-    except StaleReview as exc:
-        current = exc.current or store.reviews.get_review(me, round_id, proposal_id)
-        load_into_widgets(current, pack)
-        ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
-    except (StoreError, InputError) as exc:
-        ss[NOTICE] = ("error", error_text(exc))
-
-
 # --- the page --------------------------------------------------------------------------------------------------
 
 def proposal_section(proposal, pack) -> None:
@@ -198,86 +131,6 @@ def _fact(v) -> str:
     return "—" if v is None else str(v)
 
 
-def scoring_section(target, pack, review, round_locked: bool = False) -> None:
-    lang = current_lang()
-    rid, pid = target
-    locked = review.status == "submitted" or round_locked
-    args = (rid, pid, pack.id)
-    scale = sorted(pack.scale, key=lambda s: s.level, reverse=True)
-    labels = {s.level: s.label.get(lang) for s in scale}
-    st.header(t("reviewer.scoring"))
-    for c in pack.criteria:
-        with st.container(border=True):
-            st.markdown(f"**{c.label.get(lang)}**　" + t("reviewer.points", points=f"{c.points:g}"))
-            with st.expander(t("reviewer.guidance")):
-                st.markdown("\n".join(f"- **{s.level} {labels[s.level]}**：{c.guidance[s.level].get(lang)}"
-                                      for s in scale if s.level in c.guidance))
-            level = st.radio(t("reviewer.level"), [s.level for s in scale], key=level_key(c.id), horizontal=True, index=None,
-                             format_func=lambda v: f"{v} {labels[v]}", on_change=autosave, args=args,
-                             disabled=locked)
-            if level is not None and level in c.guidance:
-                st.caption(f"{level} {labels[level]}：{c.guidance[level].get(lang)}")
-            st.text_area(t("reviewer.comment"), key=comment_key(c.id), height=68, on_change=autosave, args=args,
-                         disabled=locked)
-    if pack.judged_bonuses:
-        st.subheader(t("reviewer.judged_bonus"))
-        for b in pack.judged_bonuses:
-            with st.container(border=True):
-                points = t("reviewer.points", points=f"{b.points:g}")     # already in （…） / (…)
-                st.radio(b.label.get(lang) + ("" if lang == "ja" else " ") + points, [YES, NO],
-                         key=bonus_key(b.id), horizontal=True, index=None, on_change=autosave, args=args, disabled=locked,
-                         format_func=lambda v: t("reviewer.bonus.yes") if v == YES else t("reviewer.bonus.no"))
-                st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
-                              disabled=locked)
-    st.text_area(t("reviewer.overall"), key=OVERALL, on_change=autosave, args=args, disabled=locked)
-    if not locked:   # comments are saved as the reviewer types, not only when the field loses focus
-        commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL)
-
-
-def status_line(review, round_locked: bool = False) -> None:
-    if review.status == "submitted":
-        st.success(t("reviewer.submitted_at", time=local_time(review.submitted_at or review.updated_at)),
-                   icon=":material/lock:")
-    elif review.exists:
-        st.caption(":material/cloud_done: " + t("reviewer.saved_at", time=local_time(review.updated_at)))
-    elif not round_locked:      # a locked round saves nothing: no promise of autosave
-        st.caption(t("reviewer.autosave_hint"))
-
-
-def submit_section(me, target, pack, review) -> None:
-    if review.status == "submitted":
-        return
-    rid, pid = target
-    ss = st.session_state
-    st.divider()
-    missing = [c.label.get(current_lang()) for c in pack.criteria if ss.get(level_key(c.id)) is None]
-    if st.button(t("reviewer.submit"), key="rv_submit", type="primary", icon=":material/send:"):
-        if missing:
-            ss[CONFIRM] = False
-            st.error(t("reviewer.missing", items=t("common.list_sep").join(missing)))
-        else:
-            ss[CONFIRM] = True
-    if ss.get(CONFIRM) and not missing:
-        with st.container(border=True):
-            st.warning(t("reviewer.confirm"))
-            c1, c2 = st.columns(2)
-            if c1.button(t("reviewer.confirm_yes"), key="rv_submit_confirm", type="primary"):
-                ss[CONFIRM] = False
-                try:
-                    ss[VERSION] = get_store().reviews.submit(me, rid, pid, version=int(ss.get(VERSION, 0)))
-                    ss[NOTICE] = ("success", t("reviewer.submitted"))
-                except IncompleteReview as exc:
-                    ss[NOTICE] = ("error", error_text(exc))
-                except StaleReview:
-                    current = get_store().reviews.get_review(me, rid, pid)
-                    load_into_widgets(current, pack)
-                    ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
-                st.rerun()
-            if c2.button(t("reviewer.confirm_no"), key="rv_submit_cancel"):
-                ss[CONFIRM] = False
-                st.rerun()
-
-
 def conflict_section(me, target) -> None:
     rid, pid = target
     with st.expander(t("reviewer.conflict.title"), icon=":material/do_not_disturb_on:"):
@@ -304,6 +157,10 @@ def render() -> None:
     me = require("reviewer", "chair")
     ss = st.session_state
     notice = ss.pop(NOTICE, None)
+    forms = hearing_mode(me)        # the switch 書面審査 / ヒアリング審査 when the member has hearing forms
+    if forms is not None:
+        hearing_page(me, forms, notice)
+        return
     target = choose_target(me)
     if notice:
         getattr(st, notice[0])(notice[1])
@@ -319,23 +176,22 @@ def render() -> None:
         st.error(error_text(exc))
         return
     pack = store.rounds.pack(rid, proposal.pack)
-    widgets_gone = level_key(pack.criteria[0].id) not in ss   # another page was shown in between
-    if ss.get(LOADED) != target or VERSION not in ss or widgets_gone:
-        load_into_widgets(review, pack)
-        ss[LOADED] = target
-        ss[CONFIRM] = False
-    elif review.version != ss.get(VERSION) and review.status == "submitted":
-        load_into_widgets(review, pack)     # submitted elsewhere: show it read-only
+    sync_widgets(target, review, pack, DOCUMENT)
     round_locked = store.rounds.get_round(me, rid).status == "locked"
+    # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
+    stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
     proposal_section(proposal, pack)
     if round_locked:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
-    status_line(review, round_locked)
-    if review.status == "submitted" and not round_locked:
+    elif stage_over:
+        st.info(t("hearing.document_over"), icon=":material/lock:")
+    read_only = round_locked or stage_over
+    status_line(review, read_only)
+    if review.status == "submitted" and not read_only:
         next_section(me, target)        # just submitted (or reopened to read): on to the next one
-    scoring_section(target, pack, review, round_locked)
-    if not round_locked:
-        submit_section(me, target, pack, review)
+    criteria_section(target, pack, review, DOCUMENT, read_only)
+    if not read_only:
+        submit_section(me, target, pack, review, DOCUMENT)
         if review.status != "submitted":
             conflict_section(me, target)
             next_section(me, target)

@@ -12,6 +12,8 @@ One module per service, plus their shared parts:
 - :mod:`scoring.store.hearings` — ``store.hearings``: a pack's stage, the hearing shortlist, the two-stage ranking;
 - :mod:`scoring.store.audit` — ``store.audit``: reading the audit log;
 - :mod:`scoring.store.outbox` — ``store.outbox``: notices and reminders as e-mails, sent at most once by SMTP;
+- :mod:`scoring.store.timetables` — ``store.timetables``: the hearing timetable (settings, slots, a member's own);
+- :mod:`scoring.store.hearing_forms` — ``store.hearing_forms``: a member's hearing forms and question prompts;
 - :mod:`scoring.store.scenarios` — named what-if scenarios (``ScenarioService(store)``);
 - :mod:`scoring.store.base` — the service base class, the acting user and the permission helpers;
 - :mod:`scoring.store.errors`, :mod:`scoring.store.values` (returned dataclasses, :class:`AuditAction`),

@@ -76,6 +76,8 @@ class RoundPack(Base):
     stage: Mapped[str] = mapped_column(String(20), default="document", server_default="document")
     shortlist: Mapped[list | None] = mapped_column(JSON, nullable=True)
     hearing_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # the hearing timetable's settings (0005; scoring/store/timetables.py): start, order, slot/break minutes
+    timetable: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     __table_args__ = (UniqueConstraint("round_id", "pack_id", name="uq_round_packs"),
                       CheckConstraint("stage in ('document', 'shortlist', 'hearing', 'decided')",
                                       name="ck_round_packs_stage"))

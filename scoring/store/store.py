@@ -35,11 +35,13 @@ from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
 from .errors import NotFound
+from .hearing_forms import HearingFormService
 from .hearings import HearingService
 from .outbox import OutboxService
 from .reviews import ReviewService
 from .rounds import RoundService
 from .schema import ProposalRow, RoundPack
+from .timetables import TimetableService
 from .users import UserService
 
 
@@ -56,6 +58,8 @@ class Store:
     hearings: HearingService
     audit: AuditService
     outbox: OutboxService
+    timetables: TimetableService
+    hearing_forms: HearingFormService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -72,6 +76,8 @@ class Store:
         self.hearings = HearingService(self)
         self.audit = AuditService(self)
         self.outbox = OutboxService(self)
+        self.timetables = TimetableService(self)
+        self.hearing_forms = HearingFormService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

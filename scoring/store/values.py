@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     outbox_send = "outbox.send"
     outbox_fail = "outbox.fail"
     outbox_release = "outbox.release"
+    timetable_set = "timetable.set"
 
 
 @dataclass(frozen=True)
