@@ -105,6 +105,27 @@ def users_section(me) -> None:
                 st.success(t("admin.users.unlocked", username=who))
 
 
+AUTO_REPORT = "adm_auto_report"
+
+
+def auto_assign_report(rnd, rep) -> None:
+    """What an automatic assignment did: added and kept, the proposals left short, and the shape of the
+    reviewer–proposal graph (one connected panel, or how many parts; the least and most shared proposals)."""
+    st.success(t("admin.assign.auto_done", round=rnd.name, added=len(rep.added), kept=rep.kept))
+    for u in rep.unsatisfied:
+        st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted))
+    d = rep.design
+    if d is None or d.reviewers == 0:
+        return
+    overlap = ("" if d.min_pair_overlap is None else
+               t("admin.assign.overlap", min=d.min_pair_overlap, max=d.max_pair_overlap))
+    if d.connected:
+        st.info(t("admin.assign.connected", reviewers=d.reviewers) + overlap, icon=":material/hub:")
+    else:
+        st.warning(t("admin.assign.disconnected", components=d.components, reviewers=d.reviewers) + overlap,
+                   icon=":material/link_off:")
+
+
 def assignments_section(me, rnd) -> None:
     st.subheader(t("admin.assign.title"))
     pack_id = pick_pack(rnd, key="adm_pack_pick")
@@ -120,10 +141,12 @@ def assignments_section(me, rnd) -> None:
     if c[1].button(t("admin.assign.auto"), key="adm_auto_assign", type="primary", icon=":material/auto_mode:"):
         with store_errors():
             rep = store.assignments.auto_assign(me, rnd.id, pack_id, int(k) if k else None)
-            st.success(t("admin.assign.auto_done", round=rnd.name, added=len(rep.added), kept=rep.kept))
-            for u in rep.unsatisfied:
-                st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted,
-                             reason=u.reason))
+            # shown after the rerun, so that the table above already lists what was added (issue 14 §8)
+            st.session_state[AUTO_REPORT] = (rnd.id, pack_id, rep)
+            st.rerun()
+    shown = st.session_state.get(AUTO_REPORT)
+    if shown and shown[:2] == (rnd.id, pack_id):
+        auto_assign_report(rnd, shown[2])
     proposals = [p.id for p in store.rounds.list_proposals(me, rnd.id, pack_id)]
     reviewers = [r.username for r in store.rounds.list_reviewers(me, rnd.id)]
     c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
