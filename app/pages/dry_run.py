@@ -201,8 +201,9 @@ def cost_editor() -> list[dict]:
             "item": st.column_config.TextColumn(t("dry_run.cost.item"), width="medium"),
             "category": st.column_config.SelectboxColumn(t("dry_run.cost.category"), options=cats,
                                                          format_func=partial(form.category_label,
-                                                                             lang=current_lang()),
-                                                         required=True),
+                                                                             lang=current_lang())),
+            # not required: the browser would hold back a row until its 区分 is chosen — what was typed first
+            # was lost, a row left without one vanished (issue 14 §9); cost_lines names it as a problem instead
             "amount": st.column_config.TextColumn(t("dry_run.cost.amount"), help=t("dry_run.money_help")),
             "unit_price": st.column_config.TextColumn(t("dry_run.cost.unit_price")),
             "useful_life_years": st.column_config.NumberColumn(t("dry_run.cost.useful_life"), min_value=0, step=0.5),
@@ -366,6 +367,10 @@ def render() -> None:
     checks = st.container()          # filled once the self-scoring below is known
     levels, judged, notes = self_scoring(pack)
     proposal, problems = form.to_proposal(data, problems)
+    mismatch = form.cost_total_warning(data, pack)
+    if mismatch:
+        with checks:
+            st.warning(mismatch, icon=":material/calculate:")
     if proposal is None:
         with checks:
             st.header(t("dry_run.section.eligibility"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from tests.app.review_fixtures import app_as, no_exception, texts
 from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
 
@@ -27,3 +29,94 @@ def test_auto_assign_refreshes_the_table_at_once_and_reports_the_panel(store):
     assert "一つにつながっています" in report and "共通に担当する提案：最少" in report
     at.radio(key="lang").set_value("en").run()
     assert "one connected panel" in texts(at) and "Proposals shared by two reviewers" in texts(at)
+
+
+# --- §9 the self-check's cost lines ----------------------------------------------------------------------------
+
+def _dry_run(lang="ja"):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.review_fixtures import APP
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if lang != "ja":
+        at.radio(key="lang").set_value(lang).run()
+    at.switch_page("app/pages/dry_run.py").run()
+    no_exception(at)
+    return at
+
+
+def _cost_editor(at):
+    import json
+
+    [ed] = [d for d in at.dataframe if d.proto.editing_mode]
+    return ed, json.loads(ed.proto.columns)
+
+
+L4_DOC = {"id": "L4-DRY", "pack": "autonomous_l4", "title": "自動運転バス",
+          "applicant": {"name": "株式会社北雪モビリティ", "kind": "company"},
+          "consortium": [{"name": "岩見沢市", "kind": "local_government", "role": "運行"}],
+          "requested_yen": "3億円",
+          "cost_lines": [{"item": "車両リース", "category": "lease", "amount_yen": 20_000_000},
+                         {"item": "遠隔監視", "category": "service", "amount_yen": 7_500_000,
+                          "unit_price_yen": None}]}
+
+
+def _upload(at, doc, name="proposal.json"):
+    import json
+
+    gen = at.session_state["dry_run_generation"] if "dry_run_generation" in at.session_state else 0
+    at.file_uploader(key=f"dr_upload_{gen}").set_value(
+        (name, json.dumps([doc], ensure_ascii=False).encode(), "application/json")).run()
+    no_exception(at)
+
+
+def test_the_cost_category_does_not_hold_back_a_row_and_a_row_without_one_is_a_problem(store):
+    import pandas as pd
+
+    at = _dry_run()
+    _, config = _cost_editor(at)
+    # required=True made the browser keep a new row back until its 区分 was chosen: item and amount typed first
+    # were lost, and a row left without one silently vanished
+    assert not config["category"].get("required")
+    at.session_state["dr_cost_base"] = pd.DataFrame([{"item": "サーバ", "category": None, "amount": "300万円"}])
+    at.session_state["dr_cost_version"] = 7
+    at.run()
+    assert "経費明細 1行目：区分を選んでください。" in texts(at)
+
+
+def test_uploaded_cost_lines_have_no_none_cells_and_are_checked_against_the_amount(store):
+    at = _dry_run()
+    _upload(at, L4_DOC)
+    ed, _ = _cost_editor(at)
+    assert len(ed.value) == 2
+    # the columns keep their types (text, numbers): a column of empty cells went as Arrow "null" and showed None
+    sent = pa.ipc.open_stream(ed.proto.arrow_data.data).read_all().schema
+    assert [sent.field(c).type for c in ("unit_price", "useful_life_years", "years", "cannot_lease_reason")] == \
+        [pa.large_string(), pa.float64(), pa.float64(), pa.large_string()]
+    warn = [w.value for w in at.warning if "経費明細の合計" in w.value]
+    assert warn and "2,750万円" in warn[0] and "3億円" in warn[0] and "2億7,250万円" in warn[0]
+    at.radio(key="lang").set_value("en").run()
+    warn = [w.value for w in at.warning if "cost lines add up to" in w.value]
+    assert warn and "¥27,500,000" in warn[0] and "¥300,000,000" in warn[0]
+
+
+def test_lines_that_add_up_give_no_warning(store):
+    at = _dry_run()
+    _upload(at, {**L4_DOC, "requested_yen": 27_500_000})
+    assert not [w.value for w in at.warning if "経費明細の合計" in w.value]
+
+
+def test_re_uploading_the_json_keeps_the_self_scores(store):
+    at = _dry_run()
+    _upload(at, L4_DOC)
+    radios = [r for r in at.radio if r.key and r.key.startswith("dr_level_")]
+    assert radios
+    radios[0].set_value(4)
+    at.text_input(key="dr_note_" + radios[0].key.removeprefix("dr_level_")).input("実証済み")
+    at.run()
+    _upload(at, {**L4_DOC, "title": "自動運転バス（改訂）"}, name="proposal_v2.json")
+    assert at.text_input(key="dr_title").value == "自動運転バス（改訂）"          # the new file was read
+    assert at.radio(key=radios[0].key).value == 4
+    assert at.text_input(key="dr_note_" + radios[0].key.removeprefix("dr_level_")).value == "実証済み"
