@@ -38,6 +38,7 @@ from scoring.store.scenarios import ScenarioService
 W = {k: f"chair_{k}" for k in WhatIf.KEYS}   # the what-if widgets' keys
 W["budget"] = "chair_budget_value"   # the budget the ranking reads: typed (万円/億円) in BUDGET_TEXT
 BUDGET_TEXT = "chair_budget"
+BUDGET_LANG = "chair_budget_lang"     # the language the budget text was last shown in
 INVALID = "chair_whatif_invalid"      # the invalid what-if whose page (without results) is on screen
 FOR = "chair_whatif_for"
 # plain symbols (the table is drawn on a canvas: no emoji font needed)
@@ -66,12 +67,23 @@ def set_whatif(values: dict) -> None:
     st.session_state[BUDGET_TEXT] = "" if budget is None else man_oku(int(budget))
 
 
+def _reads(text: str) -> int | None:
+    try:
+        return parse_yen(text)
+    except MoneyError:
+        return None
+
+
 def whatif_problems(pack) -> list[str]:
     """What-if values that cannot be used (issue 14 §13: a budget of −5, a pass line of 150), each named with
     what is allowed. A readable budget (``8億円``, ``¥800,000,000``, ``800000000``) becomes the budget."""
     ss, problems = st.session_state, []
     if not pack.is_capacity:
         text = str(ss.get(BUDGET_TEXT) or "").strip()
+        lang, budget = current_lang(), ss.get(W["budget"])
+        if ss.get(BUDGET_LANG) != lang and budget is not None and text and _reads(text) == budget:
+            text = ss[BUDGET_TEXT] = man_oku(int(budget))      # 8億円 reads ¥800,000,000 in English
+        ss[BUDGET_LANG] = lang
         try:
             ss[W["budget"]] = parse_yen(text) if text else None
         except MoneyError:
