@@ -18,7 +18,8 @@ from scoring.io import csv_bytes
 from scoring.store import SYSTEM, AuditEntry
 from scoring.store.times import local_time
 
-from .i18n import t
+from .i18n import t, t_or
+from .session import programme_label
 
 ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "assignment.remove", "member.add",
            "conflict.add", "conflict.remove", "resolution.set", "resolution.remove", "round.create", "round.import",
@@ -45,24 +46,46 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _show(v: Any) -> str:
+# values that are ids: shown in the reader's words (issue 14 §10: "assigned: True; by: auto_assign")
+VALUE_KEYS = {"by": "admin.audit.value.by.", "source": "coi.source.", "status": "admin.audit.value.status.",
+              "stage": "admin.audit.value.stage.", "role": "auth.role.", "action": "admin.audit.value.action."}
+
+
+def key_label(key: str) -> str:
+    """``levels.service_need`` → ``評価段階 service_need``: the first part in words, a sub-key (a criterion id,
+    a pack id) as stored."""
+    head, _, rest = key.partition(".")
+    label = t_or(f"admin.audit.key.{head}", head)
+    return f"{label} {rest}" if rest else label
+
+
+def _show(v: Any, key: str = "") -> str:
     if v is None or v == "":
         return "—"
+    if isinstance(v, bool):
+        return t("common.yes") if v else t("common.no")
     if isinstance(v, (dict, list)):
         return json.dumps(v, ensure_ascii=False)
+    head = key.partition(".")[0]
+    if head == "pack" and isinstance(v, str):
+        return programme_label(v)
+    if head in VALUE_KEYS and isinstance(v, str):
+        return t_or(VALUE_KEYS[head] + v, v)
     return str(v)
 
 
 def change_summary(before: Any, after: Any) -> str:
     """What changed, one ``key: old → new`` per changed key (``key: new`` when there was nothing before), in a
-    stable order; long summaries are cut with ``…``."""
+    stable order, keys and id-like values in the reader's language; long summaries are cut with ``…``."""
     b, a = _flat(before), _flat(after)
     parts = []
     for key in list(a) + [k for k in b if k not in a]:
         old, new = b.get(key), a.get(key)
         if old == new or key == "version":
             continue
-        parts.append(f"{key}: {_show(new)}" if key not in b else f"{key}: {_show(old)} → {_show(new)}")
+        label = key_label(key)
+        parts.append(f"{label}: {_show(new, key)}" if key not in b
+                     else f"{label}: {_show(old, key)} → {_show(new, key)}")
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGE else text[:MAX_CHANGE - 1] + "…"
 

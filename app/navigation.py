@@ -63,6 +63,18 @@ ROLE_PAGES: dict[str | None, list[str]] = {
 }
 
 
+# a page's menu section when a role's menu groups it differently (issue 14 §13: the secretariat's 進捗 is not
+# the chair's; it sits with ラウンド管理 under 「管理」)
+ROLE_SECTIONS: dict[str | None, dict[str, str]] = {
+    "secretariat": {"chair_progress": "admin.nav.section"},
+}
+
+
+def section_key(role: str | None, page_id: str) -> str | None:
+    """The message key of the menu section page ``page_id`` is listed under for ``role``."""
+    return ROLE_SECTIONS.get(role, {}).get(page_id, PAGES[page_id].section_key)
+
+
 def page_ids_for(role: str | None) -> list[str]:
     """The pages a role may see; an unknown role sees what an anonymous visitor sees."""
     return list(ROLE_PAGES.get(role, ROLE_PAGES[ANONYMOUS]))
@@ -77,10 +89,11 @@ def build_navigation(role: str | None):
                      icon=s.icon or None, default=(i == 0)) for i, s in enumerate(specs)]
     twin = st.Page(str(ROOT / specs[0].path), title=t(specs[0].title_key), url_path=specs[0].url_path,
                    icon=specs[0].icon or None, visibility="hidden")
-    if any(s.section_key for s in specs):
+    sections = [section_key(role, s.id) for s in specs]
+    if any(sections):
         grouped: dict[str, list] = {}
-        for s, page in zip(specs, pages):
-            grouped.setdefault(t(s.section_key) if s.section_key else "", []).append(page)
-        grouped.setdefault(t(specs[0].section_key) if specs[0].section_key else "", []).append(twin)
+        for sec, page in zip(sections, pages):
+            grouped.setdefault(t(sec) if sec else "", []).append(page)
+        grouped.setdefault(t(sections[0]) if sections[0] else "", []).append(twin)
         return st.navigation(grouped)
     return st.navigation(pages + [twin])

@@ -35,6 +35,7 @@ from scoring.packs import SHIPPED_PACKS, CriteriaPack
 from scoring.selfcheck import FactField, fact_fields
 
 from .i18n import t, t_or
+from .ui import money
 
 PREFIX = "dr_"
 GEN = "dry_run_generation"   # bumps on clear so that the uploader and the cost editor start empty
@@ -47,6 +48,8 @@ TEXT_KEYS = {"dr_id", "dr_title", "dr_summary", "dr_app_name", "dr_app_pref", "d
              "dr_eligible_cost"}
 MEMBER_PARTS = ("name", "kind", "role")
 DROP = object()              # state that clearing simply removes (see blank_value)
+# what an upload leaves as it is: the uploader itself and the applicant's self-scoring (not in the file)
+KEEP_ON_UPLOAD = ("dr_upload", "dr_level_", "dr_note_", "dr_judged_")
 
 
 def member_key(part: str, i: int) -> str:
@@ -112,8 +115,10 @@ def empty_costs() -> pd.DataFrame:
 def proposal_to_state(p: Proposal, state: MutableMapping) -> None:
     """Fill the form from a proposal (an upload), before the form's widgets are drawn in this run. Amounts are
     written as the applicant would type them (``148,000,000``); facts this pack's form does not ask for (e.g.
-    course) are kept aside and travel on unchanged into the download."""
-    for key in [k for k in state.keys() if str(k).startswith(PREFIX) and not str(k).startswith(PREFIX + "upload")]:
+    course) are kept aside and travel on unchanged into the download. The self-scoring (levels, notes, judged
+    bonuses) is not in the file and stays as entered (issue 14 §9: a re-upload lost it); empty cost cells stay
+    empty (the table's own column types: no "None" shown)."""
+    for key in [k for k in state.keys() if str(k).startswith(PREFIX) and not str(k).startswith(KEEP_ON_UPLOAD)]:
         if key != "dr_loaded_file":
             del state[key]
     if p.pack in SHIPPED_PACKS:
@@ -142,8 +147,9 @@ def proposal_to_state(p: Proposal, state: MutableMapping) -> None:
              "unit_price": f"{c.unit_price_yen:,}" if c.unit_price_yen is not None else None,
              "useful_life_years": c.useful_life_years, "years": c.years,
              "cannot_lease_reason": c.cannot_lease_reason} for c in p.cost_lines]
-    state["dr_cost_base"] = pd.concat([empty_costs(), pd.DataFrame(rows, columns=COST_COLUMNS)],
-                                      ignore_index=True) if rows else empty_costs()
+    empty = empty_costs()
+    state["dr_cost_base"] = (pd.DataFrame(rows, columns=COST_COLUMNS).astype(empty.dtypes.to_dict())
+                             if rows else empty)
     state["dr_cost_version"] = int(state.get("dr_cost_version", 0)) + 1
 
 
@@ -267,6 +273,23 @@ def cost_lines(rows: list[dict]) -> tuple[list[dict], list[str]]:
         if ok:
             lines.append(line)
     return lines, problems
+
+
+def cost_total_warning(data: dict, pack: CriteriaPack) -> str | None:
+    """Cost lines that do not add up to the stated amount (the eligible cost of a subsidy pack, the requested
+    amount otherwise): a warning naming both figures (万円/億円 in Japanese), or None when they agree or either
+    is missing (issue 14 §9: 3億 stated against 2,750万 of lines passed unremarked)."""
+    lines = data.get("cost_lines") or []
+    key = "eligible_cost_yen" if pack.funding.mode == "subsidy" else "requested_yen"
+    stated = data.get(key)
+    if not lines or stated is None or pack.funding.mode == "capacity":
+        return None
+    total = sum(int(x.get("amount_yen") or 0) for x in lines)
+    if total == int(stated):
+        return None
+    field = money_label("dr_eligible_cost" if key == "eligible_cost_yen" else "dr_requested")
+    return t("dry_run.cost_total_mismatch", total=money(total), field=field, stated=money(int(stated)),
+             diff=money(abs(total - int(stated))), n=len(lines))
 
 
 def _text(state: Mapping, key: str) -> str:

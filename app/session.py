@@ -100,7 +100,8 @@ def pick_round(me: UserInfo, key: str = ROUND_PICK):
     st.session_state[key] = picked
     rid = st.selectbox(t("app.round"), ids, key=key,
                        format_func=lambda i: by_id[i].name + ("（" + t("app.round_locked") + "）"
-                                                            if by_id[i].status == "locked" else ""))
+                                                            if by_id[i].status == "locked" else ""),
+                                                                placeholder=t("common.choose"))
     st.session_state[ROUND_KEY] = rid
     return by_id[rid]
 
@@ -109,7 +110,8 @@ def pick_pack(round_info, key: str = "app_pack_pick") -> str:
     packs = list(round_info.packs)
     if st.session_state.get(key) not in packs:
         st.session_state[key] = packs[0]
-    return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p))
+    return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p),
+                        placeholder=t("common.choose"))
 
 
 def round_pack_header(me: UserInfo, title_key: str, pack_hint=None):
@@ -131,6 +133,18 @@ def round_pack_header(me: UserInfo, title_key: str, pack_hint=None):
             st.session_state["app_pack_pick"] = hint
         pack_id = pick_pack(rnd)
     return rnd, pack_id, top[2]
+
+
+def programme_label(pack_id: str, lang: str | None = None) -> str:
+    """A shipped programme by its code and name in the current language (the create-round form, the audit
+    log); an id that is not a shipped pack as it is."""
+    from scoring.io.packs import load_pack
+    from scoring.packs import SHIPPED_PACKS
+
+    if pack_id not in SHIPPED_PACKS:
+        return pack_id
+    pack = load_pack(pack_id)
+    return f"{pack.programme.code} {pack.programme.name.get(lang or current_lang())}"
 
 
 def pack_label(round_id: int, pack_id: str) -> str:

@@ -37,20 +37,30 @@ pio.templates[TEMPLATE_NAME] = pio.templates.merge_templates("plotly_white", go.
 pio.templates.default = TEMPLATE_NAME
 
 
-def yen(amount: int | None) -> str:
-    """``148000000`` → ``148,000,000円``."""
+def _english(lang: str | None = None) -> bool:
+    return (lang or current_lang()) == "en"
+
+
+def yen(amount: int | None, lang: str | None = None) -> str:
+    """``148000000`` → ``148,000,000円`` in Japanese, ``¥148,000,000`` in English."""
+    if amount is not None and _english(lang):
+        return money(amount, "en")
     return format_yen(amount)
 
 
-def man_oku(amount: int | None) -> str:
-    """``148000000`` → ``1億4,800万円`` (summaries)."""
+def man_oku(amount: int | None, lang: str | None = None) -> str:
+    """``148000000`` → ``1億4,800万円`` (summaries) in Japanese, ``¥148,000,000`` in English (issue 14 §10)."""
+    if amount is not None and _english(lang):
+        return money(amount, "en")
     return format_man_oku(amount)
 
 
-def yen_both(amount: int | None) -> str:
-    """``148,000,000円（1億4,800万円）``; plain yen below 1万円."""
+def yen_both(amount: int | None, lang: str | None = None) -> str:
+    """``148,000,000円（1億4,800万円）``; plain yen below 1万円; ``¥148,000,000`` in English."""
     if amount is None:
         return "—"
+    if _english(lang):
+        return money(amount, "en")
     if abs(int(amount)) < 10_000:
         return format_yen(amount)
     return f"{format_yen(amount)}（{format_man_oku(amount)}）"
@@ -60,7 +70,7 @@ def money(amount: int | None, lang: str | None = None) -> str:
     """An amount for a reader: ``1億4,800万円`` in Japanese, ``¥148,000,000`` in English."""
     if amount is None:
         return "—"
-    if (lang or current_lang()) == "en":
+    if _english(lang):
         return f"-¥{-int(amount):,}" if int(amount) < 0 else f"¥{int(amount):,}"
     return format_man_oku(amount)
 
@@ -159,3 +169,23 @@ def commit_while_typing(*key_prefixes: str, idle_ms: int = 1200) -> None:
     ``idle_ms`` without typing and when the page is hidden or left — so a draft is saved as the user types."""
     st.html(_COMMIT_TYPING_JS % {"prefixes": json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
             unsafe_allow_javascript=True)
+
+
+# Streamlit draws a file uploader's button ("Upload") and its drop hint ("Drag and drop a file here", "Limit
+# 200MB per file") in English with no parameter to change them; in Japanese they are replaced by CSS with the
+# catalog's words (issue 14 §10). The label above the uploader says which file to give, in either language.
+_UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] button {font-size: 0 !important;}
+[data-testid="stFileUploaderDropzone"] button::after {content: "%(button)s"; font-size: 0.875rem;}
+[data-testid="stFileUploaderDropzoneInstructions"] {font-size: 0 !important;}
+[data-testid="stFileUploaderDropzoneInstructions"] * {font-size: 0 !important;}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {content: "%(drop)s"; font-size: 0.875rem;}
+</style>"""
+
+
+def uploader_texts() -> None:
+    """Put the file uploaders of this page in the reader's language (Japanese: by CSS; English as drawn)."""
+    if current_lang() != "ja":
+        return
+    drop = t("common.upload.drop", mb=st.get_option("server.maxUploadSize"))
+    st.html(_UPLOADER_CSS % {"button": t("common.upload.button"), "drop": drop})

@@ -20,8 +20,8 @@ from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
 from app.conflicts import conflicts_section, short_panels
 from app.i18n import t
-from app.session import error_text, get_store, pick_pack, pick_round, select_round, store_errors
-from app.ui import error_boundary
+from app.session import error_text, get_store, pick_pack, pick_round, programme_label, select_round, store_errors
+from app.ui import error_boundary, uploader_texts
 from scoring.errors import InputError
 from scoring.packs import SHIPPED_PACKS
 from scoring.store import StoreError
@@ -30,7 +30,8 @@ from scoring.store import StoreError
 def create_round_section(me) -> None:
     with st.expander(t("admin.create.title"), icon=":material/add_circle:"):
         name = st.text_input(t("admin.create.name"), key="adm_round_name")
-        packs = st.multiselect(t("admin.create.packs"), list(SHIPPED_PACKS), key="adm_round_packs")
+        packs = st.multiselect(t("admin.create.packs"), list(SHIPPED_PACKS), key="adm_round_packs",
+                               format_func=programme_label, placeholder=t("common.choose"))
         desc = st.text_input(t("admin.create.description"), key="adm_round_desc")
         if st.button(t("admin.create.submit"), key="adm_round_create", type="primary"):
             if not name.strip() or not packs:
@@ -45,6 +46,7 @@ def create_round_section(me) -> None:
 def import_section(me, rnd) -> None:
     with st.expander(t("admin.import.title"), icon=":material/upload_file:"):
         st.caption(t("admin.import.help"))
+        uploader_texts()
         files = {kind: st.file_uploader(t(f"admin.import.{kind}"), type=[ext], key=f"adm_import_{kind}")
                  for kind, ext in (("proposals", "json"), ("reviewers", "csv"), ("reviews", "csv"))}
         if st.button(t("admin.import.submit", round=rnd.name), key="adm_import_run", type="primary",
@@ -78,7 +80,7 @@ def users_section(me) -> None:
         display = c[1].text_input(t("admin.users.name"), key="adm_user_display")
         roles = ["reviewer", "chair", "secretariat"] if me.role == "chair" else ["reviewer", "secretariat"]
         role = c[2].selectbox(t("admin.users.role"), roles, key="adm_user_role",
-                              format_func=lambda r: t(f"auth.role.{r}"))
+                              format_func=lambda r: t(f"auth.role.{r}"), placeholder=t("common.choose"))
         password = c[3].text_input(t("admin.users.password"), type="password", key="adm_user_password")
         if st.button(t("admin.users.add"), key="adm_user_add"):
             with store_errors():
@@ -105,6 +107,27 @@ def users_section(me) -> None:
                 st.success(t("admin.users.unlocked", username=who))
 
 
+AUTO_REPORT = "adm_auto_report"
+
+
+def auto_assign_report(rnd, rep) -> None:
+    """What an automatic assignment did: added and kept, the proposals left short, and the shape of the
+    reviewer–proposal graph (one connected panel, or how many parts; the least and most shared proposals)."""
+    st.success(t("admin.assign.auto_done", round=rnd.name, added=len(rep.added), kept=rep.kept))
+    for u in rep.unsatisfied:
+        st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted))
+    d = rep.design
+    if d is None or d.reviewers == 0:
+        return
+    overlap = ("" if d.min_pair_overlap is None else
+               t("admin.assign.overlap", min=d.min_pair_overlap, max=d.max_pair_overlap))
+    if d.connected:
+        st.info(t("admin.assign.connected", reviewers=d.reviewers) + overlap, icon=":material/hub:")
+    else:
+        st.warning(t("admin.assign.disconnected", components=d.components, reviewers=d.reviewers) + overlap,
+                   icon=":material/link_off:")
+
+
 def assignments_section(me, rnd) -> None:
     st.subheader(t("admin.assign.title"))
     pack_id = pick_pack(rnd, key="adm_pack_pick")
@@ -120,15 +143,19 @@ def assignments_section(me, rnd) -> None:
     if c[1].button(t("admin.assign.auto"), key="adm_auto_assign", type="primary", icon=":material/auto_mode:"):
         with store_errors():
             rep = store.assignments.auto_assign(me, rnd.id, pack_id, int(k) if k else None)
-            st.success(t("admin.assign.auto_done", round=rnd.name, added=len(rep.added), kept=rep.kept))
-            for u in rep.unsatisfied:
-                st.warning(t("admin.assign.unsatisfied", proposal=u.proposal_id, have=u.have, wanted=u.wanted,
-                             reason=u.reason))
+            # shown after the rerun, so that the table above already lists what was added (issue 14 §8)
+            st.session_state[AUTO_REPORT] = (rnd.id, pack_id, rep)
+            st.rerun()
+    shown = st.session_state.get(AUTO_REPORT)
+    if shown and shown[:2] == (rnd.id, pack_id):
+        auto_assign_report(rnd, shown[2])
     proposals = [p.id for p in store.rounds.list_proposals(me, rnd.id, pack_id)]
     reviewers = [r.username for r in store.rounds.list_reviewers(me, rnd.id)]
     c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
-    pid = c[0].selectbox(t("admin.assign.proposal"), proposals, key="adm_assign_proposal")
-    rv = c[1].selectbox(t("admin.assign.reviewer"), reviewers, key="adm_assign_reviewer")
+    pid = c[0].selectbox(t("admin.assign.proposal"), proposals, key="adm_assign_proposal",
+                         placeholder=t("common.choose"))
+    rv = c[1].selectbox(t("admin.assign.reviewer"), reviewers, key="adm_assign_reviewer",
+                        placeholder=t("common.choose"))
     if c[2].button(t("admin.assign.add"), key="adm_assign_add") and pid and rv:
         with store_errors():
             store.assignments.assign(me, rnd.id, pid, rv)
@@ -164,7 +191,8 @@ def chair_section(me, rnd) -> None:
     if submitted:
         labels = {(a.proposal_id, a.reviewer): f"{a.proposal_id} — {a.reviewer}" for a in submitted}
         c = st.columns([2, 2, 1], vertical_alignment="bottom")
-        pick = c[0].selectbox(t("admin.reopen.review"), list(labels), key="adm_reopen_pick", format_func=labels.get)
+        pick = c[0].selectbox(t("admin.reopen.review"), list(labels), key="adm_reopen_pick", format_func=labels.get,
+                              placeholder=t("common.choose"))
         reason = c[1].text_input(t("admin.reopen.reason"), key="adm_reopen_reason")
         if c[2].button(t("admin.reopen.submit"), key="adm_reopen"):
             with store_errors():
@@ -210,7 +238,8 @@ def audit_section(me, rnd) -> None:
     st.caption(t("admin.audit.help", limit=AUDIT_LIMIT))
     c = st.columns([1, 1, 1])
     entity = c[0].selectbox(t("admin.audit.entity"), (None,) + ROUND_ENTITIES, key="adm_audit_entity",
-                            format_func=lambda e: t("admin.audit.entity.all" if e is None else f"admin.audit.entity.{e}"))
+                            format_func=lambda e: t("admin.audit.entity.all" if e is None else f"admin.audit.entity.{e}"),
+                                placeholder=t("common.choose"))
     proposal = c[1].text_input(t("admin.audit.proposal"), key="adm_audit_proposal").strip()
     subject = c[2].text_input(t("admin.audit.subject"), key="adm_audit_subject").strip()
     with store_errors():

@@ -183,7 +183,7 @@ def render() -> None:
     titles = {str(ranking.table.ids[i]): ranking.table.proposals[i].title for i in range(ranking.table.n)}
     with third:
         pid = st.selectbox(t("chair.detail.pick"), ids, key="chair_detail_pick",
-                           format_func=lambda p: f"{p}　{titles[p]}")
+                           format_func=lambda p: f"{p}　{titles[p]}", placeholder=t("common.choose"))
     st.query_params["proposal"] = pid
     st.session_state[URL_SEEN] = pid
     i = ids.index(pid)

@@ -29,16 +29,22 @@ from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, money, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
+from scoring.money import MoneyError, parse_yen
 from scoring.labels import label
 from scoring.params import WhatIf
 from scoring.store import StoreError
 from scoring.store.scenarios import ScenarioService
 
 W = {k: f"chair_{k}" for k in WhatIf.KEYS}   # the what-if widgets' keys
+W["budget"] = "chair_budget_value"   # the budget the ranking reads: typed (万円/億円) in BUDGET_TEXT
+BUDGET_TEXT = "chair_budget"
+BUDGET_LANG = "chair_budget_lang"     # the language the budget text was last shown in
+INVALID = "chair_whatif_invalid"      # the invalid what-if whose page (without results) is on screen
 FOR = "chair_whatif_for"
 # plain symbols (the table is drawn on a canvas: no emoji font needed)
 DECISION_ICONS = {"selected": "◎", "waitlisted": "△", "over_budget": "×", "ranked": "・", "below_pass_line": "−",
                   "below_criterion_floor": "−", "insufficient_reviews": "−", "ineligible": "−"}
+AXIS_MARGIN = 90   # px left of the cumulative chart: the y-axis title beside ticks like 2,000,000,000
 MANY = 200   # ranked proposals above which the chart shows the cumulative line only
 COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9e", "ranked": "#1565c0"}
 
@@ -57,6 +63,35 @@ def official(pack) -> dict:
 def set_whatif(values: dict) -> None:
     for k, key in W.items():
         st.session_state[key] = values.get(k)
+    budget = values.get("budget")
+    st.session_state[BUDGET_TEXT] = "" if budget is None else man_oku(int(budget))
+
+
+def _reads(text: str) -> int | None:
+    try:
+        return parse_yen(text)
+    except MoneyError:
+        return None
+
+
+def whatif_problems(pack) -> list[str]:
+    """What-if values that cannot be used (issue 14 §13: a budget of −5, a pass line of 150), each named with
+    what is allowed. A readable budget (``8億円``, ``¥800,000,000``, ``800000000``) becomes the budget."""
+    ss, problems = st.session_state, []
+    if not pack.is_capacity:
+        text = str(ss.get(BUDGET_TEXT) or "").strip()
+        lang, budget = current_lang(), ss.get(W["budget"])
+        if ss.get(BUDGET_LANG) != lang and budget is not None and text and _reads(text) == budget:
+            text = ss[BUDGET_TEXT] = man_oku(int(budget))      # 8億円 reads ¥800,000,000 in English
+        ss[BUDGET_LANG] = lang
+        try:
+            ss[W["budget"]] = parse_yen(text) if text else None
+        except MoneyError:
+            problems.append(t("chair.whatif.bad_budget", value=text))
+    line, top = ss.get(W["pass_line"]), float(pack.total_points)
+    if line is None or not 0 <= float(line) <= top:
+        problems.append(t("chair.whatif.bad_pass_line", value="—" if line is None else score(line), max=score(top)))
+    return problems
 
 
 def whatif_values(pack, target) -> tuple[dict, dict]:
@@ -70,7 +105,7 @@ def whatif_values(pack, target) -> tuple[dict, dict]:
     return {k: ss.get(key) for k, key in W.items()}, base
 
 
-def whatif_controls(pack, base: dict) -> None:
+def whatif_controls(pack, base: dict, problems: list[str] = ()) -> None:
     ss = st.session_state
     with st.container(border=True):
         head, reset = st.columns([5, 1], vertical_alignment="center")
@@ -81,18 +116,19 @@ def whatif_controls(pack, base: dict) -> None:
         if pack.is_capacity:
             c[0].number_input(t("chair.whatif.capacity"), key=W["budget"], min_value=0, step=1, value=None)
         else:
-            c[0].number_input(t("chair.whatif.budget"), key=W["budget"], min_value=0, step=10_000_000, value=None,
-                              format="%d", placeholder=t("chair.whatif.no_budget"))
-            if ss.get(W["budget"]) is not None:
-                c[0].caption(man_oku(int(ss[W["budget"]])))
+            text = c[0].text_input(t("chair.whatif.budget"), key=BUDGET_TEXT, placeholder=t("chair.whatif.no_budget"),
+                                   help=t("dry_run.money_help"))
+            if text.strip() and ss.get(W["budget"]) is not None and not problems:
+                c[0].caption(yen_both(int(ss[W["budget"]])))
         c[1].selectbox(t("chair.whatif.aggregation"), [a.value for a in Aggregation], key=W["aggregation"],
-                       format_func=lambda v: t(f"chair.aggregation.{v}"))
+                       format_func=lambda v: t(f"chair.aggregation.{v}"), placeholder=t("common.choose"))
         c[2].selectbox(t("chair.whatif.normalization"), [n.value for n in Normalization], key=W["normalization"],
-                       format_func=lambda v: t(f"chair.normalization.{v}"))
-        c[3].number_input(t("chair.whatif.pass_line"), key=W["pass_line"], min_value=0.0,
-                          max_value=float(pack.total_points), step=1.0, format="%.2f")
+                       format_func=lambda v: t(f"chair.normalization.{v}"), placeholder=t("common.choose"))
+        # no min/max: the browser would refuse an out-of-range value silently (a red "!") and keep the old
+        # results; whatif_problems says what is wrong and the results are withdrawn instead
+        c[3].number_input(t("chair.whatif.pass_line"), key=W["pass_line"], step=1.0, format="%.2f")
         c[4].selectbox(t("chair.whatif.selection"), [m.value for m in SelectionMethod], key=W["selection"],
-                       format_func=lambda v: t(f"chair.selection.{v}"))
+                       format_func=lambda v: t(f"chair.selection.{v}"), placeholder=t("common.choose"))
         c[5].number_input(t("chair.whatif.waitlist"), key=W["waitlist"], min_value=0, step=1)
 
 
@@ -120,7 +156,7 @@ def scenario_controls(me, rid: int, pack, values: dict, changed: bool) -> None:
             by = {s.name: s for s in saved}
             c3, c4 = st.columns([3, 1], vertical_alignment="bottom")
             pick = c3.selectbox(t("chair.scenario.saved_list"), names, key="chair_scenario_pick",
-                                format_func=lambda n: f"{n}（{by[n].saved_by}）")
+                                format_func=lambda n: f"{n}（{by[n].saved_by}）", placeholder=t("common.choose"))
             c4.button(t("chair.scenario.load"), key="chair_scenario_load", on_click=set_whatif,
                       args=(by[pick].whatif.settings(pack),))
 
@@ -197,10 +233,12 @@ def cumulative_chart(ranking) -> go.Figure:
                            line=dict(color="#c62828", dash="dot", width=2)))
         notes.append(dict(x=at, y=1.02, yref="paper", text=t("chair.funding_line"), showarrow=False,
                           font=dict(color="#c62828")))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), yaxis_tickformat=",d", hovermode="closest",
+    # the y-axis title had 10 px and was cut ("Amount (ye"): room for it, and the margin grows with the ticks
+    fig.update_layout(height=380, margin=dict(l=AXIS_MARGIN, r=10, t=40, b=10), hovermode="closest",
                       shapes=shapes, annotations=notes,
                       legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("chair.chart.x"), range=[0, n + 1]),
-                      yaxis_title=t(f"chair.unit.{b.unit}_axis"))
+                      yaxis=dict(title=dict(text=t(f"chair.unit.{b.unit}_axis"), standoff=8), tickformat=",d",
+                                 automargin=True))
     return fig
 
 
@@ -436,7 +474,11 @@ def current(me, rnd, pack_id: str):
     call, resolutions = round_call(me, rnd.id, pack_id, marker)
     pack = call.pack
     values, base = whatif_values(pack, (rnd.id, pack_id))
+    problems = whatif_problems(pack)
+    values = {k: st.session_state.get(key) for k, key in W.items()}
     key = (rnd.id, pack_id, marker, tuple(sorted(values.items())))
+    if problems:
+        return call, pack, values, base, None, key
     hit = st.session_state.get(CURRENT)
     if hit is not None and hit[0] == key:
         return call, pack, values, base, hit[1], key
@@ -471,6 +513,18 @@ def ranking_view(rnd, pack_id: str) -> None:
         me = require("chair")          # the acting user re-read on every run of the fragment too
         lang = current_lang()
         call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+        if ranking is None:                # an invalid what-if: the message, and no results of other values
+            if st.session_state.get(INVALID) != key:
+                st.session_state[INVALID] = key
+                st.rerun(scope="app")      # the parts below the fragment go too
+            problems = whatif_problems(pack)
+            whatif_controls(pack, base, problems)
+            for p in problems:
+                st.error(p, icon=":material/error:")
+            st.info(t("chair.whatif.no_results"))
+            return
+        if st.session_state.pop(INVALID, None) is not None:
+            st.rerun(scope="app")          # valid again: the parts below the fragment come back
         shown = st.session_state.get(SHOWN)
         if shown is not None and shown != key:
             st.rerun(scope="app")
@@ -503,6 +557,8 @@ def outside_parts(me, rnd, pack_id: str) -> None:
     """Scenario save, analyses and downloads: drawn on a full run of the page, for the current what-if."""
     lang = current_lang()
     call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+    if ranking is None:
+        return                             # an invalid what-if: ranking_view says what to fix
     ss = st.session_state
     scenario_controls(me, rnd.id, pack, values, values != base)
     st.subheader(t("chair.tab.analysis"), divider="gray")

@@ -17,7 +17,7 @@ import streamlit as st
 
 from app import proposal_form as form
 from app.i18n import current_lang, t
-from app.ui import STATUS_ICONS, error_boundary, man_oku, score, yen, yen_both
+from app.ui import STATUS_ICONS, error_boundary, uploader_texts, man_oku, score, yen, yen_both
 from scoring.errors import InputError
 from scoring.io.packs import load_pack
 from scoring.io.selfcheck_sheet import selfcheck_workbook
@@ -47,7 +47,8 @@ def choose_pack():
         st.session_state["dr_pack"] = form.DEFAULT_PACK
     st.header(t("dry_run.section.programme"))
     pid = st.selectbox(t("dry_run.programme"), list(packs), key="dr_pack",
-                       format_func=lambda p: f"{packs[p].programme.code} {packs[p].programme.name.get(lang)}")
+                       format_func=lambda p: f"{packs[p].programme.code} {packs[p].programme.name.get(lang)}",
+                           placeholder=t("common.choose"))
     pack = packs[pid]
     s = pack_summary(pack, lang)
     with st.container(border=True):
@@ -78,6 +79,7 @@ def upload_section() -> list[str]:
     """Upload a canonical JSON (or the intake Excel) to fill the form. Read in memory, never saved."""
     errors: list[str] = []
     with st.expander(t("dry_run.upload.title"), expanded=False):
+        uploader_texts()
         f = st.file_uploader(t("dry_run.upload.label"), type=["json", "xlsx"],
                              key=f"dr_upload_{form.generation(st.session_state)}", help=t("dry_run.upload.help"))
         if f is None:
@@ -118,7 +120,8 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
     st.subheader(t("dry_run.section.applicant"))
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
     c1.text_input(t("dry_run.field.applicant_name"), key="dr_app_name")
-    c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_fmt)
+    c2.selectbox(t("dry_run.field.applicant_kind"), kinds, key="dr_app_kind", format_func=kind_fmt,
+                 placeholder=t("common.choose"))
     c3.text_input(t("dry_run.field.prefecture"), key="dr_app_pref")
     c4.text_input(t("dry_run.field.municipality"), key="dr_app_muni")
 
@@ -128,7 +131,8 @@ def proposal_form(pack) -> tuple[dict, list[str]]:
         c1, c2, c3, c4 = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
         c1.text_input(t("dry_run.field.member_name", n=i + 1), key=form.member_key("name", i))
         ss.setdefault(form.member_key("kind", i), form.DEFAULT_KIND)
-        c2.selectbox(t("dry_run.field.member_kind"), kinds, key=form.member_key("kind", i), format_func=kind_fmt)
+        c2.selectbox(t("dry_run.field.member_kind"), kinds, key=form.member_key("kind", i), format_func=kind_fmt,
+                     placeholder=t("common.choose"))
         c3.text_input(t("dry_run.field.member_role"), key=form.member_key("role", i))
         c4.button(t("dry_run.member.remove"), key=f"dr_m_remove_{i}", on_click=form.remove_member, args=(ss, i))
     st.button(t("dry_run.member.add"), key="dr_m_add", on_click=form.add_member, args=(ss,), icon=":material/add:")
@@ -165,7 +169,7 @@ def fact_questions(pack, lang: str) -> None:
         if f.kind in ("bool", "choice"):
             options = [NONE, True, False] if f.kind == "bool" else [NONE, *f.choices]
             col.selectbox(form.fact_label(f.name), options, key=key,
-                          format_func=partial(form.choice_label, f.name, lang=lang))
+                          format_func=partial(form.choice_label, f.name, lang=lang), placeholder=t("common.choose"))
         else:
             integer = f.kind == "integer"
             col.number_input(form.fact_label(f.name), key=key, value=None, min_value=0 if integer else None,
@@ -197,8 +201,9 @@ def cost_editor() -> list[dict]:
             "item": st.column_config.TextColumn(t("dry_run.cost.item"), width="medium"),
             "category": st.column_config.SelectboxColumn(t("dry_run.cost.category"), options=cats,
                                                          format_func=partial(form.category_label,
-                                                                             lang=current_lang()),
-                                                         required=True),
+                                                                             lang=current_lang())),
+            # not required: the browser would hold back a row until its 区分 is chosen — what was typed first
+            # was lost, a row left without one vanished (issue 14 §9); cost_lines names it as a problem instead
             "amount": st.column_config.TextColumn(t("dry_run.cost.amount"), help=t("dry_run.money_help")),
             "unit_price": st.column_config.TextColumn(t("dry_run.cost.unit_price")),
             "useful_life_years": st.column_config.NumberColumn(t("dry_run.cost.useful_life"), min_value=0, step=0.5),
@@ -362,6 +367,10 @@ def render() -> None:
     checks = st.container()          # filled once the self-scoring below is known
     levels, judged, notes = self_scoring(pack)
     proposal, problems = form.to_proposal(data, problems)
+    mismatch = form.cost_total_warning(data, pack)
+    if mismatch:
+        with checks:
+            st.warning(mismatch, icon=":material/calculate:")
     if proposal is None:
         with checks:
             st.header(t("dry_run.section.eligibility"))

@@ -80,7 +80,7 @@ def render() -> None:
             # the default through session state only: a widget given both a default and a session-state value
             # (the language switch assigns it back) makes Streamlit log a warning
             st.session_state[key] = first_open
-        pid = c1.selectbox(t("reviewer.pick"), options, key=key, format_func=titles.get)
+        pid = c1.selectbox(t("reviewer.pick"), options, key=key, format_func=titles.get, placeholder=t("common.choose"))
         if c2.button(t("reviewer.open"), key=f"rv_home_open_{rid}", type="primary", icon=":material/edit:"):
             st.session_state["rv_target"] = (rid, pid)
             st.switch_page("app/pages/reviewer_scoring.py", query_params={"round": str(rid), "proposal": pid})

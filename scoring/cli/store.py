@@ -164,7 +164,10 @@ def cmd_assign(args) -> int:
         out = []
         for pack in packs:
             rep = store.assignments.auto_assign(SYSTEM, rid, pack, args.k)
+            d = rep.design
             out.append({"pack": pack, "added": len(rep.added), "kept": rep.kept, "load": rep.load,
+                        "design": {"connected": d.connected, "components": d.components, "reviewers": d.reviewers,
+                                   "min_pair_overlap": d.min_pair_overlap, "max_pair_overlap": d.max_pair_overlap},
                         "unsatisfied": [{"proposal_id": u.proposal_id, "have": u.have, "wanted": u.wanted,
                                          "reason": u.reason} for u in rep.unsatisfied]})
         _print({"round": rid, "packs": out})

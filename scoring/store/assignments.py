@@ -10,6 +10,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..assignment_plan import plan
 from ..errors import InputError, Problem
 from ..models import Role, RoundStatus
 from .base import ADMIN, Actor, ServiceBase, deny
@@ -59,8 +60,10 @@ class AssignmentService(ServiceBase):
     def auto_assign(self, actor: UserInfo, round_id: int, pack: str | None = None, k: int | None = None,
                     proposals: Sequence[str] | None = None) -> AutoAssignReport:
         """Chair, secretariat: give every proposal of the pack ``k`` reviewers (default: the pack's
-        ``min_reviews``), keeping existing assignments, never a conflicted reviewer, the least-loaded reviewer
-        first (load counted across the whole round; ties by username). Reports what could not be satisfied.
+        ``min_reviews``), keeping existing assignments, never a conflicted reviewer, loads as even as the
+        conflicts allow (counted across the whole round; ties by username), the pack's reviewer–proposal graph
+        connected with even pair overlap (:func:`scoring.assignment_plan.plan`). Reports what could not be
+        satisfied and the graph's shape (``design``: connected, parts, min/max pair overlap).
         ``proposals``: only these proposals of the pack (the one-click reassignment of a proposal a conflict
         left short of reviewers); an id not in the pack is refused."""
         with self.db.write() as s:
@@ -89,7 +92,6 @@ class AssignmentService(ServiceBase):
             pid_of = {p.id: p.proposal_id for p in all_props}
             current: dict[str, set[int]] = {}
             load = {uid: 0 for uid in name_of}
-            kept = 0
             for uid, ppk in s.execute(select(Assignment.user_id, Assignment.proposal_pk)
                                       .where(Assignment.round_id == r.id)):
                 pid = pid_of[ppk]
@@ -98,39 +100,33 @@ class AssignmentService(ServiceBase):
                 current.setdefault(pid, set()).add(uid)
                 if uid in load:
                     load[uid] += 1
-            candidates = {p.proposal_id: [u for u in name_of if (u, p.proposal_id) not in conflicted
-                                          and u not in current.get(p.proposal_id, set())] for p in props}
-            # most constrained first: fewest free candidates per missing reviewer, then import order
-            order = sorted(range(len(props)), key=lambda i: (len(candidates[props[i].proposal_id]), i))
+            pack_pids = [p.proposal_id for p in all_props if p.pack_id == pack_id]
+            targets = [p.proposal_id for p in props]
+            kept = sum(len(current.get(pid, ())) for pid in targets)
+            # the pure planner: balanced loads, never a conflict, a connected graph with even pair overlap
+            planned = plan(pack_pids, list(name_of), want, kept={pid: current.get(pid, set()) for pid in pack_pids},
+                           conflicted={(u, pid) for u, pid in conflicted if u in name_of}, load=load,
+                           plan_for=targets)
+            by_pid = {p.proposal_id: p for p in props}
             added: list[tuple[str, str]] = []
-            unsatisfied: list[Unsatisfied] = []
             now = utcnow()
-            for i in order:
-                p = props[i]
-                have = current.get(p.proposal_id, set())
-                kept += len(have)
-                need = want - len(have)
-                if need <= 0:
-                    continue
-                free = sorted(candidates[p.proposal_id], key=lambda u: (load[u], name_of[u]))
-                chosen = free[:need]
-                for uid in chosen:
-                    s.add(Assignment(round_id=r.id, proposal_pk=p.id, user_id=uid, created_at=now,
-                                     created_by=who.username))
-                    load[uid] += 1
-                    added.append((p.proposal_id, name_of[uid]))
-                    self._audit(s, who, AuditAction.assignment_add, "assignment", round_id=r.id,
-                                proposal_id=p.proposal_id, subject=name_of[uid],
-                                after={"assigned": True, "by": "auto_assign"})
-                if len(chosen) < need:
-                    n_conf = sum(1 for u in name_of if (u, p.proposal_id) in conflicted)
-                    unsatisfied.append(Unsatisfied(p.proposal_id, len(have) + len(chosen), want,
-                                                   f"only {len(have) + len(chosen)} of {want}: {len(name_of)} reviewers "
-                                                   f"on the committee, {n_conf} conflicted"))
+            for pid, uid in planned.added:
+                s.add(Assignment(round_id=r.id, proposal_pk=by_pid[pid].id, user_id=uid, created_at=now,
+                                 created_by=who.username))
+                added.append((pid, name_of[uid]))
+                self._audit(s, who, AuditAction.assignment_add, "assignment", round_id=r.id,
+                            proposal_id=pid, subject=name_of[uid], after={"assigned": True, "by": "auto_assign"})
+            unsatisfied: list[Unsatisfied] = []
+            for pid, have in planned.short.items():
+                n_conf = sum(1 for u in name_of if (u, pid) in conflicted)
+                unsatisfied.append(Unsatisfied(pid, have, want, f"only {have} of {want}: {len(name_of)} reviewers "
+                                                                f"on the committee, {n_conf} conflicted"))
+            load = planned.load
             at = {p.proposal_id: i for i, p in enumerate(props)}
             added.sort(key=lambda x: (at[x[0]], x[1]))
             unsatisfied.sort(key=lambda u: at[u.proposal_id])
-            return AutoAssignReport(added, kept, unsatisfied, {name_of[u]: n for u, n in load.items()})
+            return AutoAssignReport(added, kept, unsatisfied, {name_of[u]: n for u, n in load.items()},
+                                    planned.report)
 
     def _infos(self, s: Session, q, conflicted: set[tuple[int, str]]) -> list[AssignmentInfo]:
         out = []

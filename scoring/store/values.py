@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..assignment_plan import DesignReport
 from ..models import Role, StrEnum
 
 
@@ -175,7 +176,8 @@ class AutoAssignReport:
     added: list[tuple[str, str]]   # (proposal_id, reviewer) pairs created by this run
     kept: int                      # existing assignments kept
     unsatisfied: list[Unsatisfied]
-    load: dict[str, int]           # reviewer → non-conflicted assignments in the pack after the run
+    load: dict[str, int]           # reviewer → non-conflicted assignments in the round after the run
+    design: DesignReport | None = None   # the pack's reviewer–proposal graph after the run (connected, overlap)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (f
 def test_change_summary_lists_changed_keys_only():
     before = {"status": "draft", "version": 3, "levels": {"a": 3, "b": 4}, "comments": {"a": "x"}}
     after = {"status": "draft", "version": 4, "levels": {"a": 4, "b": 4, "c": 2}, "comments": {}}
-    assert change_summary(before, after) == "levels.a: 3 → 4; levels.c: 2; comments.a: x → —"
-    assert change_summary(None, {"deadline": "2027-01-15"}) == "deadline: 2027-01-15"
-    assert change_summary({"deadline": "2027-01-15"}, {"deadline": None}) == "deadline: 2027-01-15 → —"
+    assert change_summary(before, after) == "評価段階 a: 3 → 4; 評価段階 c: 2; コメント a: x → —"
+    assert change_summary(None, {"deadline": "2027-01-15"}) == "締切: 2027-01-15"
+    assert change_summary({"deadline": "2027-01-15"}, {"deadline": None}) == "締切: 2027-01-15 → —"
     long = change_summary(None, {"comments": {f"c{k}": "あ" * 50 for k in range(20)}})
     assert len(long) == 300 and long.endswith("…")
 
@@ -38,8 +38,8 @@ def test_chair_sees_the_rounds_changes_newest_first_and_filters(store):
     assert "操作履歴（監査ログ）" in texts(at)
     rows = rows_of(at)
     assert rows[0]["操作"] == "下書き保存" and rows[0]["操作者"] == "R01" and rows[0]["提案ID"] == "L4-001"
-    assert "levels.service_need" in rows[0]["変更内容"]
-    assert rows[1]["操作"] == "締切の変更" and rows[1]["変更内容"] == "deadline: — → 2027-01-15"
+    assert "評価段階 service_need" in rows[0]["変更内容"]
+    assert rows[1]["操作"] == "締切の変更" and rows[1]["変更内容"] == "締切: — → 2027-01-15"
     assert rows[-1]["操作"] == "ラウンド作成" and rows[-1]["操作者"] == "コマンドライン"   # the demo round's first line
     assert [r["日時"] for r in rows] == sorted((r["日時"] for r in rows), reverse=True)
 
@@ -59,7 +59,7 @@ def test_a_saved_scenario_is_listed_and_filterable(store):
     at = app_as(store, "C01", "admin_round")
     at.selectbox(key="adm_audit_entity").set_value("scenario").run()
     [row] = rows_of(at)
-    assert row["操作"] == "試算シナリオの保存" and "overrides.budget: 800000000" in row["変更内容"]
+    assert row["操作"] == "試算シナリオの保存" and "変更した値 budget: 800000000" in row["変更内容"]
 
 
 def test_every_logged_action_has_a_label():

@@ -134,7 +134,7 @@ def large_ranking(n: int):
 
 def test_whatif_budget_changes_decisions_not_the_stored_round(store):
     at = ranking_page(store)
-    at.number_input(key="chair_budget").set_value(2_000_000_000).run()
+    at.text_input(key="chair_budget").input("20億円").run()
     no_exception(at)
     df = table(at)
     selected = [i for i, d in zip(df["提案ID"], df["結果"]) if d.startswith("◎")]
@@ -165,7 +165,7 @@ def test_named_scenario_is_saved_and_loaded_without_changing_the_round(store):
     from scoring.store.scenarios import ScenarioService
 
     at = ranking_page(store)
-    at.number_input(key="chair_budget").set_value(2_000_000_000).run()
+    at.text_input(key="chair_budget").input("20億円").run()
     at.text_input(key="chair_scenario_name").input("予算20億").run()
     at.button(key="chair_scenario_save").click().run()
     no_exception(at)
@@ -173,10 +173,10 @@ def test_named_scenario_is_saved_and_loaded_without_changing_the_round(store):
     assert [(s.name, s.overrides["budget"]) for s in saved] == [("予算20億", 2_000_000_000)]
     assert store.rounds.rank_round(chair(store), 1, "autonomous_l4").counts()["selected"] == 11
     fresh = ranking_page(store)
-    assert fresh.number_input(key="chair_budget").value == 1_700_000_000
+    assert fresh.text_input(key="chair_budget").value == "17億円"
     fresh.selectbox(key="chair_scenario_pick").set_value("予算20億").run()
     fresh.button(key="chair_scenario_load").click().run()
-    assert fresh.number_input(key="chair_budget").value == 2_000_000_000
+    assert fresh.text_input(key="chair_budget").value == "20億円"
     assert sum(1 for d in table(fresh)["結果"] if d.startswith("◎")) > 11
 
 
@@ -224,7 +224,7 @@ def download_names(at) -> list[str]:
 
 def test_downloads_made_under_a_whatif_are_marked_as_such(store):
     at = ranking_page(store)
-    at.number_input(key="chair_budget").set_value(2_000_000_000).run()
+    at.text_input(key="chair_budget").input("20億円").run()
     at.button(key="chair_xlsx_prepare").click().run()
     no_exception(at)
     wb = openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1]))

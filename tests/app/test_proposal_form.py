@@ -76,11 +76,14 @@ def test_prefilled_fields_hold_what_the_applicant_would_type():
     assert state["dr_cost_version"] == 1
 
 
-def test_prefilling_drops_what_the_previous_proposal_left_but_keeps_the_upload_marker():
-    state = {"dr_m_name_5": "古い構成員", "dr_level_x": 3, "dr_loaded_file": "a.json:1:", "dr_upload_0": "file"}
+def test_prefilling_drops_what_the_previous_proposal_left_but_keeps_the_upload_marker_and_self_scores():
+    state = {"dr_m_name_5": "古い構成員", "dr_level_x": 3, "dr_note_x": "根拠", "dr_judged_b": True,
+             "dr_loaded_file": "a.json:1:", "dr_upload_0": "file"}
     form.proposal_to_state(SUBSIDY, state)
-    assert "dr_m_name_5" not in state and "dr_level_x" not in state
+    assert "dr_m_name_5" not in state
     assert state["dr_loaded_file"] == "a.json:1:" and state["dr_upload_0"] == "file"
+    # the self-scoring is not in the file: a re-upload keeps it (issue 14 §9)
+    assert (state["dr_level_x"], state["dr_note_x"], state["dr_judged_b"]) == (3, "根拠", True)
 
 
 def test_typed_amounts_in_any_accepted_form_become_yen():

@@ -65,3 +65,29 @@ def test_existing_assignments_are_kept_and_counted(store, chair, tmp_path):
     assert "E" not in {u for p, u in rep.added}  # E already carries 3 of the 10
     again = store.assignments.auto_assign(chair, rid, k=2)
     assert again.added == [] and _pairs(store, chair, rid) == pairs
+
+
+def test_six_reviewers_three_each_form_one_connected_panel_reported(store, chair, tmp_path):
+    # issue 14 §8: least-loaded-first with ties by name made two halves (A–C on odd, D–F on even proposals)
+    rid = _round(store, tmp_path, 10, "ABCDEF")
+    rep = store.assignments.auto_assign(chair, rid, k=3)
+    assert not rep.unsatisfied and len(rep.added) == 30 and set(rep.load.values()) == {5}
+    d = rep.design
+    assert (d.connected, d.components, d.reviewers) == (True, 1, 6)
+    assert (d.min_pair_overlap, d.max_pair_overlap) == (2, 2)
+    panels: dict[str, set[str]] = {}
+    for p, u in _pairs(store, chair, rid):
+        panels.setdefault(p, set()).add(u)
+    assert {"A", "B", "C"} not in panels.values() or {"D", "E", "F"} not in panels.values()
+
+
+def test_cli_assign_prints_the_design(backend, store, tmp_path, capsys):
+    import json
+
+    from scoring.cli import main
+    rid = _round(store, tmp_path, 10, "ABCDEF")
+    code = main(["assign", "--round", str(rid), "--k", "3", "--db", backend.url])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["packs"][0]["design"] == {"connected": True, "components": 1, "reviewers": 6,
+                                         "min_pair_overlap": 2, "max_pair_overlap": 2}
