@@ -70,7 +70,7 @@ def test_rank_without_round_still_requires_the_files(capsys):
     assert code == 2 and "--proposals, --reviews" in err
 
 
-HEAD = "0004"   # the newest migration (0004: the hearing stage)
+HEAD = "0005"   # the newest migration (0005: users.language)
 
 
 @pytest.mark.parametrize("action", ["init"])
