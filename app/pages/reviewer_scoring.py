@@ -18,7 +18,8 @@ from app.auth import actor, require
 from app.i18n import current_lang, t, t_or
 from app.progress import next_open
 from app.session import error_text, get_store
-from app.ui import commit_while_typing, error_boundary, man_oku, yen, yen_both
+from app.drafts import commit_while_typing
+from app.ui import error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
 from scoring.store import (ConflictOfInterest, IncompleteReview, NotFound, PermissionDenied, ReviewLocked,
                            RoundLocked, StaleReview, StoreError)
@@ -144,10 +145,26 @@ def autosave(round_id: int, proposal_id: str, pack_id: str) -> None:
         ss.pop(NOTICE, None)
     except StaleReview as exc:
         current = exc.current or store.reviews.get_review(me, round_id, proposal_id)
+        if _same(current, widget_content(pack)):
+            # the same content saved by this reviewer's other session (a reload's last keystrokes, put back by
+            # the browser while the old session's save landed): nothing differs, nothing to warn about
+            ss[VERSION] = current.version
+            ss.pop(NOTICE, None)
+            return
         load_into_widgets(current, pack)
         ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
     except (StoreError, InputError) as exc:
         ss[NOTICE] = ("error", error_text(exc))
+
+
+def _same(review, content: dict) -> bool:
+    """Whether a stored review holds exactly ``content`` (:func:`widget_content`; unset levels/marks are None)."""
+    def set_only(d):
+        return {k: v for k, v in d.items() if v is not None}
+    return (set_only(review.levels) == set_only(content["levels"])
+            and set_only(review.bonus_marks) == set_only(content["bonus_marks"])
+            and {k: v for k, v in review.comments.items() if v.strip()} == content["comments"]
+            and (review.overall_comment or "") == content["overall_comment"])
 
 
 # --- the page --------------------------------------------------------------------------------------------------
@@ -198,7 +215,7 @@ def _fact(v) -> str:
     return "—" if v is None else str(v)
 
 
-def scoring_section(target, pack, review, round_locked: bool = False) -> None:
+def scoring_section(target, pack, review, round_locked: bool = False, username: str = "") -> None:
     lang = current_lang()
     rid, pid = target
     locked = review.status == "submitted" or round_locked
@@ -230,8 +247,12 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
                               disabled=locked)
     st.text_area(t("reviewer.overall"), key=OVERALL, on_change=autosave, args=args, disabled=locked)
-    if not locked:   # comments are saved as the reviewer types, not only when the field loses focus
-        commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL)
+    if not locked:   # comments are saved as the reviewer types, down to the last keystroke (app/drafts.py)
+        saved = {comment_key(c.id): review.comments.get(c.id, "") for c in pack.criteria}
+        saved.update({bonus_comment_key(b.id): review.comments.get(f"bonus:{b.id}", "") for b in pack.judged_bonuses})
+        saved[OVERALL] = review.overall_comment or ""
+        commit_while_typing(comment_key(""), bonus_comment_key(""), OVERALL, scope=f"{username}|{rid}|{pid}",
+                            saved=saved)
 
 
 def status_line(review, round_locked: bool = False) -> None:
@@ -333,7 +354,7 @@ def render() -> None:
     status_line(review, round_locked)
     if review.status == "submitted" and not round_locked:
         next_section(me, target)        # just submitted (or reopened to read): on to the next one
-    scoring_section(target, pack, review, round_locked)
+    scoring_section(target, pack, review, round_locked, me.username)
     if not round_locked:
         submit_section(me, target, pack, review)
         if review.status != "submitted":
