@@ -11,7 +11,8 @@ st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", l
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
 from app.demo import ensure_demo  # noqa: E402
-from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, relabel_widgets, t  # noqa: E402
+from app.i18n import LANG_KEY, LANGS, t  # noqa: E402
+from app.language import language_changed, settle_language, write_language_cookie  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
 
@@ -20,14 +21,14 @@ LANG_NAMES = {"ja": "日本語", "en": "English"}
 if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
     ensure_demo()
 
-if LANG_KEY not in st.session_state:
-    st.session_state[LANG_KEY] = DEFAULT_LANG
+user = current_user()
+settle_language(user)    # the user's, the browser's or the session's choice (app/language.py)
 with st.sidebar:
     st.radio(t("common.language"), LANGS, key=LANG_KEY, format_func=LANG_NAMES.get, horizontal=True,
-             on_change=relabel_widgets)
+             on_change=language_changed)
+    write_language_cookie()
     if demo_mode():
         st.warning(t("common.demo_banner"), icon=":material/science:")
-    user = current_user()
     if user is not None:
         st.caption(t("common.logged_in_as", name=user.display_name))
         if st.button(t("common.logout"), key="logout"):

@@ -118,6 +118,6 @@ def hearing_page(me, forms, notice=None) -> None:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
     status_line(review, form.round_locked)
     prompts_section(me, rid, pid, pack)
-    criteria_section(target, pack, review, HEARING, form.round_locked)
+    criteria_section(target, pack, review, HEARING, form.round_locked, me.username)
     if not form.round_locked:
         submit_section(me, target, pack, review, HEARING)

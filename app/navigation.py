@@ -2,8 +2,11 @@
 
 To add a page: write ``app/pages/<name>.py`` (a script; keep logic in ``scoring/`` and the store), add a
 :class:`PageSpec` to ``PAGES`` and its id to the roles in ``ROLE_PAGES``, and add its title key to
-``app/messages/nav.yaml``. ``st.navigation`` only ever receives the pages of the current role, so a page
-a role may not see is not reachable, by menu or by URL (Streamlit falls back to the role's default page).
+``app/messages/nav.yaml``. ``st.navigation`` only ever receives the pages of the current role as pages, so
+a page a role may not see is not reachable, by menu or by URL. Its address answers with a hidden stand-in
+instead of Streamlit's English "Page not found": for a logged-in user ``app/pages/not_available.py`` (the
+page is not available to this role, in the user's language), for a visitor the login form (after logging in,
+the same address opens the page if the role has it).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from .i18n import t
 ROOT = Path(__file__).resolve().parent.parent  # where review_app.py lives; page paths are relative to it
 
 ANONYMOUS = None
+ELSEWHERE = "nav_elsewhere"    # session key: the id of the page of another role whose address was opened
+NOT_AVAILABLE = "app/pages/not_available.py"
 
 
 @dataclass(frozen=True)
@@ -90,10 +95,42 @@ def build_navigation(role: str | None):
     twin = st.Page(str(ROOT / specs[0].path), title=t(specs[0].title_key), url_path=specs[0].url_path,
                    icon=specs[0].icon or None, visibility="hidden")
     sections = [section_key(role, s.id) for s in specs]
+    stand_ins = _stand_ins(role, specs)
+    hidden = [twin, *stand_ins.values()]
     if any(sections):
         grouped: dict[str, list] = {}
         for sec, page in zip(sections, pages):
             grouped.setdefault(t(sec) if sec else "", []).append(page)
-        grouped.setdefault(t(sections[0]) if sections[0] else "", []).append(twin)
-        return st.navigation(grouped)
-    return st.navigation(pages + [twin])
+        grouped.setdefault(t(sections[0]) if sections[0] else "", []).extend(hidden)
+        current = st.navigation(grouped)
+    else:
+        current = st.navigation(pages + hidden)
+    wanted = next((pid for pid, page in stand_ins.items() if page.url_path == current.url_path), None)
+    if wanted is None or (role is not ANONYMOUS and wanted == "login"):   # /login when logged in: the first page
+        st.session_state.pop(ELSEWHERE, None)
+    else:
+        st.session_state[ELSEWHERE] = wanted
+    return current
+
+
+def _stand_ins(role: str | None, specs: list[PageSpec]) -> dict:
+    """page id → a hidden page answering the address of every page this role does not have: the login form
+    for a visitor, else the 'not available to this role' page (the login address opens the role's first page)."""
+    have = {s.id for s in specs}
+    out = {}
+    for pid, spec in PAGES.items():
+        if pid in have:
+            continue
+        if role is ANONYMOUS:
+            script = PAGES["login"].path
+        else:
+            script = specs[0].path if pid == "login" else NOT_AVAILABLE
+        out[pid] = st.Page(str(ROOT / script), title=t(spec.title_key), url_path=spec.url_path,
+                           icon=spec.icon or None, visibility="hidden")
+    return out
+
+
+def elsewhere_title() -> str | None:
+    """The title of the page of another role whose address this run answers, if any."""
+    pid = st.session_state.get(ELSEWHERE)
+    return t(PAGES[pid].title_key) if pid in PAGES else None

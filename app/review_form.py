@@ -19,7 +19,7 @@ import streamlit as st
 from app.auth import actor
 from app.i18n import current_lang, t
 from app.session import error_text, get_store
-from app.ui import commit_while_typing
+from app.drafts import commit_while_typing
 from scoring.errors import InputError
 from scoring.store import IncompleteReview, StaleReview, StoreError
 from scoring.store.times import local_time
@@ -125,10 +125,26 @@ def autosave(round_id: int, proposal_id: str, pack_id: str, stage: str = "docume
         ss.pop(NOTICE, None)
     except StaleReview as exc:
         current = exc.current or store.reviews.get_review(me, round_id, proposal_id, stage=stage)
+        if _same(current, widget_content(pack, keys)):
+            # the same content saved by this reviewer's other session (a reload's last keystrokes, put back by
+            # the browser while the old session's save landed): nothing differs, nothing to warn about
+            ss[keys.version] = current.version
+            ss.pop(NOTICE, None)
+            return
         load_into_widgets(current, pack, keys)
         ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
     except (StoreError, InputError) as exc:
         ss[NOTICE] = ("error", error_text(exc))
+
+
+def _same(review, content: dict) -> bool:
+    """Whether a stored review holds exactly ``content`` (:func:`widget_content`; unset levels/marks are None)."""
+    def set_only(d):
+        return {k: v for k, v in (d or {}).items() if v is not None}
+    return (set_only(review.levels) == set_only(content["levels"])
+            and set_only(review.bonus_marks) == set_only(content["bonus_marks"])
+            and {k: v for k, v in review.comments.items() if v.strip()} == content["comments"]
+            and (review.overall_comment or "") == content["overall_comment"])
 
 
 def sync_widgets(target, review, pack, keys: FormKeys) -> None:
@@ -147,7 +163,8 @@ def sync_widgets(target, review, pack, keys: FormKeys) -> None:
 
 # --- the form --------------------------------------------------------------------------------------------------
 
-def criteria_section(target, pack, review, keys: FormKeys = DOCUMENT, round_locked: bool = False) -> None:
+def criteria_section(target, pack, review, keys: FormKeys = DOCUMENT, round_locked: bool = False,
+                     username: str = "") -> None:
     """Per criterion: its points, the guidance of every level, a level and a comment; then the judged bonus
     items (document review) and the overall comment. Read-only once submitted or in a locked round."""
     lang = current_lang()
@@ -183,8 +200,12 @@ def criteria_section(target, pack, review, keys: FormKeys = DOCUMENT, round_lock
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
                               disabled=locked)
     st.text_area(t("reviewer.overall"), key=keys.overall, on_change=autosave, args=args, disabled=locked)
-    if not locked:   # comments are saved as the reviewer types, not only when the field loses focus
-        commit_while_typing(keys.comment(""), *((bonus_comment_key(""),) if bonuses else ()), keys.overall)
+    if not locked:   # comments are saved as the reviewer types, down to the last keystroke (app/drafts.py)
+        saved = {keys.comment(c.id): review.comments.get(c.id, "") for c in criteria_of(pack, keys)}
+        saved.update({bonus_comment_key(b.id): review.comments.get(f"bonus:{b.id}", "") for b in bonuses})
+        saved[keys.overall] = review.overall_comment or ""
+        commit_while_typing(keys.comment(""), *((bonus_comment_key(""),) if bonuses else ()), keys.overall,
+                            scope=f"{username}|{rid}|{pid}|{keys.stage}", saved=saved)
 
 
 def status_line(review, round_locked: bool = False) -> None:

@@ -23,6 +23,7 @@ from scoring.store import (AccountLocked, AccountRefused, ConflictOfInterest, Du
                            StoreError, UserInfo)
 
 from .i18n import current_lang, t
+from .problems import markdown_escaped, problem_lines, show_input_error
 
 ROUND_KEY = "app_round_id"
 
@@ -60,8 +61,9 @@ def error_text(exc: BaseException) -> str:
                      (NotFound, "app.err.not_found"), (Duplicate, "app.err.duplicate")):
         if isinstance(exc, cls):
             return t(key) + f"（{exc}）"
-    if isinstance(exc, InputError):
-        return t("app.err.input") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+    if isinstance(exc, InputError):   # shown as Markdown by the caller: every line escaped (app/problems.py)
+        return t("app.err.input") + "\n\n" + "\n".join(f"- {markdown_escaped(line)}"
+                                                         for line in problem_lines(exc.problems))
     return t("app.err.store") + f"（{exc}）"
 
 
@@ -70,7 +72,11 @@ def store_errors() -> Iterator[None]:
     """Show a store or input error as a message (the page goes on)."""
     try:
         yield
-    except (StoreError, InputError) as exc:
+    except AccountRefused as exc:        # one rule of the store, said in the user's words
+        st.error(error_text(exc), icon=":material/error:")
+    except InputError as exc:
+        show_input_error(exc)
+    except StoreError as exc:
         st.error(error_text(exc), icon=":material/error:")
 
 

@@ -7,7 +7,6 @@ makes it the default.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import traceback
 import uuid
@@ -129,46 +128,6 @@ STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", 
 # the same statuses coloured, where a rule's status heads a box of its own (提案の詳細)
 STATUS_BADGES = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
                  "needs_check": ":orange[:material/help:]", "conditional": ":blue[:material/info:]"}
-
-
-# Streamlit sends a text field's value when it loses focus (or on Ctrl+Enter in a text area): a comment typed
-# and then the tab closed or reloaded would be lost. This script commits a field of the given key prefix after
-# a pause in typing and at once when the page is hidden or left, by pressing (Ctrl+)Enter for the user — the
-# field keeps focus and the cursor, and the page's on_change saves the draft. Installed once per browser tab.
-_COMMIT_TYPING_JS = """<script>
-(() => {
-  if (window.__shinsaCommitTyping) return;
-  window.__shinsaCommitTyping = true;
-  const PREFIXES = %(prefixes)s, IDLE_MS = %(idle)d, timers = new Map();
-  const watched = el => {
-    if (!(el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && el.type === "text"))) return false;
-    const box = el.closest("[class*='st-key-']");
-    return !!box && [...box.classList].some(c => PREFIXES.some(p => c.startsWith("st-key-" + p)));
-  };
-  const commit = el => {
-    timers.delete(el);
-    if (!el.isConnected || el.disabled) return;
-    el.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", code: "Enter", keyCode: 13, which: 13,
-      ctrlKey: el instanceof HTMLTextAreaElement, bubbles: true, cancelable: true}));
-  };
-  document.addEventListener("input", e => {
-    const el = e.target;
-    if (!watched(el)) return;
-    clearTimeout(timers.get(el));
-    timers.set(el, setTimeout(() => commit(el), IDLE_MS));
-  }, true);
-  const flush = () => { for (const [el, id] of [...timers]) { clearTimeout(id); commit(el); } };
-  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
-  window.addEventListener("pagehide", flush);
-})();
-</script>"""
-
-
-def commit_while_typing(*key_prefixes: str, idle_ms: int = 1200) -> None:
-    """Have the text fields whose key starts with one of ``key_prefixes`` committed (on_change runs) after
-    ``idle_ms`` without typing and when the page is hidden or left — so a draft is saved as the user types."""
-    st.html(_COMMIT_TYPING_JS % {"prefixes": json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
-            unsafe_allow_javascript=True)
 
 
 # Streamlit draws a file uploader's button ("Upload") and its drop hint ("Drag and drop a file here", "Limit

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import reprlib
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from pydantic import ValidationError
 
@@ -61,12 +61,20 @@ def clip(text: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of an input. ``message`` is English (the command line's); ``code`` names the kind of problem
+    and ``args`` its values (plain text, each clipped), so a user interface can say it in its own language
+    (the app's catalog: ``problem.<code>``). A problem without a code is shown with its English message."""
+
     file: str
     row: str | None  # CSV: the line number (header = 1); JSON: the list index as "[i]"; None for a pack
     field: str
     message: str
+    code: str = ""
+    args: Mapping[str, str] = dc_field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:  # bounded whatever a caller formatted into it (see quote)
+        object.__setattr__(self, "args", {str(k)[:40]: clip(str(v), 300) for k, v in
+                                          list(dict(self.args).items())[:10]})
         object.__setattr__(self, "file", clip(str(self.file), 300))
         if self.row is not None:
             object.__setattr__(self, "row", clip(str(self.row), 100))
@@ -170,6 +178,29 @@ def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+_LIMITS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than_equal": "le", "less_than": "lt"}
+_CODED = {"missing": "value.missing", "string_too_short": "value.empty", "extra_forbidden": "value.unknown_field",
+          "enum": "value.enum", **{k: f"value.{k}" for k in _LIMITS}}
+
+
+def _code(err: dict) -> tuple[str, dict]:
+    """The kind of a pydantic error as a :class:`Problem` code and its values ("" when it has none)."""
+    kind = err.get("type", "")
+    code = _CODED.get(kind, "")
+    if not code:
+        return "", {}
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    args: dict = {}
+    if kind in _LIMITS:
+        args["limit"] = _fmt(ctx.get(_LIMITS[kind]))
+    if kind == "enum":
+        args["expected"] = str(ctx.get("expected"))
+    if kind != "missing":
+        args["got"] = value if isinstance(value, str) else quote(value)
+    return code, args
+
+
 def _message(err: dict) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
@@ -198,13 +229,17 @@ def _message(err: dict) -> str:
 
 
 def problems_from_validation(exc: ValidationError, file: str, row: str | None = None,
-                             prefix: tuple = (), label: str = "") -> list[Problem]:
-    """Turn pydantic's errors into :class:`Problem` lines with a field path."""
+                             prefix: tuple = (), label: str = "", subject: str = "") -> list[Problem]:
+    """Turn pydantic's errors into :class:`Problem` lines with a field path. ``label`` heads the English
+    message (``proposal X``); ``subject`` (the proposal's id, say) goes with the code's values."""
     out = []
     for err in exc.errors():
         field = _path(prefix + tuple(err.get("loc", ())))
         msg = _message(err)
         if label:
             msg = f"{label}: {msg}"
-        out.append(Problem(file, row, field, msg))
+        code, args = _code(err)
+        if code and subject:
+            args["subject"] = subject
+        out.append(Problem(file, row, field, msg, code, args))
     return out

@@ -79,9 +79,9 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     problems: list[Problem] = []
     lines = df["_line"].to_numpy()
 
-    def report(mask: np.ndarray, field: str, make) -> None:
+    def report(mask: np.ndarray, field: str, make, code: str = "", args=None) -> None:
         for j in np.nonzero(mask)[0]:
-            problems.append(Problem(source, str(lines[j]), field, make(j)))
+            problems.append(Problem(source, str(lines[j]), field, make(j), code, args(j) if args else {}))
 
     # every column as the CSV's text, so that the store's integers are checked (and named) as the CSV's strings
     pid = _text_column(df["proposal_id"])
@@ -90,18 +90,21 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     value_s = _text_column(df["value"])
     status = _text_column(df["status"])
 
-    report(rid == "", "reviewer_id", lambda j: "required field is empty")
+    report(rid == "", "reviewer_id", lambda j: "required field is empty", "value.empty", lambda j: {"got": ""})
     unknown_prop = ~_isin(pid, all_ids)
-    report(unknown_prop, "proposal_id", lambda j: f"{quote(pid[j])} is not a proposal in the proposals file")
+    report(unknown_prop, "proposal_id", lambda j: f"{quote(pid[j])} is not a proposal in the proposals file",
+           "reviews.unknown_proposal", lambda j: {"proposal": pid[j]})
     row_of = table.index_of()
     prop_idx = np.array([row_of.get(p, -1) for p in pid], dtype=np.int64)
     mine = prop_idx >= 0
     if reviewers is not None:
         known_r = {r.reviewer_id for r in reviewers}
         report(mine & ~_isin(rid, known_r) & (rid != ""), "reviewer_id",
-               lambda j: f"{quote(rid[j])} is not in the reviewers file")
+               lambda j: f"{quote(rid[j])} is not in the reviewers file",
+               "reviews.unknown_reviewer", lambda j: {"reviewer": rid[j]})
     bad_status = mine & ~_isin(status, [s.value for s in ReviewStatus])
-    report(bad_status, "status", lambda j: f"{quote(status[j])} is not one of ['submitted', 'draft']")
+    report(bad_status, "status", lambda j: f"{quote(status[j])} is not one of ['submitted', 'draft']",
+           "reviews.bad_status", lambda j: {"got": status[j]})
 
     crit_ids = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
@@ -122,19 +125,23 @@ def build_review_table(df: pd.DataFrame, pack: CriteriaPack, table: ProposalTabl
     report(mine & ~is_crit & ~is_bonus & ~is_hear & ~looks_hear, "item",
            lambda j: f"{quote(item[j])} is not a criterion or judged bonus of pack {pack.id} "
                      f"(criteria: {', '.join(crit_ids)}" + (f"; bonus: {', '.join(bonus_items)})"
-                                                             if judged else ")"))
+                                                             if judged else ")"),
+           "reviews.unknown_item", lambda j: {"item": item[j], "items": ", ".join(crit_ids + bonus_items)})
     value = pd.to_numeric(pd.Series(value_s), errors="coerce").to_numpy()
     integral = ~np.isnan(value) & (np.mod(np.nan_to_num(value), 1) == 0)
     levels = sorted(pack.levels)
     bad_level = mine & (is_crit | is_hear) & ~(integral & np.isin(np.nan_to_num(value), levels))
-    report(bad_level, "value", lambda j: f"{quote(value_s[j])} is not a level of the scale {levels}")
+    report(bad_level, "value", lambda j: f"{quote(value_s[j])} is not a level of the scale {levels}",
+           "reviews.bad_level", lambda j: {"got": value_s[j], "levels": ", ".join(map(str, levels))})
     bad_mark = mine & is_bonus & ~(integral & np.isin(np.nan_to_num(value), [0, 1]))
-    report(bad_mark, "value", lambda j: f"{quote(value_s[j])}: a bonus mark is 1 or 0")
+    report(bad_mark, "value", lambda j: f"{quote(value_s[j])}: a bonus mark is 1 or 0",
+           "reviews.bad_mark", lambda j: {"got": value_s[j]})
 
     key = pd.Series(rid) + "\x1f" + pd.Series(pid)
     dup = (key + "\x1f" + pd.Series(item)).duplicated(keep="first").to_numpy() & mine
     report(dup, "item", lambda j: f"duplicate row for reviewer {quote(rid[j])}, proposal {quote(pid[j])}, "
-                                  f"item {quote(item[j])}")
+                                  f"item {quote(item[j])}",
+           "reviews.duplicate_row", lambda j: {"reviewer": rid[j], "proposal": pid[j], "item": item[j]})
 
     ok = mine & ~bad_status & (is_crit | is_bonus | is_hear) & ~bad_level & ~bad_mark & ~dup & (rid != "")
     cols = _Columns(rid, pid, item, value, status, prop_idx, lines, source)
@@ -197,14 +204,17 @@ def _review_matrix(c: _Columns, key: pd.Series, ok: np.ndarray, crit_items: list
     for r in np.nonzero(mixed)[0]:
         j = first[r]
         problems.append(Problem(c.source, str(lines[j]), "status",
-                                f"{stage}review by {quote(rid[j])} of {quote(pid[j])} mixes submitted and draft rows"))
+                                f"{stage}review by {quote(rid[j])} of {quote(pid[j])} mixes submitted and draft rows",
+                                "reviews.mixed_status", {"reviewer": rid[j], "proposal": pid[j]}))
     submitted = n_sub == n_all
     incomplete = submitted & (lv == 0).any(axis=1)
     for r in np.nonzero(incomplete)[0]:
         j = first[r]
         missing = [crit_items[k] for k in np.nonzero(lv[r] == 0)[0]]
         problems.append(Problem(c.source, str(lines[j]), "item", f"submitted {stage}review by {quote(rid[j])} of "
-                                                                  f"{quote(pid[j])} has no level for: {', '.join(missing)}"))
+                                                                  f"{quote(pid[j])} has no level for: {', '.join(missing)}",
+                                "reviews.incomplete", {"reviewer": rid[j], "proposal": pid[j],
+                                                       "missing": ", ".join(missing)}))
     rev_reviewer = rid[first] if n_rev else np.empty(0, dtype=object)
     rev_prop = c.prop_idx[first] if n_rev else np.empty(0, np.int64)
     line = lines[first] if n_rev else np.empty(0, dtype=lines.dtype)

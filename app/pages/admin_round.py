@@ -20,6 +20,7 @@ from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
 from app.conflicts import conflicts_section, short_panels
 from app.i18n import t
+from app.problems import show_input_error
 from app.session import error_text, get_store, pick_pack, pick_round, programme_label, select_round, store_errors
 from app.ui import error_boundary, uploader_texts
 from scoring.errors import InputError
@@ -52,15 +53,19 @@ def import_section(me, rnd) -> None:
         if st.button(t("admin.import.submit", round=rnd.name), key="adm_import_run", type="primary",
                      disabled=not any(files.values())):
             with tempfile.TemporaryDirectory(prefix="shinsa-import-") as tmp:
-                paths = {}
+                paths, names = {}, {}
                 for kind, f in files.items():
                     if f is not None:
-                        p = Path(tmp) / f.name
+                        p = Path(tmp) / kind / Path(f.name).name     # one folder per kind: two uploads may share a name
+                        p.parent.mkdir()
                         p.write_bytes(f.getvalue())
-                        paths[kind] = p
+                        paths[kind], names[str(p)] = p, f.name
                 try:
                     rep = get_store().rounds.import_files(me, rnd.id, **paths)
-                except (StoreError, InputError) as exc:
+                except InputError as exc:      # every problem, by the uploaded file's name, as plain text
+                    show_input_error(exc, names, heading="problem.heading_import")
+                    return
+                except StoreError as exc:
                     st.error(error_text(exc))
                     return
             st.success(t("admin.import.done", round=rnd.name, proposals=rep.proposals, reviewers=rep.reviewers, reviews=rep.reviews,

@@ -11,6 +11,7 @@ import streamlit as st
 from app.auth import LoginRefused, authenticate, current_user, log_in, oidc_configured, remember
 from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from app.i18n import t
+from app.navigation import elsewhere_title
 from app.session import get_store
 from app.settings import demo_mode
 from app.ui import error_boundary
@@ -43,6 +44,9 @@ def password_login() -> None:
 
 def render() -> None:
     st.title(t("login.title"))
+    wanted = elsewhere_title()       # the address of a page that needs a login (a link from an e-mail, say)
+    if wanted:
+        st.info(t("nav.login_first", page=wanted), icon=":material/login:")
     if oidc_configured():
         oidc_login()
     else:

@@ -189,7 +189,7 @@ def render() -> None:
     status_line(review, read_only)
     if review.status == "submitted" and not read_only:
         next_section(me, target)        # just submitted (or reopened to read): on to the next one
-    criteria_section(target, pack, review, DOCUMENT, read_only)
+    criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
     if not read_only:
         submit_section(me, target, pack, review, DOCUMENT)
         if review.status != "submitted":

@@ -179,7 +179,8 @@ def load_json(text: str, shown: str) -> Any:
     try:
         data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=Unreadable)
     except json.JSONDecodeError as exc:
-        raise JsonSyntaxError([Problem(shown, f"line {exc.lineno}", "(json)", f"not valid JSON: {exc.msg}")]) \
+        raise JsonSyntaxError([Problem(shown, f"line {exc.lineno}", "(json)", f"not valid JSON: {exc.msg}",
+                                       "json.invalid", {"detail": exc.msg})]) \
             from None
     except RecursionError:
         line = _deep_line(text, lim.json_depth)

@@ -61,14 +61,14 @@ def read_bytes(source: Source, name: str, failure: str = "cannot read as UTF-8 t
             else:
                 data = source.read(limit + 1)
         except FileNotFoundError:
-            raise error([Problem(name, None, "(file)", "file not found")]) from None
+            raise error([Problem(name, None, "(file)", "file not found", "file.not_found")]) from None
         except (OSError, ValueError) as exc:  # ValueError: a closed file object
             raise error([Problem(name, None, "(file)", f"{failure}: {exc}")]) from None
         if isinstance(data, str):  # a text-mode file object: already decoded
             data = data.encode("utf-8")
     if len(data) > limit:
         raise error([Problem(name, None, "(file)", f"larger than {_size(limit)}: refused (the limit of "
-                                                   f"this kind of file)")])
+                                                   f"this kind of file)", "file.too_large", {"limit": _size(limit)})])
     return bytes(data)
 
 
@@ -85,7 +85,7 @@ def read_text(source: Source, name: str, failure: str = "cannot read as UTF-8 te
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error([Problem(name, None, "(file)", f"{failure}: {exc}")]) from None
+        raise error([Problem(name, None, "(file)", f"{failure}: {exc}", "file.not_utf8")]) from None
 
 
 def suffix(source: Source, name: str) -> str:

@@ -40,7 +40,7 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
     if isinstance(data, dict) and "proposals" in data:
         data = data["proposals"]
     if not isinstance(data, list):
-        raise InputError([Problem(source, None, "(root)", "must be a JSON list of proposals")])
+        raise InputError([Problem(source, None, "(root)", "must be a JSON list of proposals", "json.not_a_list")])
     if len(data) > bounded.LIMITS.proposals:
         raise InputError([Problem(source, None, "(root)", f"more than {bounded.LIMITS.proposals:,} proposals "
                                                           f"(got {len(data):,})")])
@@ -57,11 +57,12 @@ def parse_proposals(data: Any, source: str) -> list[Proposal]:
         try:
             p = Proposal.model_validate(obj)
         except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, source, row, label=label))
+            problems.extend(problems_from_validation(exc, source, row, label=label, subject=str(pid or "")))
             continue
         if p.id in seen:
             problems.append(Problem(source, row, "id",
-                                    f"duplicate proposal id {quote(p.id)} (first at [{seen[p.id]}])"))
+                                    f"duplicate proposal id {quote(p.id)} (first at [{seen[p.id]}])",
+                                    "proposal.duplicate_id", {"id": p.id, "first": seen[p.id] + 1}))
         else:
             seen[p.id] = i
         out.append(p)
@@ -134,7 +135,8 @@ def read_csv_table(source: Source, required: Sequence[str], *, name: str | None 
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError([Problem(shown, "1", c, "required column is missing") for c in missing])
+        raise InputError([Problem(shown, "1", c, "required column is missing", "csv.column_missing")
+                          for c in missing])
     problems = []
     for c in df.columns:
         df[c] = df[c].str.strip().map(unguard_text)
@@ -167,7 +169,8 @@ def parse_reviewers(rows: Iterable[dict], source: str) -> list[Reviewer]:
             problems.extend(problems_from_validation(exc, source, row))
             continue
         if rv.reviewer_id in seen:
-            problems.append(Problem(source, row, "reviewer_id", f"duplicate reviewer id {quote(rv.reviewer_id)}"))
+            problems.append(Problem(source, row, "reviewer_id", f"duplicate reviewer id {quote(rv.reviewer_id)}",
+                                    "reviewer.duplicate_id", {"id": rv.reviewer_id}))
         seen.add(rv.reviewer_id)
         out.append(rv)
     if problems:

@@ -102,9 +102,12 @@ class RoundFiles(ServiceBase):
             for i, p in enumerate(new_props):
                 if p.pack not in pack_ids:
                     found.add(Problem(src, f"[{i}]", "pack", f"proposal {p.id}: {p.pack!r} is not a pack of "
-                                            f"round {r.name!r} (packs: {', '.join(pack_ids)})"))
+                                            f"round {r.name!r} (packs: {', '.join(pack_ids)})",
+                                      "import.pack_not_in_round", {"proposal": p.id, "pack": p.pack, "round": r.name,
+                                                                   "packs": ", ".join(pack_ids)}))
                 if p.id in existing_ids:
-                    found.add(Problem(src, f"[{i}]", "id", f"proposal {p.id!r} is already in round {r.name!r}"))
+                    found.add(Problem(src, f"[{i}]", "id", f"proposal {p.id!r} is already in round {r.name!r}",
+                                      "import.proposal_exists", {"proposal": p.id, "round": r.name}))
             members = self._members(s, r.id)
             member_ids = {m.username for m in members}
             users = {u.username: u for u in s.scalars(select(User).where(
@@ -114,15 +117,17 @@ class RoundFiles(ServiceBase):
                 line = str(j + 2)
                 if rv.reviewer_id in member_ids:
                     found.add(Problem(rsrc, line, "reviewer_id",
-                                            f"{rv.reviewer_id!r} is already on the committee of round {r.name!r}"))
+                                            f"{rv.reviewer_id!r} is already on the committee of round {r.name!r}",
+                                      "import.reviewer_exists", {"reviewer": rv.reviewer_id, "round": r.name}))
                 u = users.get(rv.reviewer_id)
                 if u is not None and u.role == Role.secretariat:
                     found.add(Problem(rsrc, line, "reviewer_id",
-                                            f"{rv.reviewer_id!r} is a secretariat user and cannot review"))
+                                            f"{rv.reviewer_id!r} is a secretariat user and cannot review",
+                                      "import.reviewer_is_secretariat", {"reviewer": rv.reviewer_id}))
                 if u is None and reserved_username(rv.reviewer_id):   # it would become a new account
                     found.add(Problem(rsrc, line, "reviewer_id", f"{rv.reviewer_id[:80]!r} is reserved for the "
                                       f"system (like {SYSTEM.username!r}, no name may start or end with a "
-                                      "parenthesis)"))
+                                      "parenthesis)", "import.reviewer_reserved", {"reviewer": rv.reviewer_id}))
             all_models = [self.store._proposal_model(p) for p in existing] + new_props
             all_reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
                              for m in members] + new_reviewers
@@ -136,7 +141,8 @@ class RoundFiles(ServiceBase):
                     stray = review_df[~review_df["proposal_id"].isin(list(known))]
                     for line, pid in zip(stray["_line"], stray["proposal_id"]):
                         found.add(Problem(str(reviews), str(line), "proposal_id",
-                                                f"{pid!r} is not a proposal of round {r.name!r}"))
+                                          f"{pid!r} is not a proposal of round {r.name!r}",
+                                          "import.not_in_round", {"proposal": pid, "round": r.name}))
             stage_entries = None
             if stages is not None and not found:
                 pack_rows = {k.pack_id: k for k in s.scalars(select(RoundPack).where(RoundPack.round_id == r.id))}
@@ -207,11 +213,13 @@ class RoundFiles(ServiceBase):
                 now = utcnow()
                 new_reviews: list[dict] = []
                 assign_rows: list[dict] = []
+                # every review already in the round, not only the first (nothing is written on any)
+                found.add(*[Problem(str(reviews), None, "reviewer_id", f"a review by {rid!r} of {pid!r} is already "
+                                    "in the round", "import.review_exists", {"reviewer": rid, "proposal": pid})
+                            for (rid, pid, stage) in groups if (uid_of[rid], prop_rows[pid].id, stage) in taken])
+                found.raise_if_any()
                 for n, ((rid, pid, stage), g) in enumerate(groups.items()):
                     uid, prow = uid_of[rid], prop_rows[pid]
-                    if (uid, prow.id, stage) in taken:
-                        raise InputError([Problem(str(reviews), None, "reviewer_id",
-                                                  f"a review by {rid!r} of {pid!r} is already in the round")])
                     new_reviews.append(dict(
                         round_id=r.id, proposal_pk=prow.id, user_id=uid, status=g["status"], version=1,
                         levels=g["levels"], comments=g["comments"], bonus_marks=g["bonus_marks"], overall_comment="",

@@ -46,6 +46,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)   # the app's language, chosen by the user
     __table_args__ = (CheckConstraint("role in ('chair', 'reviewer', 'secretariat')", name="ck_users_role"),)
 
 

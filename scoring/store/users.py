@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, quote
 from ..models import ACCOUNT_ROLES, Role
 from .base import ADMIN, Actor, ServiceBase, deny
 from .errors import AccountLocked, AccountRefused, AuthenticationFailed, Duplicate
@@ -27,7 +27,8 @@ from .values import SYSTEM, AuditAction, UserInfo
 
 
 def _user_info(u: User) -> UserInfo:
-    return UserInfo(u.id, u.username, u.display_name, u.role, u.external_id, bool(u.active), u.password_hash is not None)
+    return UserInfo(u.id, u.username, u.display_name, u.role, u.external_id, bool(u.active), u.password_hash is not None,
+                    u.language)
 
 
 def _lockout_failures() -> int:
@@ -42,6 +43,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+LANGUAGES = ("ja", "en")   # the app's languages a user may keep as their choice (set_language)
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72   # bcrypt's limit: longer passwords are refused, never truncated
 
@@ -308,6 +310,18 @@ class UserService(ServiceBase):
             u.locked_until = None
             _end_sessions(s, u.id)   # a new password ends every open login of the account
             self._audit(s, who, AuditAction.user_password, "user", subject=username)
+
+    def set_language(self, actor: UserInfo, language: str) -> None:
+        """The acting user's own choice of the app's language (``LANGUAGES``), kept for their next login. A
+        preference of the user's own, not a change to a round: not in the audit log."""
+        if language not in LANGUAGES:
+            raise InputError([Problem("(user)", None, "language", f"{quote(language)} is not one of "
+                                                                   f"{', '.join(LANGUAGES)}")])
+        with self.db.write() as s:
+            who = self._who(s, actor)
+            if who.id is None:        # the command line has no account to keep it on
+                raise deny(who, "keep a language choice")
+            s.get(User, who.id).language = language
 
     def update_user(self, actor: UserInfo, username: str, *, display_name: str | None = None,
                     role: str | None = None, active: bool | None = None,

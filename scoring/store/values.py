@@ -56,6 +56,7 @@ class UserInfo:
     external_id: str | None = None
     active: bool = True
     has_password: bool = False
+    language: str | None = None      # the app's language the user chose last ("ja" | "en"), None before any choice
 
 
 SYSTEM = UserInfo(id=0, username="(cli)", display_name="command line", role=Role.system)

@@ -73,6 +73,7 @@ def test_switching_language_keeps_choices_and_raises_nothing_on_any_page(store):
     assert at.selectbox(key="chair_aggregation").value == "median"
     assert "Median" in at.selectbox(key="chair_aggregation").options
     for page in ("admin_round", "chair_progress", "chair_proposal", "reviewer_home", "dry_run"):
+        store.users.set_language(store.users.get("C01"), "ja")   # the switch is kept for the user: start in ja
         other = app_as(store, "C01", page)      # (AppTest itself cannot run on after a switch with translated
         other.radio(key="lang").set_value("en").run()    # selectbox labels: one switch per page)
         no_exception(other)

@@ -160,9 +160,9 @@ def test_switching_language_keeps_every_choice(demo, page):
     wait_for_login_cookie(page)
     page.reload()
     wait_idle(page)
-    page.goto(f"{demo}/review?round=1&proposal=L4-003")   # a new session: Japanese again, the level stored
+    page.goto(f"{demo}/review?round=1&proposal=L4-003")   # a new session: still English (kept for R01), the level stored
     wait_idle(page)
-    assert checked(page, "rv_level_rollout_plan") == LEVELS[2]
+    assert checked(page, "rv_level_rollout_plan") == "2 Somewhat insufficient"
     expect(widget(page, "rv_comment_rollout_plan").locator("textarea")).to_have_value("saved after the switch")
 
 
