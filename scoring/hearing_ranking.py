@@ -153,6 +153,7 @@ class HearingRanking(Ranking):
     hearing_agg: Aggregate | None = None
     final_total: np.ndarray | None = None  # S(p) for shortlisted proposals, S_d(p) for the others
     hearing_excluded: dict = field(default_factory=dict)
+    refused_edits: list = field(default_factory=list)   # (ShortlistEdit, refusal codes) left out (lenient_edits)
 
     @property
     def total(self) -> np.ndarray:

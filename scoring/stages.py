@@ -173,14 +173,16 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
                  reviewers: list[Reviewer] | None = None, params: Params | None = None,
                  hearing: HearingParams | None = None, edits: Iterable[ShortlistEdit] = (),
                  resolutions: dict | None = None, *, edits_source: str = "shortlist", skipped_other_packs: int = 0,
-                 strict: bool = True) -> HearingRanking:
+                 strict: bool = True, lenient_edits: bool = False) -> HearingRanking:
     """Both stages exactly as stages.md says.
 
     ``params`` are the run's (aggregation and normalisation apply to both stages; the budget, selection method
     and waitlist to the final line); ``hearing`` the hearing parameters (None: the pack's); ``edits`` the chair's
     shortlist changes in order (problems name ``edits_source``). A hearing review of a proposal that ends up
     not shortlisted is refused (:class:`InputError`) — with ``strict=False`` it is left out instead (a what-if
-    of the method over reviews already given).
+    of the method over reviews already given). With ``lenient_edits`` an edit that does not apply to this cut
+    is left out instead of refused and named in ``refused_edits`` (the app's what-if of the method over the
+    stored edits).
     """
     if pack.hearing is None:
         raise shortlist_problem(pack, f"pack {pack.id} has no hearing stage: rank the document stage alone",
@@ -191,7 +193,10 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
     limit = params.budget_limit(pack)
     document = rank(pack, table, reviews, reviewers, params, resolutions, skipped_other_packs)
     cut = shortlist_cut(document, hp, limit)
-    shortlisted, edited = apply_edits(document, cut, edits, edits_source)
+    if lenient_edits:
+        shortlisted, edited, refused = sort_edits(document, cut, edits)
+    else:
+        (shortlisted, edited), refused = apply_edits(document, cut, edits, edits_source), []
 
     hrev = reviews.hearing
     if hrev is None:
@@ -238,4 +243,5 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
         document.funded, document.capped, document.cap, cumulative, order, remaining_at, reviews,
         skipped_other_packs, used, document.excluded, document=document, hearing_params=hp,
         hearing_criteria=list(pack.hearing.criteria), cut=cut, shortlisted=shortlisted, edits=edited,
-        hearing_agg=hagg, final_total=total, hearing_excluded=excluded)
+        hearing_agg=hagg, final_total=total, hearing_excluded=excluded,
+        refused_edits=[(e, codes) for e, _, codes in refused])
