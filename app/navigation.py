@@ -42,6 +42,8 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
              ":material/leaderboard:", "chair.nav.section"),
     PageSpec("chair_progress", "app/pages/chair_progress.py", "chair.nav.progress", "progress",
              ":material/grid_view:", "chair.nav.section"),
+    PageSpec("chair_stage", "app/pages/chair_stage.py", "chair.nav.stage", "stages",
+             ":material/checklist:", "chair.nav.section"),
     PageSpec("chair_proposal", "app/pages/chair_proposal.py", "chair.nav.proposal", "proposal",
              ":material/description:", "chair.nav.section"),
     PageSpec("admin_round", "app/pages/admin_round.py", "admin.nav.round", "admin",
@@ -59,6 +61,9 @@ ROLE_PAGES: dict[str | None, list[str]] = {
     "secretariat": ["chair_progress", "admin_round", "dry_run", "account"],
     "admin": ["dry_run"],
 }
+# issue 17: the hearing stage's pages, after the chair's ranking and the secretariat's progress
+ROLE_PAGES["chair"].insert(1, "chair_stage")
+ROLE_PAGES["secretariat"].insert(1, "chair_stage")
 
 
 def page_ids_for(role: str | None) -> list[str]:
