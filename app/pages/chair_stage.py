@@ -50,9 +50,12 @@ def set_method(values: dict) -> None:
 def init_method(stored: HearingParams, target) -> None:
     """The widgets start from the stored method when the round, programme or stored parameters changed."""
     ss = st.session_state
-    if ss.get(FOR) != target or any(k not in ss for k in (W_METHOD, W_N, W_MULTIPLE)):
+    if ss.get(FOR) != target:
         set_method(method_values(stored))
         ss[FOR] = target
+    for k, v in method_values(stored).items():   # a widget not drawn on the last run (n, M) loses its value
+        if k not in ss:
+            ss[k] = v
 
 
 def whatif_params(stored: HearingParams) -> HearingParams:
