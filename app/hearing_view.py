@@ -122,7 +122,8 @@ def cut_table(h: HearingRanking, lang: str) -> pd.DataFrame:
             why = t("chair.stage.why.not_qualifying", lang, decision=t(f"decision.{d.decisions()[i].value}", lang))
         rows.append({"rank": int(d.rank[i]) or None, "id": str(h.table.ids[i]), "title": h.table.proposals[i].title,
                      "score": float(round_half_up(d.total[i])), "funded": int(d.funded[i]),
-                     "in": f"{IN_MARK} " + t("chair.stage.in", lang) if inside else f"{OUT_MARK} " + t("chair.stage.out", lang),
+                     "in": f"{IN_MARK} {t('chair.stage.in', lang)}" if inside
+                     else f"{OUT_MARK} {t('chair.stage.out', lang)}",
                      "why": why})
     frame = pd.DataFrame(rows, columns=["rank", "id", "title", "score", "funded", "in", "why"])
     frame = frame.astype({"rank": "Int64", "funded": "Int64"})
@@ -198,7 +199,8 @@ def final_config(h: HearingRanking, lang: str) -> dict:
             label["title"]: c.TextColumn(width="medium"), label["decision"]: c.TextColumn(width="medium"),
             label["document"]: score_col, label["hearing"]: score_col, label["total"]: score_col,
             label["n_hearing"]: c.NumberColumn(format="%d", width="small"),
-            label["funded"]: c.NumberColumn(format="localized"), label["cumulative"]: c.NumberColumn(format="localized"),
+            label["funded"]: c.NumberColumn(format="localized"),
+            label["cumulative"]: c.NumberColumn(format="localized"),
             label["reasons"]: c.TextColumn(width="large")}
 
 

@@ -220,7 +220,7 @@ def render() -> None:
     changed = not same_method(whatif, state.params)
     summary(h, info, changed)
     st.dataframe(cut_table(h, lang), hide_index=True, width="stretch", column_config=cut_config(h, lang),
-                 height=min(38 + 35 * (h.table.n + 2), 640), key="stage_cut_table")
+                 placeholder="", height=min(38 + 35 * (h.table.n + 2), 640), key="stage_cut_table")
     if stage == Stage.shortlist:
         if changed:
             st.caption(t("chair.stage.edit.whatif_only"))
