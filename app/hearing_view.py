@@ -149,7 +149,7 @@ def cut_config(h: HearingRanking, lang: str) -> dict:
     label = cut_labels(h, lang)
     return {label["rank"]: c.NumberColumn(format="%d", width="small"), label["id"]: c.TextColumn(width="small"),
             label["title"]: c.TextColumn(width="medium"), label["score"]: c.NumberColumn(format="%.2f", width="small"),
-            label["funded"]: c.NumberColumn(format="localized"), label["in"]: c.TextColumn(width="small"),
+            label["funded"]: c.NumberColumn(format="localized"), label["in"]: c.TextColumn(width="medium"),
             label["why"]: c.TextColumn(width="large")}
 
 
