@@ -46,6 +46,14 @@ DEMO_ACCOUNTS = (
 # The demo reviewer R01 finds these still to do (their sample reviews are left out of the import).
 OPEN_FOR_R01 = ("L4-001", "L4-003", "AC-002")
 
+# The hearing stage under way in one programme (issue 17): the chair cut the shortlist with the top 7 of the
+# document ranking, added the 9th with a reason and fixed it; three members submitted their hearing reviews
+# (one left one proposal open, so it lacks a review); R01 still has every hearing form to do.
+HEARING_PACK = "ai_edge"
+HEARING_TOP_N = 7
+HEARING_ADD = ("AI-004", "実証フィールドの自治体が決定済みで、導入体制をヒアリングで確かめたい")
+HEARING_REVIEWERS = ("R02", "R04", "R05")
+
 
 def _packs() -> list[str]:
     data = json.loads((SAMPLES / "proposals.json").read_text(encoding="utf-8"))
@@ -84,7 +92,34 @@ def seed_demo(store: Store) -> bool:
             store.users.add_user(SYSTEM, account.username, account.name, account.role, DEMO_PASSWORD)
         else:
             store.users.set_password(SYSTEM, account.username, DEMO_PASSWORD)
+    seed_hearing(store, rnd.id)
     return True
+
+
+def seed_hearing(store: Store, round_id: int) -> None:
+    """The hearing stage of :data:`HEARING_PACK`, through the store's services as the chair and the members
+    would do it: the shortlist (a what-if of the method, one addition with its reason) fixed, then hearing
+    reviews submitted — levels from each proposal's document rank, so the final order is a story to read."""
+    from scoring.hearing_ranking import HearingParams
+
+    chair = store.users.get("C01")
+    pack = store.rounds.pack(round_id, HEARING_PACK)
+    hearing = HearingParams.from_pack(pack, shortlist_method="top_n", n=HEARING_TOP_N)
+    store.hearings.set_stage(chair, round_id, HEARING_PACK, "shortlist", hearing=hearing)
+    store.hearings.add_to_shortlist(chair, round_id, HEARING_PACK, *HEARING_ADD)
+    fixed = store.hearings.set_stage(chair, round_id, HEARING_PACK, "hearing").shortlist
+    criteria = list(pack.hearing.criterion_ids)
+    for k, username in enumerate(HEARING_REVIEWERS):
+        me = store.users.get(username)
+        for j, pid in enumerate(fixed):
+            if k == len(HEARING_REVIEWERS) - 1 and j == len(fixed) - 1:
+                continue     # R05 has not scored the last slot yet: it lacks a hearing review
+            # the later in the document order, the better the hearing went (a final order that differs)
+            level = 3 + (j * 2 + k) // len(fixed) if j % 2 else 4 - (j + k) % 2
+            levels = {c: min(5, max(1, level + (i % 2))) for i, c in enumerate(criteria)}
+            v = store.reviews.save_draft(me, round_id, pid, levels, {criteria[0]: "質疑で計画の具体性を確認した。"},
+                                         None, "", base_version=0, stage="hearing")
+            store.reviews.submit(me, round_id, pid, v, stage="hearing")
 
 
 @st.cache_resource(show_spinner=False)

@@ -47,6 +47,8 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
              ":material/leaderboard:", "chair.nav.section"),
     PageSpec("chair_progress", "app/pages/chair_progress.py", "chair.nav.progress", "progress",
              ":material/grid_view:", "chair.nav.section"),
+    PageSpec("chair_stage", "app/pages/chair_stage.py", "chair.nav.stage", "stages",
+             ":material/checklist:", "chair.nav.section"),
     PageSpec("chair_proposal", "app/pages/chair_proposal.py", "chair.nav.proposal", "proposal",
              ":material/description:", "chair.nav.section"),
     PageSpec("chair_timetable", "app/pages/chair_timetable.py", "nav.chair_timetable", "hearing_timetable",
@@ -61,9 +63,9 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
 ROLE_PAGES: dict[str | None, list[str]] = {
     ANONYMOUS: ["login", "dry_run"],
     "reviewer": ["reviewer_home", "reviewer_scoring", "dry_run", "account"],
-    "chair": ["chair_ranking", "chair_progress", "chair_proposal", "chair_timetable", "admin_round", "reviewer_home",
-              "reviewer_scoring", "dry_run", "account"],
-    "secretariat": ["chair_progress", "admin_round", "dry_run", "account"],
+    "chair": ["chair_ranking", "chair_stage", "chair_progress", "chair_proposal", "chair_timetable", "admin_round",
+              "reviewer_home", "reviewer_scoring", "dry_run", "account"],
+    "secretariat": ["chair_progress", "chair_stage", "admin_round", "dry_run", "account"],
     "admin": ["dry_run"],
 }
 
@@ -71,7 +73,7 @@ ROLE_PAGES: dict[str | None, list[str]] = {
 # a page's menu section when a role's menu groups it differently (issue 14 §13: the secretariat's 進捗 is not
 # the chair's; it sits with ラウンド管理 under 「管理」)
 ROLE_SECTIONS: dict[str | None, dict[str, str]] = {
-    "secretariat": {"chair_progress": "admin.nav.section"},
+    "secretariat": {"chair_progress": "admin.nav.section", "chair_stage": "admin.nav.section"},
 }
 
 

@@ -49,7 +49,8 @@ class Call:
 
     def rank_hearing(self, params: Params | WhatIf | None = None, edits: Sequence[ShortlistEdit] = (),
                      hearing: HearingParams | None = None, resolutions: dict | None = None, *,
-                     edits_source: str = "shortlist", strict: bool = True) -> HearingRanking:
+                     edits_source: str = "shortlist", strict: bool = True, lenient_edits: bool = False
+                     ) -> HearingRanking:
         """Both stages (stages.md, :func:`scoring.stages.rank_hearing`): the document stage with ``params``, the
         shortlist of the ``hearing`` parameters (None = the pack's) with the chair's ``edits``, the hearing
         reviews (``self.reviews.hearing``), the final ranking and budget line."""
@@ -57,7 +58,7 @@ class Call:
             params = params.params(self.pack)
         return rank_hearing(self.pack, self.table, self.reviews, self.reviewers, params, hearing, edits,
                             resolutions, edits_source=edits_source, skipped_other_packs=self.skipped_other_packs,
-                            strict=strict)
+                            strict=strict, lenient_edits=lenient_edits)
 
 
 def assemble(pack: CriteriaPack, proposals: Sequence[Proposal], reviews: pd.DataFrame | None,

@@ -153,6 +153,7 @@ class HearingRanking(Ranking):
     hearing_agg: Aggregate | None = None
     final_total: np.ndarray | None = None  # S(p) for shortlisted proposals, S_d(p) for the others
     hearing_excluded: dict = field(default_factory=dict)
+    refused_edits: list = field(default_factory=list)   # (ShortlistEdit, refusal codes) left out (lenient_edits)
 
     @property
     def total(self) -> np.ndarray:
@@ -181,7 +182,7 @@ class HearingRanking(Ranking):
                 out.append(label("reason.shortlist_removed", lang, reason=edit.reason))
             else:
                 out.append(label("reason.not_shortlisted", lang, rank=int(self.document.rank[i]),
-                                 method=hp.shortlist_method))
+                                 method=label(f"shortlist_method.{hp.shortlist_method}", lang)))
         elif d == CODE[Decision.insufficient_reviews]:
             out.append(label("reason.hearing_insufficient_reviews", lang, n=int(self.hearing_agg.n_reviews[i]),
                              needed=int(hp.min_reviews)))

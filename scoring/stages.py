@@ -25,7 +25,8 @@ from .selection import budget_line, rank, requested_key
 from .table import ProposalTable, ReviewTable
 
 __all__ = ["rank_hearing", "shortlist_cut", "apply_edits", "hearing_scores", "HearingParams", "HearingRanking",
-           "ShortlistEdit", "exact_multiple", "shortlist_problem"]
+           "ShortlistEdit", "exact_multiple", "shortlist_problem", "sort_edits", "edit_refusals",
+           "EDIT_REFUSALS"]
 
 
 def shortlist_problem(pack: CriteriaPack, message: str, field: str = "shortlist.method") -> InputError:
@@ -67,6 +68,53 @@ def shortlist_cut(document: Ranking, hearing: HearingParams, limit: int | None) 
     return mask
 
 
+EDIT_REFUSALS = ("unknown_action", "no_reason", "unknown_proposal", "not_qualifying", "already_shortlisted",
+                 "not_shortlisted")
+
+
+def edit_refusals(document: Ranking, short: np.ndarray, index: dict, e: ShortlistEdit) -> tuple[int | None, list[str]]:
+    """Why one chair's edit does not apply to the shortlist ``short`` (stages.md §2), as codes of
+    :data:`EDIT_REFUSALS` (empty: it applies), and the proposal's row (None when unknown)."""
+    codes = []
+    if e.action not in EDIT_ACTIONS:
+        codes.append("unknown_action")
+    if not str(e.reason or "").strip():
+        codes.append("no_reason")
+    i = index.get(str(e.proposal_id or ""))
+    if i is None:
+        return None, codes + ["unknown_proposal"]
+    if codes:
+        return i, codes
+    if e.action == "add":
+        if document.rank[i] == 0:
+            codes.append("not_qualifying")
+        elif short[i]:
+            codes.append("already_shortlisted")
+    elif not short[i]:
+        codes.append("not_shortlisted")
+    return i, codes
+
+
+def sort_edits(document: Ranking, cut: np.ndarray, edits: Iterable[ShortlistEdit]
+               ) -> tuple[np.ndarray, dict[int, ShortlistEdit], list[tuple[ShortlistEdit, int | None, list[str]]]]:
+    """The chair's edits applied in order to the method's cut, leaving out those that do not apply: the
+    shortlist, per row the edit that last changed it, and each refused edit with its row and refusal codes
+    (:func:`edit_refusals`). A what-if of the method shows which stored edits no longer fit this way;
+    :func:`apply_edits` refuses them."""
+    short = cut.copy()
+    by_row: dict[int, ShortlistEdit] = {}
+    refused = []
+    index = document.table.index_of()
+    for e in edits:
+        i, codes = edit_refusals(document, short, index, e)
+        if codes:
+            refused.append((e, i, codes))
+            continue
+        short[i] = e.action == "add"
+        by_row[i] = e
+    return short, by_row, refused
+
+
 def apply_edits(document: Ranking, cut: np.ndarray, edits: Iterable[ShortlistEdit],
                 source: str = "shortlist") -> tuple[np.ndarray, dict[int, ShortlistEdit]]:
     """The chair's additions and removals applied in order to the method's cut (stages.md §2).
@@ -75,46 +123,21 @@ def apply_edits(document: Ranking, cut: np.ndarray, edits: Iterable[ShortlistEdi
     proposal, adding a proposal that does not qualify at the document stage (never shortlisted) or one already
     shortlisted, removing one that is not shortlisted. Returns the shortlist and, per row, the edit that last
     changed it."""
-    short = cut.copy()
-    by_row: dict[int, ShortlistEdit] = {}
-    index = document.table.index_of()
+    short, by_row, refused = sort_edits(document, cut, edits)
     problems: list[Problem] = []
-    for e in edits:
-        row = e.row
-
-        def bad(field: str, message: str) -> None:
-            problems.append(Problem(source, row, field, message))
-
+    for e, i, codes in refused:
         pid = str(e.proposal_id or "")
-        ok = True
-        if e.action not in EDIT_ACTIONS:
-            bad("action", f"{str(e.action)[:80]!r} is not one of {list(EDIT_ACTIONS)}")
-            ok = False
-        if not str(e.reason or "").strip():
-            bad("reason", "a shortlist change needs a reason")
-            ok = False
-        i = index.get(pid)
-        if i is None:
-            bad("proposal_id", f"{pid[:80]!r} is not a proposal of pack {document.pack.id}")
-            continue
-        if not ok:
-            continue
-        if e.action == "add":
-            if document.rank[i] == 0:
-                bad("proposal_id", f"{pid[:80]!r} does not qualify at the document stage "
-                                   f"({list(Decision)[int(document.decision[i])].value}): "
-                                   "a non-qualifying proposal can never be shortlisted")
-            elif short[i]:
-                bad("proposal_id", f"{pid[:80]!r} is already shortlisted")
-            else:
-                short[i] = True
-                by_row[i] = e
-        else:
-            if not short[i]:
-                bad("proposal_id", f"{pid[:80]!r} is not shortlisted: it cannot be removed")
-            else:
-                short[i] = False
-                by_row[i] = e
+        for code in codes:
+            field, message = {
+                "unknown_action": ("action", f"{str(e.action)[:80]!r} is not one of {list(EDIT_ACTIONS)}"),
+                "no_reason": ("reason", "a shortlist change needs a reason"),
+                "unknown_proposal": ("proposal_id", f"{pid[:80]!r} is not a proposal of pack {document.pack.id}"),
+                "already_shortlisted": ("proposal_id", f"{pid[:80]!r} is already shortlisted"),
+                "not_shortlisted": ("proposal_id", f"{pid[:80]!r} is not shortlisted: it cannot be removed"),
+            }.get(code) or ("proposal_id", f"{pid[:80]!r} does not qualify at the document stage "
+                                           f"({list(Decision)[int(document.decision[i])].value}): "
+                                           "a non-qualifying proposal can never be shortlisted")
+            problems.append(Problem(source, e.row, field, message))
     if problems:
         raise InputError(problems)
     return short, by_row
@@ -150,14 +173,16 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
                  reviewers: list[Reviewer] | None = None, params: Params | None = None,
                  hearing: HearingParams | None = None, edits: Iterable[ShortlistEdit] = (),
                  resolutions: dict | None = None, *, edits_source: str = "shortlist", skipped_other_packs: int = 0,
-                 strict: bool = True) -> HearingRanking:
+                 strict: bool = True, lenient_edits: bool = False) -> HearingRanking:
     """Both stages exactly as stages.md says.
 
     ``params`` are the run's (aggregation and normalisation apply to both stages; the budget, selection method
     and waitlist to the final line); ``hearing`` the hearing parameters (None: the pack's); ``edits`` the chair's
     shortlist changes in order (problems name ``edits_source``). A hearing review of a proposal that ends up
     not shortlisted is refused (:class:`InputError`) — with ``strict=False`` it is left out instead (a what-if
-    of the method over reviews already given).
+    of the method over reviews already given). With ``lenient_edits`` an edit that does not apply to this cut
+    is left out instead of refused and named in ``refused_edits`` (the app's what-if of the method over the
+    stored edits).
     """
     if pack.hearing is None:
         raise shortlist_problem(pack, f"pack {pack.id} has no hearing stage: rank the document stage alone",
@@ -168,7 +193,10 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
     limit = params.budget_limit(pack)
     document = rank(pack, table, reviews, reviewers, params, resolutions, skipped_other_packs)
     cut = shortlist_cut(document, hp, limit)
-    shortlisted, edited = apply_edits(document, cut, edits, edits_source)
+    if lenient_edits:
+        shortlisted, edited, refused = sort_edits(document, cut, edits)
+    else:
+        (shortlisted, edited), refused = apply_edits(document, cut, edits, edits_source), []
 
     hrev = reviews.hearing
     if hrev is None:
@@ -215,4 +243,5 @@ def rank_hearing(pack: CriteriaPack, table: ProposalTable, reviews: ReviewTable,
         document.funded, document.capped, document.cap, cumulative, order, remaining_at, reviews,
         skipped_other_packs, used, document.excluded, document=document, hearing_params=hp,
         hearing_criteria=list(pack.hearing.criteria), cut=cut, shortlisted=shortlisted, edits=edited,
-        hearing_agg=hagg, final_total=total, hearing_excluded=excluded)
+        hearing_agg=hagg, final_total=total, hearing_excluded=excluded,
+        refused_edits=[(e, codes) for e, _, codes in refused])

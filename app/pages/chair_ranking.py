@@ -24,9 +24,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.auth import require
-from app.session import change_marker, error_text, get_store, round_analysis, round_call, round_pack_header
+from app.hearing_view import (final_config, final_table, hearing_state, rank_with, refusal_text, shortlist_changes,
+                              stage_label)
+from app.ranking_view import analyses
+from app.session import change_marker, error_text, get_store, round_call, round_pack_header
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, money, score, yen_both
+from app.ui import error_boundary, man_oku, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.money import MoneyError, parse_yen
@@ -43,7 +46,8 @@ INVALID = "chair_whatif_invalid"      # the invalid what-if whose page (without 
 FOR = "chair_whatif_for"
 # plain symbols (the table is drawn on a canvas: no emoji font needed)
 DECISION_ICONS = {"selected": "◎", "waitlisted": "△", "over_budget": "×", "ranked": "・", "below_pass_line": "−",
-                  "below_criterion_floor": "−", "insufficient_reviews": "−", "ineligible": "−"}
+                  "below_criterion_floor": "−", "insufficient_reviews": "−", "ineligible": "−",
+                  "not_shortlisted": "−"}
 AXIS_MARGIN = 90   # px left of the cumulative chart: the y-axis title beside ticks like 2,000,000,000
 MANY = 200   # ranked proposals above which the chart shows the cumulative line only
 COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9e", "ranked": "#1565c0"}
@@ -51,6 +55,11 @@ COLORS = {"selected": "#2e7d32", "waitlisted": "#f9a825", "over_budget": "#9e9e9
 
 def decision_label(value: str) -> str:
     return t(f"decision.{value}")
+
+
+def decision_text(value: str, waitlist: int = 0) -> str:
+    """A decision in the ranked table: its symbol, its words, the waitlist number."""
+    return f"{DECISION_ICONS.get(value, '')} {decision_label(value)}" + (f" {waitlist}" if waitlist else "")
 
 
 # --- what-if -----------------------------------------------------------------------------------------------------
@@ -251,8 +260,7 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
     rank = c["rank"]
     frame = pd.DataFrame({
         "rank": pd.array(rank, dtype="Int64"), "id": c["id"], "title": c["title"],
-        "decision": [f"{DECISION_ICONS.get(d.value, '')} {decision_label(d.value)}" + (f" {w}" if w else "")
-                     for d, w in zip(c["decision"], c["waitlist_position"].tolist())],
+        "decision": [decision_text(d.value, w) for d, w in zip(c["decision"], c["waitlist_position"].tolist())],
         "base": c["base"], "bonus": c["bonus"], "total": c["total"],
         "funded": pd.array(c["funded"], dtype="Int64"), "capped": c["capped"],
         "cumulative": pd.array(c["cumulative"], dtype="Int64"), "reasons": c["reasons"],
@@ -298,139 +306,6 @@ def waitlist_section(ranking) -> None:
             f"{int(ranking.waitlist_position[i])}. {ranking.table.ids[i]}" for i in wl))
 
 
-# --- analyses ----------------------------------------------------------------------------------------------------
-
-def analyses(ranking, call, key: tuple, lang: str) -> None:
-    from scoring.analytics import analyze
-
-    ss = st.session_state
-    stored = ss.get("chair_analysis")
-    tabs = st.tabs([t("chair.tab.portfolio"), t("chair.tab.uncertainty"), t("chair.tab.calibration"),
-                    t("chair.tab.sensitivity")])
-    if stored is None or stored[0] != key:
-        with tabs[0]:
-            st.caption(t("chair.analysis.help"))
-            if st.button(t("chair.analysis.run"), key="chair_analysis_run", icon=":material/analytics:"):
-                with st.spinner(t("chair.analysis.running")):
-                    # scoring.analytics' own defaults (1,000 resamples, seed 0: selection.md §10), once per state;
-                    # the calibration leaves out what the chair's conflicts withhold (so the key holds them)
-                    withheld = tuple(sorted(call.withheld))
-                    result = round_analysis(key + (withheld,), lambda: analyze(
-                        ranking, ranking.reviews, reviewers=call.reviewers, portfolio_time_limit=20,
-                        exclude=withheld))
-                ss["chair_analysis"] = (key, result)
-                st.rerun()
-        return
-    a = stored[1]
-    en = lang == "en"
-    with tabs[0]:
-        p = a["portfolio"]
-        st.info(p.get("reading_en" if en else "reading") or t("chair.analysis.none"))
-        if p.get("available"):
-            c = st.columns(2)
-            c[0].metric(t("chair.analysis.greedy"), score(p["greedy"]["total_score"]), help=", ".join(p["greedy"]["proposal_ids"]))
-            c[1].metric(t("chair.analysis.optimal"), score(p["optimal"]["total_score"]), help=", ".join(p["optimal"]["proposal_ids"]))
-            diff = portfolio_rows(p, lang)
-            if diff:
-                st.dataframe(pd.DataFrame(diff), hide_index=True, width="stretch")
-    with tabs[1]:
-        u = a["uncertainty"]
-        st.info(u.get("reading_en" if en else "reading", ""))
-        pct = round(100 * u.get("level", 0.95))
-        iv = lambda v: f"{v[0]}–{v[1] or '—'}" if v and v[0] else "—"  # noqa: E731
-        rows = [{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"] or None,   # one dtype (Int64) for Arrow
-                 t("chair.analysis.median_rank"): r["median_rank"],
-                 t("chair.analysis.expected_rank"): score(r.get("expected_rank")),
-                 t("chair.analysis.interval", level=pct): iv(r.get("rank_interval")),
-                 t("chair.analysis.p_selected"): (f"{r['p_selected']:.1%} ± {r['p_selected_mcse']:.1%}"
-                                                  if r.get("p_selected") is not None else "—"),
-                 t("chair.analysis.sucra"): score(r.get("sucra")),
-                 t("chair.analysis.gray"): "◆" if r.get("gray_zone") else ""} for r in u["proposals"]]
-        st.dataframe(pd.DataFrame(rows).astype({t("chair.col_rank"): "Int64"}), hide_index=True, width="stretch")
-        st.caption(t("chair.analysis.gray_rule", level=pct, line=u["gray_zone_rule"].get("line_after_rank") or "—"))
-        if u.get("stability", {}).get("unstable"):
-            st.caption(t("chair.analysis.unstable", ids=", ".join(u["stability"]["unstable"]),
-                         draws=u["stability"].get("draws_needed") or "—"))
-    with tabs[2]:
-        if a["calibration"].get("excluded"):
-            st.caption(t("chair.calibration.withheld", ids=t("common.list_sep").join(a["calibration"]["excluded"])))
-        calibration_view(a["calibration"], en)
-        adj = a.get("leniency_adjusted") or {}
-        if adj:
-            st.markdown("**" + t("chair.adjusted.title") + "**")
-            st.info(adj.get("reading_en" if en else "reading", ""))
-            if adj.get("proposals"):
-                st.dataframe(pd.DataFrame([{"ID": r["proposal_id"], t("chair.col_rank"): r["rank"],
-                                            t("chair.adjusted.rank"): r["adjusted_rank"],
-                                            t("chair.adjusted.score"): score(r["adjusted_score"])}
-                                           for r in adj["proposals"]]), hide_index=True, width="stretch")
-    with tabs[3]:
-        s = a["sensitivity"]
-        st.info(s.get("reading_en" if en else "reading", ""))
-        st.dataframe(pd.DataFrame(sensitivity_rows(s, lang)), hide_index=True, width="stretch")
-
-
-def portfolio_rows(p: dict, lang: str) -> list[dict]:
-    """The proposals in only one of the two selections, with labelled columns, decisions in words, money per
-    language (a count for a pack that selects by number)."""
-    amount = (lambda v: money(v, lang)) if p.get("unit", "yen") == "yen" else (lambda v: v)  # noqa: E731
-    return [{t("chair.portfolio.side", lang): t(f"chair.portfolio.{side}", lang),
-             t("chair.col_id", lang): r["proposal_id"], t("chair.col_rank", lang): str(r.get("rank") or "—"),   # one type per column
-             t("chair.col_decision", lang): t(f"decision.{r['decision']}", lang),
-             t("chair.col_total", lang): score(r.get("total_score")),
-             t("chair.col_funded", lang): amount(r.get("funded"))}
-            for side in ("only_in_optimal", "only_in_greedy") for r in p.get(side, [])]
-
-
-def sensitivity_rows(s: dict, lang: str) -> list[dict]:
-    """One row per criterion and weight factor: what changes when that criterion's points are scaled."""
-    sep = t("common.list_sep", lang)
-    return [{t("chair.sensitivity.criterion", lang): (row.get("label_en") if lang == "en" else None)
-             or row.get("label") or row["criterion"],
-             t("chair.sensitivity.factor", lang): f"×{row['factor']:g}",
-             t("chair.sensitivity.pass_line", lang): score(row.get("pass_line")),
-             t("chair.sensitivity.n_rank_changes", lang): row["n_rank_changes"],
-             t("chair.sensitivity.max_rank_shift", lang): row["max_rank_shift"],
-             t("chair.sensitivity.entered", lang): sep.join(row["entered"]) or "—",
-             t("chair.sensitivity.left", lang): sep.join(row["left"]) or "—"}
-            for row in s["criteria"]]
-
-
-def calibration_view(cal: dict, en: bool) -> None:
-    """Reviewer calibration: leniency (points above or below the panel) and spread per reviewer."""
-    ag = cal.get("agreement", {})
-    st.info(ag.get("reading_en" if en else "reading", ""))
-    al = ag.get("all") or {}
-    if al:
-        ci = lambda k: "" if (al.get(f"{k}_ci") or [None])[0] is None else "[{:.2f}, {:.2f}]".format(*al[f"{k}_ci"])  # noqa: E731
-        c = st.columns(3)
-        c[0].metric(t("chair.calibration.icc"), score(al.get("icc_ak")), help=ci("icc_ak"))
-        c[1].metric(t("chair.calibration.alpha"), score(al.get("alpha")), help=ci("alpha"))
-        c[2].metric(t("chair.calibration.used"), al.get("n_reviews"))
-    if ag.get("icc2k") is not None:
-        st.caption(t("chair.calibration.block", icc=score(ag["icc2k"]), w=score(ag.get("kendall_w")),
-                     proposals=ag["balanced"]["n_proposals"], reviewers=ag["balanced"]["n_reviewers"]))
-    revs = cal.get("reviewers", [])
-    if not revs:
-        return
-    fig = go.Figure(go.Bar(x=[r["leniency"] for r in revs], y=[r.get("name") or r["reviewer_id"] for r in revs],
-                           orientation="h", error_x=dict(type="data", array=[r.get("sd") or 0 for r in revs],
-                                                         visible=True, color="#90a4ae"),
-                           marker_color=["#c62828" if r.get("flagged") else "#1565c0" for r in revs]))
-    th = cal.get("threshold", 0)
-    for x in (-th, th):
-        fig.add_vline(x=x, line_dash="dot", line_color="#c62828")
-    fig.update_layout(height=60 + 40 * len(revs), margin=dict(l=10, r=10, t=30, b=10),
-                      title=t("chair.calibration.title"), xaxis_title=t("chair.calibration.x"))
-    st.plotly_chart(fig, width="stretch", key="chair_calibration_chart")
-    st.dataframe(pd.DataFrame([{
-        t("chair.calibration.reviewer"): r.get("name") or r["reviewer_id"],
-        t("chair.calibration.n"): r["n_reviews"], t("chair.calibration.mean"): score(r.get("mean")),
-        t("chair.calibration.sd"): score(r.get("sd")), t("chair.calibration.leniency"): score(r.get("leniency")),
-        t("chair.calibration.flag"): "⚠" if r.get("flagged") else ""} for r in revs]),
-        hide_index=True, width="stretch")
-
-
 # --- downloads ---------------------------------------------------------------------------------------------------
 
 def downloads(ranking, call, round_info, lang: str, key: tuple, whatif: WhatIf) -> None:
@@ -468,8 +343,12 @@ CURRENT = "chair_current"  # (state key, ranking) of the latest run of the fragm
 
 
 def current(me, rnd, pack_id: str):
-    """The what-if state of the page: ``(call, pack, values, base, ranking, key)``. The ranking of the latest
-    fragment run is reused when the state is the same (the parts outside the fragment run after it)."""
+    """The what-if state of the page: ``(call, pack, values, base, ranking, key, hearing)``. The ranking of the
+    latest fragment run is reused when the state is the same (the parts outside the fragment run after it).
+
+    A programme whose hearing shortlist is fixed (stage ヒアリング or 決定) is ranked on both stages
+    (:func:`app.hearing_view.rank_with`: the final ranking, the what-if applied to both); ``hearing`` is then its
+    :class:`~app.hearing_view.HearingState`, else None (the document ranking, as before issue 17)."""
     marker = change_marker(me, rnd.id)
     call, resolutions = round_call(me, rnd.id, pack_id, marker)
     pack = call.pack
@@ -478,13 +357,39 @@ def current(me, rnd, pack_id: str):
     values = {k: st.session_state.get(key) for k, key in W.items()}
     key = (rnd.id, pack_id, marker, tuple(sorted(values.items())))
     if problems:
-        return call, pack, values, base, None, key
+        return call, pack, values, base, None, None, key
     hit = st.session_state.get(CURRENT)
     if hit is not None and hit[0] == key:
-        return call, pack, values, base, hit[1], key
-    ranking = call.rank(WhatIf.from_settings(pack, values), resolutions)
-    st.session_state[CURRENT] = (key, ranking)
-    return call, pack, values, base, ranking, key
+        return (call, pack, values, base) + hit[1] + (key,)
+    state = hearing_state(me, rnd.id, pack_id, marker) if pack.hearing is not None else None
+    whatif = WhatIf.from_settings(pack, values)
+    if state is not None and state.final:
+        ranking = rank_with(state, whatif=whatif)
+    else:
+        ranking = call.rank(whatif, resolutions)
+    st.session_state[CURRENT] = (key, (ranking, state))
+    return call, pack, values, base, ranking, state, key
+
+
+def hearing_notes(ranking, state, final: bool) -> None:
+    """A programme with a hearing stage: where it stands; once the shortlist is fixed, how the final score is
+    made, and what a what-if changes of the fixed shortlist (or of the edits it no longer fits)."""
+    if not final:
+        st.caption(t("chair.hearing.stage_note", stage=stage_label(state.info.stage)))
+        return
+    hp = ranking.hearing_params
+    formula = (t("chair.hearing.formula.hearing_only") if hp.combine == "hearing_only" else
+               t("chair.hearing.formula.weighted", wd=f"{hp.document_weight:g}", wh=f"{hp.hearing_weight:g}"))
+    line = "—" if hp.pass_line is None else f"{hp.pass_line:g}"
+    st.info(t("chair.hearing.final_info", stage=stage_label(state.info.stage), formula=formula, line=line,
+              n=int(hp.min_reviews)), icon=":material/record_voice_over:")
+    added, left_out = shortlist_changes(ranking, state.info.shortlist)
+    if added or left_out:
+        sep = t("common.list_sep")
+        st.warning(t("chair.hearing.whatif_shortlist", added=sep.join(added) or "—", left=sep.join(left_out) or "—"),
+                   icon=":material/science:")
+    for edit, codes in ranking.refused_edits:
+        st.warning(refusal_text(edit, codes), icon=":material/block:")
 
 
 def render() -> None:
@@ -512,7 +417,7 @@ def ranking_view(rnd, pack_id: str) -> None:
     with error_boundary("chair_ranking"):
         me = require("chair")          # the acting user re-read on every run of the fragment too
         lang = current_lang()
-        call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+        call, pack, values, base, ranking, state, key = current(me, rnd, pack_id)
         if ranking is None:                # an invalid what-if: the message, and no results of other values
             if st.session_state.get(INVALID) != key:
                 st.session_state[INVALID] = key
@@ -525,16 +430,20 @@ def ranking_view(rnd, pack_id: str) -> None:
             return
         if st.session_state.pop(INVALID, None) is not None:
             st.rerun(scope="app")          # valid again: the parts below the fragment come back
+        final = state is not None and state.final
         shown = st.session_state.get(SHOWN)
         if shown is not None and shown != key:
             st.rerun(scope="app")
         changed = values != base
-        table, chart = ranking_table(ranking, lang), cumulative_chart(ranking)
+        table = final_table(ranking, lang, decision_text) if final else ranking_table(ranking, lang)
+        chart = cumulative_chart(ranking)
         counts, b = ranking.counts(), ranking.budget_view()
 
         whatif_controls(pack, base)
         if changed:
             st.warning(t("chair.whatif.active"), icon=":material/science:")
+        if state is not None:
+            hearing_notes(ranking, state, final)
         left, right = st.columns([1, 1])
         with left:
             budget_gauge(ranking)
@@ -547,7 +456,8 @@ def ranking_view(rnd, pack_id: str) -> None:
             remaining = "—" if b.remaining is None else amount(b.remaining)
             st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
         # one Arrow table, virtualised by the browser: only the visible rows are drawn
-        st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
+        config = final_config(ranking, lang) if final else table_config(ranking)
+        st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                      placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
         waitlist_section(ranking)
         st.plotly_chart(chart, width="stretch", key="chair_cumulative")
@@ -556,13 +466,17 @@ def ranking_view(rnd, pack_id: str) -> None:
 def outside_parts(me, rnd, pack_id: str) -> None:
     """Scenario save, analyses and downloads: drawn on a full run of the page, for the current what-if."""
     lang = current_lang()
-    call, pack, values, base, ranking, key = current(me, rnd, pack_id)
+    call, pack, values, base, ranking, state, key = current(me, rnd, pack_id)
     if ranking is None:
         return                             # an invalid what-if: ranking_view says what to fix
     ss = st.session_state
     scenario_controls(me, rnd.id, pack, values, values != base)
     st.subheader(t("chair.tab.analysis"), divider="gray")
-    analyses(ranking, call, key, lang)
+    if state is not None and state.final:   # the analyses model one stage: those of the document ranking
+        st.caption(t("chair.hearing.analyses_document"))
+        analyses(ranking.document, call, key, lang)
+    else:
+        analyses(ranking, call, key, lang)
     st.divider()
     downloads(ranking, call, rnd, lang, key, WhatIf.from_settings(pack, values))
     stored = [ss.get(k) for k in ("chair_analysis", "chair_xlsx")]

@@ -34,7 +34,7 @@ def test_sensitivity_and_portfolio_tables_are_labelled_in_both_languages(store):
 
 
 def test_portfolio_rows_show_decisions_in_words_and_money_per_language():
-    from app.pages.chair_ranking import portfolio_rows, sensitivity_rows
+    from app.ranking_view import portfolio_rows, sensitivity_rows
 
     p = {"unit": "yen",
          "only_in_optimal": [{"proposal_id": "AC-004", "rank": 4, "decision": "waitlisted", "total_score": 71.25,
