@@ -11,7 +11,7 @@ st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", l
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
 from app.demo import ensure_demo  # noqa: E402
-from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, relabel_widgets, t  # noqa: E402
+from app.i18n import DEFAULT_LANG, LANG_KEY, LANGS, current_lang, relabel_widgets, t  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
 
@@ -34,5 +34,6 @@ with st.sidebar:
             log_out()
             st.rerun()
     write_cookie()   # the login cookie: set after a login, cleared after a logout (once, invisible)
+    ui.page_lang(current_lang())   # <html lang> follows the interface language (issue 19, WCAG 3.1.1)
 
 build_navigation(user.role if user else None).run()

@@ -159,3 +159,15 @@ def commit_while_typing(*key_prefixes: str, idle_ms: int = 1200) -> None:
     ``idle_ms`` without typing and when the page is hidden or left — so a draft is saved as the user types."""
     st.html(_COMMIT_TYPING_JS % {"prefixes": json.dumps(list(key_prefixes)), "idle": int(idle_ms)},
             unsafe_allow_javascript=True)
+
+
+# Streamlit serves every page as <html lang="en"> and has no option to change it (streamlit/streamlit#15726):
+# a screen reader would read the Japanese interface with an English voice (WCAG 2.1 SC 3.1.1). This script
+# sets the document's language to the interface language; the shell draws it on every run, so it follows
+# the sidebar's language switch at once.
+_PAGE_LANG_JS = '<script>document.documentElement.lang = %s;</script>'
+
+
+def page_lang(lang: str) -> None:
+    """Declare ``lang`` ("ja" / "en") as the page's language (``<html lang>``)."""
+    st.html(_PAGE_LANG_JS % json.dumps(lang), unsafe_allow_javascript=True)
