@@ -384,7 +384,8 @@ def calibration_view(cal: dict, en: bool) -> None:
         fig.add_vline(x=x, line_dash="dot", line_color="#c62828")
     fig.update_layout(height=60 + 40 * len(revs), margin=dict(l=10, r=10, t=30, b=10),
                       title=t("chair.calibration.title"), xaxis_title=t("chair.calibration.x"))
-    st.plotly_chart(fig, width="stretch", key="chair_calibration_chart")
+    st.plotly_chart(fig, width="stretch", key="chair_calibration_chart", alt=t("a11y.calibration.alt"))
+    st.caption(t("a11y.calibration.caption"))
     st.dataframe(pd.DataFrame([{
         t("chair.calibration.reviewer"): r.get("name") or r["reviewer_id"],
         t("chair.calibration.n"): r["n_reviews"], t("chair.calibration.mean"): score(r.get("mean")),
@@ -494,9 +495,11 @@ def ranking_view(rnd, pack_id: str) -> None:
             st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
         # one Arrow table, virtualised by the browser: only the visible rows are drawn
         st.dataframe(table, hide_index=True, width="stretch", column_config=table_config(ranking),
-                     placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
+                     placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table",
+                     alt=t("a11y.ranking.alt"))
         waitlist_section(ranking)
-        st.plotly_chart(chart, width="stretch", key="chair_cumulative")
+        st.plotly_chart(chart, width="stretch", key="chair_cumulative", alt=t("a11y.cumulative.alt"))
+        st.caption(t("a11y.cumulative.caption"))   # the chart's text alternative is the ranked table (issue 19)
 
 
 def outside_parts(me, rnd, pack_id: str) -> None:

@@ -59,7 +59,8 @@ class Sweep:
         expect(self.page.locator("html")).to_have_attribute("lang", lang)
 
     def go(self, url_path: str) -> None:
-        """Open a page from the menu (a link of the same session: the language stays)."""
+        """Open a page from the menu (a link of the same session: the language stays); "" is the role's
+        default page, which Streamlit links as "/"."""
         self.page.locator(f"[data-testid=stSidebarNavLink][href$='/{url_path}']").first.click()
         wait_idle(self.page)
         expect(self.page.locator("h1").first).to_be_visible()
@@ -105,8 +106,7 @@ def sweep_public(s: Sweep) -> None:
         s.choose_level(f"dr_level_{c.id}", 4)
     expect(page.locator("[data-testid=stMetric]").first).to_be_visible()
     s.check("self-check, filled in with its verdict")
-    page.locator("[data-testid=stSidebarNavLink]").first.click()  # back to the login page
-    wait_idle(page)
+    s.go("")                                                    # back to the login page
 
 
 def sweep_reviewer(s: Sweep) -> None:
@@ -195,7 +195,7 @@ def test_html_lang_follows_the_language_switch_on_every_page(demo, page):
     expect(html).to_have_attribute("lang", "ja")
     s = Sweep(page, "ja")
     s.switch_language("en")
-    s.go("login")
+    s.go("")                                                   # the login page: the default page, at "/"
     expect(html).to_have_attribute("lang", "en")
     s.log_in("C01")
     expect(widget(page, "app_pack_pick")).to_be_visible()
