@@ -20,8 +20,12 @@ LANG_NAMES = {"ja": "日本語", "en": "English"}
 if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
     ensure_demo()
 
+# The switch's state is a widget's, and Streamlit drops it when a page calls st.switch_page (担当案件 →
+# 評価入力): the interface fell back to Japanese. A copy no widget owns brings the choice back (issue 19).
+LANG_KEPT = "lang_kept"
 if LANG_KEY not in st.session_state:
-    st.session_state[LANG_KEY] = DEFAULT_LANG
+    st.session_state[LANG_KEY] = st.session_state.get(LANG_KEPT, DEFAULT_LANG)
+st.session_state[LANG_KEPT] = st.session_state[LANG_KEY]
 with st.sidebar:
     st.radio(t("common.language"), LANGS, key=LANG_KEY, format_func=LANG_NAMES.get, horizontal=True,
              on_change=relabel_widgets)
@@ -34,6 +38,6 @@ with st.sidebar:
             log_out()
             st.rerun()
     write_cookie()   # the login cookie: set after a login, cleared after a logout (once, invisible)
-    ui.page_lang(current_lang())   # <html lang> follows the interface language (issue 19, WCAG 3.1.1)
+    ui.page_setup(current_lang())   # <html lang> = the interface language; a clear focus outline (issue 19)
 
 build_navigation(user.role if user else None).run()

@@ -33,6 +33,12 @@ def demo(start_server) -> str:
     return start_server("--demo")
 
 
+def settle(page) -> None:
+    """Wait for the rerun to finish and for the elements of the previous run (stale, still drawn) to go."""
+    wait_idle(page)
+    page.wait_for_function("() => !document.querySelector('[data-stale=true]:not([data-retained=true])')")
+
+
 class Sweep:
     """Walks the app in one browser tab (one Streamlit session, so the chosen language stays) and collects
     axe's findings per page and state."""
@@ -44,7 +50,7 @@ class Sweep:
         self.checked: list[str] = []
 
     def check(self, name: str) -> None:
-        wait_idle(self.page)
+        settle(self.page)
         assert self.page.evaluate("document.documentElement.lang") == self.lang, f"<html lang> on {name}"
         found, known = violations(self.page)
         self.known_seen |= known
@@ -54,7 +60,7 @@ class Sweep:
 
     def switch_language(self, lang: str) -> None:
         self.page.locator("[data-testid=stSidebar]").get_by_text(LANG_LABEL[lang], exact=True).click()
-        wait_idle(self.page)
+        settle(self.page)
         self.lang = lang
         expect(self.page.locator("html")).to_have_attribute("lang", lang)
 
@@ -62,10 +68,10 @@ class Sweep:
         """Open a page from the menu (a link of the same session: the language stays); "" is the role's
         default page, which Streamlit links as "/"."""
         self.page.locator(f"[data-testid=stSidebarNavLink][href$='/{url_path}']").first.click()
-        wait_idle(self.page)
-        expect(self.page.locator("h1").first).to_be_visible()
+        settle(self.page)
 
     def log_in(self, username: str, password: str = "shinsa-demo") -> None:
+        settle(self.page)
         widget(self.page, "login_username").locator("input").fill(username)
         widget(self.page, "login_password").locator("input").fill(password)
         form = self.page.locator("[data-testid=stForm]").filter(has=widget(self.page, "login_username"))
@@ -207,3 +213,91 @@ def test_html_lang_follows_the_language_switch_on_every_page(demo, page):
     expect(html).to_have_attribute("lang", "ja")
     s.go("progress")
     expect(html).to_have_attribute("lang", "ja")
+
+
+# --- keyboard only (issue 19 §3) ----------------------------------------------------------------------------------
+
+FOCUS_OUTLINE = "solid 2px rgb(11, 87, 208)"    # app/ui.py FOCUS_COLOUR
+_FOCUSED = """() => {
+  const a = document.activeElement;
+  if (!a || a === document.body) return null;
+  const box = a.closest("[class*='st-key-']");
+  const key = box ? [...box.classList].find(c => c.startsWith("st-key-")).slice(7) : "";
+  // a radio option's input is clipped to 1 px: its label carries the focus outline
+  const marked = a.matches("input[type=radio], input[type=checkbox]") ? a.closest("label") : a;
+  const cs = getComputedStyle(marked);
+  return {key, tag: a.tagName, text: (a.innerText || a.value || "").slice(0, 40),
+          outline: `${cs.outlineStyle} ${cs.outlineWidth} ${cs.outlineColor}`};
+}"""
+
+
+def focused(page) -> dict | None:
+    return page.evaluate(_FOCUSED)
+
+
+def tab_to(page, key: str, tag: str, backwards: bool = False, limit: int = 80) -> dict:
+    """Press Tab (Shift+Tab) until the widget ``key``'s ``tag`` element has the focus; every element focused on
+    the way must show the focus outline."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        now = focused(page)
+        if now is None:
+            continue
+        assert now["outline"] == FOCUS_OUTLINE, f"no visible focus on {now}"
+        if now["key"] == key and now["tag"] == tag:
+            return now
+    raise AssertionError(f"{key} ({tag}) never got the keyboard focus in {limit} presses")
+
+
+def chosen(page, key: str) -> str | None:
+    box = widget(page, key).locator("input[type=radio]:checked")
+    return box.first.evaluate("e => e.closest('label').innerText").strip() if box.count() else None
+
+
+def test_a_reviewer_scores_and_submits_with_the_keyboard_only(demo, page):
+    """R01 opens L4-003 from 担当案件, chooses every level (Space, arrows), writes a comment and submits with
+    its confirmation — Tab, Shift+Tab, arrows, Space and Enter only, the focus visible on every stop."""
+    levels = {s.level: f"{s.level} {s.label.ja}" for s in L4.scale}
+    page.goto(demo)
+    wait_idle(page)
+    Sweep(page, "ja").log_in("R01")
+    expect(widget(page, "rv_home_open_1")).to_be_visible()
+
+    tab_to(page, "rv_home_pick_1", "INPUT")
+    page.keyboard.type("L4-003")                      # the list filters as one types
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    tab_to(page, "rv_home_open_1", "BUTTON")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="L4-003", exact=False).first).to_be_visible()
+
+    first, *rest = L4.criteria
+    tab_to(page, f"rv_level_{first.id}", "INPUT")     # the group's first option (5) has the focus
+    page.keyboard.press("Space")
+    wait_idle(page)
+    assert chosen(page, f"rv_level_{first.id}") == levels[5]
+    tab_to(page, f"rv_comment_{first.id}", "TEXTAREA")
+    page.keyboard.type("キーボードだけで入力したコメント。")
+    tab_to(page, f"rv_level_{first.id}", "INPUT", backwards=True)   # back to the level: change it with an arrow
+    page.keyboard.press("ArrowRight")
+    wait_idle(page)
+    assert chosen(page, f"rv_level_{first.id}") == levels[4]
+    for c in rest:
+        tab_to(page, f"rv_level_{c.id}", "INPUT")
+        page.keyboard.press("ArrowRight")             # moves to 4 and chooses it
+        page.keyboard.press("ArrowRight")             # and on to 3
+        wait_idle(page)
+        assert chosen(page, f"rv_level_{c.id}") == levels[3], c.id
+
+    tab_to(page, "rv_submit", "BUTTON")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    tab_to(page, "rv_submit_confirm", "BUTTON", backwards=True)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("評価を提出しました。")).to_be_visible()
+    assert chosen(page, f"rv_level_{first.id}") == levels[4]
+    assert [chosen(page, f"rv_level_{c.id}") for c in rest] == [levels[3]] * len(rest)
+    expect(widget(page, f"rv_comment_{first.id}").locator("textarea")).to_have_value("キーボードだけで入力したコメント。")
+    expect(widget(page, f"rv_level_{first.id}").locator("input").first).to_be_disabled()
