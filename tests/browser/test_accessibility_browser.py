@@ -92,8 +92,7 @@ class Sweep:
     def choose_level(self, key: str, level: int) -> None:
         option = widget(self.page, key).locator("[data-testid=stRadioOption]").filter(
             has_text=re.compile(rf"^{level}\s"))
-        option.scroll_into_view_if_needed()
-        option.click()
+        option.click()                      # retried by Playwright while a rerun redraws the option
         wait_idle(self.page)
 
 
@@ -140,7 +139,7 @@ def sweep_chair(s: Sweep) -> None:
     expect(widget(page, "app_pack_pick")).to_be_visible()
     s.pick_programme()
     fill_text(page, "chair_budget", "2000000000")                  # a what-if
-    expect(widget(page, "chair_cumulative")).to_be_visible()
+    expect(widget(page, "chair_cumulative").first).to_be_visible()
     s.check("chair: ranking after a what-if")
     s.go("progress")
     s.pick_programme()
