@@ -212,7 +212,9 @@ def scoring_section(target, pack, review, round_locked: bool = False) -> None:
             with st.expander(t("reviewer.guidance")):
                 st.markdown("\n".join(f"- **{s.level} {labels[s.level]}**：{c.guidance[s.level].get(lang)}"
                                       for s in scale if s.level in c.guidance))
-            level = st.radio(t("reviewer.level"), [s.level for s in scale], key=level_key(c.id), horizontal=True, index=None,
+            # named after its criterion for a screen reader; the bold criterion line above is its visible label
+            level = st.radio(t("a11y.level_of", criterion=c.label.get(lang)), [s.level for s in scale],
+                             key=level_key(c.id), horizontal=True, index=None, label_visibility="collapsed",
                              format_func=lambda v: f"{v} {labels[v]}", on_change=autosave, args=args,
                              disabled=locked)
             if level is not None and level in c.guidance:
