@@ -90,13 +90,15 @@ class Sweep:
         expect(widget(self.page, "login_username")).to_be_visible()
         wait_idle(self.page)
 
-    def pick_programme(self) -> None:
-        box = widget(self.page, "app_pack_pick").get_by_role("combobox")
+    def pick_programme(self, key: str = "app_pack_pick") -> None:
+        settle(self.page)
+        box = widget(self.page, key).get_by_role("combobox")
         box.click()
         self.page.get_by_role("option").filter(has_text=L4.programme.code).first.click()
         wait_idle(self.page)
 
     def choose_level(self, key: str, level: int) -> None:
+        settle(self.page)
         option = widget(self.page, key).locator("[data-testid=stRadioOption]").filter(
             has_text=re.compile(rf"^{level}\s"))
         option.click()                      # retried by Playwright while a rerun redraws the option
@@ -112,11 +114,13 @@ def sweep_public(s: Sweep) -> None:
     s.check("login, refused")
 
     s.go("self_check")
+    s.pick_programme("dr_pack")
     fill_text(page, "dr_app_name", "株式会社北雪モビリティ")
     fill_text(page, "dr_requested", "148000000")
     for c in L4.criteria:
         s.choose_level(f"dr_level_{c.id}", 4)
     expect(page.locator("[data-testid=stMetric]").first).to_be_visible()
+    expect(widget(page, "dr_pack").get_by_role("combobox")).to_have_value(re.compile("^" + re.escape(L4.programme.code)))
     s.check("self-check, filled in with its verdict")
     s.go("")                                                    # back to the login page
 
