@@ -259,9 +259,11 @@ def tab_to(page, key: str, tag: str, backwards: bool = False, limit: int = 80) -
     raise AssertionError(f"{key} ({tag}) never got the keyboard focus in {limit} presses")
 
 
-def chosen(page, key: str) -> str | None:
+def chosen(page, key: str) -> str:
+    """The chosen option's label (one must be chosen: waits for the redrawn group)."""
     box = widget(page, key).locator("input[type=radio]:checked")
-    return box.first.evaluate("e => e.closest('label').innerText").strip() if box.count() else None
+    expect(box).to_have_count(1)
+    return box.first.evaluate("e => e.closest('label').innerText").strip()
 
 
 def test_a_reviewer_scores_and_submits_with_the_keyboard_only(demo, page):
@@ -306,6 +308,7 @@ def test_a_reviewer_scores_and_submits_with_the_keyboard_only(demo, page):
     page.keyboard.press("Enter")
     wait_idle(page)
     expect(page.get_by_text("評価を提出しました。")).to_be_visible()
+    settle(page)
     assert chosen(page, f"rv_level_{first.id}") == levels[4]
     assert [chosen(page, f"rv_level_{c.id}") for c in rest] == [levels[3]] * len(rest)
     expect(widget(page, f"rv_comment_{first.id}").locator("textarea")).to_have_value("キーボードだけで入力したコメント。")
