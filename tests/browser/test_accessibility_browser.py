@@ -286,19 +286,20 @@ def test_a_reviewer_scores_and_submits_with_the_keyboard_only(demo, page):
     first, *rest = L4.criteria
     tab_to(page, f"rv_level_{first.id}", "INPUT")     # the group's first option (5) has the focus
     page.keyboard.press("Space")
-    wait_idle(page)
+    settle(page)
     assert chosen(page, f"rv_level_{first.id}") == levels[5]
     tab_to(page, f"rv_comment_{first.id}", "TEXTAREA")
     page.keyboard.type("キーボードだけで入力したコメント。")
     tab_to(page, f"rv_level_{first.id}", "INPUT", backwards=True)   # back to the level: change it with an arrow
     page.keyboard.press("ArrowRight")
-    wait_idle(page)
+    settle(page)
     assert chosen(page, f"rv_level_{first.id}") == levels[4]
     for c in rest:
         tab_to(page, f"rv_level_{c.id}", "INPUT")
-        page.keyboard.press("ArrowRight")             # moves to 4 and chooses it
+        page.keyboard.press("ArrowRight")             # moves to 4 and chooses it (the draft is saved)
+        settle(page)
         page.keyboard.press("ArrowRight")             # and on to 3
-        wait_idle(page)
+        settle(page)
         assert chosen(page, f"rv_level_{c.id}") == levels[3], c.id
 
     tab_to(page, "rv_submit", "BUTTON")
