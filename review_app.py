@@ -11,7 +11,7 @@ st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", l
 from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
 from app.demo import ensure_demo  # noqa: E402
-from app.i18n import LANG_KEY, LANGS, t  # noqa: E402
+from app.i18n import LANG_KEY, LANGS, current_lang, t  # noqa: E402
 from app.language import language_changed, settle_language, write_language_cookie  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
@@ -35,5 +35,6 @@ with st.sidebar:
             log_out()
             st.rerun()
     write_cookie()   # the login cookie: set after a login, cleared after a logout (once, invisible)
+    ui.page_setup(current_lang())   # <html lang> = the interface language; a clear focus outline (issue 19)
 
 build_navigation(user.role if user else None).run()

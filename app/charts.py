@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from .i18n import t
@@ -32,3 +33,12 @@ def radar(result: dict, pack, lang: str) -> go.Figure:
                       showlegend=False, height=420, margin=dict(l=125, r=125, t=50, b=40),
                       title=t("chair.detail.radar"))
     return fig
+
+
+def radar_table(result: dict, pack, lang: str) -> pd.DataFrame:
+    """The radar's figures as a table, its text alternative (issue 19): a row per spoke, numbered as on the
+    chart, with the full criterion label and the mean ratio (2 decimals; "—" where no review counts)."""
+    ratios = [result["criteria_ratio"].get(c.id) for c in pack.criteria]
+    return pd.DataFrame({t("a11y.radar.no", lang): [str(k) for k in range(1, len(ratios) + 1)],
+                         t("a11y.radar.criterion", lang): [c.label.get(lang) for c in pack.criteria],
+                         t("a11y.radar.ratio", lang): ["—" if r is None else f"{r:.2f}" for r in ratios]})

@@ -141,7 +141,8 @@ def calibration_view(cal: dict, en: bool) -> None:
         fig.add_vline(x=x, line_dash="dot", line_color="#c62828")
     fig.update_layout(height=60 + 40 * len(revs), margin=dict(l=10, r=10, t=30, b=10),
                       title=t("chair.calibration.title"), xaxis_title=t("chair.calibration.x"))
-    st.plotly_chart(fig, width="stretch", key="chair_calibration_chart")
+    st.plotly_chart(fig, width="stretch", key="chair_calibration_chart", alt=t("a11y.calibration.alt"))
+    st.caption(t("a11y.calibration.caption"))
     st.dataframe(pd.DataFrame([{
         t("chair.calibration.reviewer"): r.get("name") or r["reviewer_id"],
         t("chair.calibration.n"): r["n_reviews"], t("chair.calibration.mean"): score(r.get("mean")),

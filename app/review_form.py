@@ -180,8 +180,10 @@ def criteria_section(target, pack, review, keys: FormKeys = DOCUMENT, round_lock
             with st.expander(t("reviewer.guidance")):
                 st.markdown("\n".join(f"- **{s.level} {labels[s.level]}**：{c.guidance[s.level].get(lang)}"
                                       for s in scale if s.level in c.guidance))
-            level = st.radio(t("reviewer.level"), [s.level for s in scale], key=keys.level(c.id), horizontal=True,
-                             index=None, format_func=lambda v: f"{v} {labels[v]}", on_change=autosave, args=args,
+            # named after its criterion for a screen reader; the bold criterion line above is its visible label
+            level = st.radio(t("a11y.level_of", criterion=c.label.get(lang)), [s.level for s in scale],
+                             key=keys.level(c.id), horizontal=True, index=None, label_visibility="collapsed",
+                             format_func=lambda v: f"{v} {labels[v]}", on_change=autosave, args=args,
                              disabled=locked)
             if level is not None and level in c.guidance:
                 st.caption(f"{level} {labels[level]}：{c.guidance[level].get(lang)}")

@@ -48,7 +48,7 @@ def render() -> None:
     names = {r.username: r.name for r in get_store().rounds.list_reviewers(me, rnd.id)}
     df = pd.DataFrame([[names.get(row[0]) or row[0]] + [CELL_SYMBOLS[v] for v in row[1:]] for row in matrix.rows()],
                       columns=[t("chair.progress.reviewer")] + matrix.proposals)
-    st.dataframe(df, hide_index=True, width="stretch", key="chair_progress_matrix")
+    st.dataframe(df, hide_index=True, width="stretch", key="chair_progress_matrix", alt=t("a11y.progress.alt"))
 
     st.subheader(t("chair.progress.reminders"))
     pending = pending_reviews(matrix)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import require
-from app.charts import numbered_labels, radar
+from app.charts import numbered_labels, radar, radar_table
 from app.i18n import current_lang, t, t_or
 from app.session import error_text, get_store, round_call, round_pack_header, store_errors
 from app.ui import STATUS_BADGES, error_boundary, man_oku, plain, score, yen, yen_both
@@ -205,7 +205,9 @@ def render() -> None:
         st.info("\n".join(f"- {r}" for r in reasons))
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(radar(result, call.pack, lang), width="stretch", key="chair_radar")
+        st.plotly_chart(radar(result, call.pack, lang), width="stretch", key="chair_radar", alt=t("a11y.radar.alt"))
+        st.caption(t("a11y.radar.caption"))     # the chart's text alternative: its figures as a table
+        st.table(radar_table(result, call.pack, lang), hide_index=True)
     with right:
         st.subheader(t("chair.detail.bonus"))
         for b in result["bonus_items"]:

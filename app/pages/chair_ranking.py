@@ -458,9 +458,11 @@ def ranking_view(rnd, pack_id: str) -> None:
         # one Arrow table, virtualised by the browser: only the visible rows are drawn
         config = final_config(ranking, lang) if final else table_config(ranking)
         st.dataframe(table, hide_index=True, width="stretch", column_config=config,
-                     placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table")
+                     placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table",
+                     alt=t("a11y.ranking.alt"))
         waitlist_section(ranking)
-        st.plotly_chart(chart, width="stretch", key="chair_cumulative")
+        st.plotly_chart(chart, width="stretch", key="chair_cumulative", alt=t("a11y.cumulative.alt"))
+        st.caption(t("a11y.cumulative.caption"))   # the chart's text alternative is the ranked table (issue 19)
 
 
 def outside_parts(me, rnd, pack_id: str) -> None:

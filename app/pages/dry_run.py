@@ -226,8 +226,9 @@ def self_scoring(pack) -> tuple[dict, dict, dict]:
             with st.expander(t("dry_run.guidance")):
                 st.markdown("\n".join(f"- **{s.level} {labels[s.level]}**：{c.guidance[s.level].get(lang)}"
                                       for s in scale if s.level in c.guidance))
-            lv = st.radio(t("dry_run.level"), [s.level for s in scale], key=f"dr_level_{c.id}", index=None,
-                          horizontal=True, format_func=lambda v: f"{v} {labels[v]}")
+            lv = st.radio(t("a11y.level_of", criterion=c.label.get(lang)), [s.level for s in scale],
+                          key=f"dr_level_{c.id}", index=None, horizontal=True, label_visibility="collapsed",
+                          format_func=lambda v: f"{v} {labels[v]}")   # named after its criterion (issue 19)
             if lv is not None:
                 levels[c.id] = int(lv)
                 st.caption(f"{lv} {labels[lv]}：{c.guidance[lv].get(lang)}")
