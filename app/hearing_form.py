@@ -39,7 +39,7 @@ def hearing_mode(me) -> list | None:
     if st.query_params.get("stage") == "hearing" or ss.get(MODE) not in MODES:
         ss[MODE] = "hearing" if st.query_params.get("stage") == "hearing" else "document"
     st.radio(t("hearing.mode.label"), MODES, key=MODE, horizontal=True, on_change=_mode_changed,
-             format_func=lambda m: t(f"hearing.mode.{m}"))
+             format_func={m: t(f"hearing.mode.{m}") for m in MODES}.get)
     return forms if ss[MODE] == "hearing" else None
 
 

@@ -104,10 +104,10 @@ def pick_round(me: UserInfo, key: str = ROUND_PICK):
     # set on every run: a picker drawn on another page (a new widget) starts from the round chosen last,
     # not from its first option
     st.session_state[key] = picked
-    rid = st.selectbox(t("app.round"), ids, key=key,
-                       format_func=lambda i: by_id[i].name + ("（" + t("app.round_locked") + "）"
-                                                            if by_id[i].status == "locked" else ""),
-                                                                placeholder=t("common.choose"))
+    # labels made now, in this run's language (a format_func read later — AppTest does — would see no session)
+    names = {i: by_id[i].name + ("（" + t("app.round_locked") + "）" if by_id[i].status == "locked" else "")
+             for i in ids}
+    rid = st.selectbox(t("app.round"), ids, key=key, format_func=names.get, placeholder=t("common.choose"))
     st.session_state[ROUND_KEY] = rid
     return by_id[rid]
 
@@ -116,8 +116,8 @@ def pick_pack(round_info, key: str = "app_pack_pick") -> str:
     packs = list(round_info.packs)
     if st.session_state.get(key) not in packs:
         st.session_state[key] = packs[0]
-    return st.selectbox(t("app.pack"), packs, key=key, format_func=lambda p: pack_label(round_info.id, p),
-                        placeholder=t("common.choose"))
+    labels = {p: pack_label(round_info.id, p) for p in packs}
+    return st.selectbox(t("app.pack"), packs, key=key, format_func=labels.get, placeholder=t("common.choose"))
 
 
 def round_pack_header(me: UserInfo, title_key: str, pack_hint=None):

@@ -29,7 +29,7 @@ from app.hearing_view import (final_config, final_table, hearing_state, rank_wit
 from app.ranking_view import analyses
 from app.session import change_marker, error_text, get_store, round_call, round_pack_header
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, yen_both
+from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.money import MoneyError, parse_yen
@@ -130,14 +130,14 @@ def whatif_controls(pack, base: dict, problems: list[str] = ()) -> None:
             if text.strip() and ss.get(W["budget"]) is not None and not problems:
                 c[0].caption(yen_both(int(ss[W["budget"]])))
         c[1].selectbox(t("chair.whatif.aggregation"), [a.value for a in Aggregation], key=W["aggregation"],
-                       format_func=lambda v: t(f"chair.aggregation.{v}"), placeholder=t("common.choose"))
+                       format_func={x.value: t(f"chair.aggregation.{x.value}") for x in Aggregation}.get, placeholder=t("common.choose"))
         c[2].selectbox(t("chair.whatif.normalization"), [n.value for n in Normalization], key=W["normalization"],
-                       format_func=lambda v: t(f"chair.normalization.{v}"), placeholder=t("common.choose"))
+                       format_func={x.value: t(f"chair.normalization.{x.value}") for x in Normalization}.get, placeholder=t("common.choose"))
         # no min/max: the browser would refuse an out-of-range value silently (a red "!") and keep the old
         # results; whatif_problems says what is wrong and the results are withdrawn instead
         c[3].number_input(t("chair.whatif.pass_line"), key=W["pass_line"], step=1.0, format="%.2f")
         c[4].selectbox(t("chair.whatif.selection"), [m.value for m in SelectionMethod], key=W["selection"],
-                       format_func=lambda v: t(f"chair.selection.{v}"), placeholder=t("common.choose"))
+                       format_func={x.value: t(f"chair.selection.{x.value}") for x in SelectionMethod}.get, placeholder=t("common.choose"))
         c[5].number_input(t("chair.whatif.waitlist"), key=W["waitlist"], min_value=0, step=1)
 
 

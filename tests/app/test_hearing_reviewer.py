@@ -127,8 +127,8 @@ def test_the_hearing_form_in_english(store):
     pid = to_hearing(store)[0]
     from streamlit.testing.v1 import AppTest  # noqa: F401  (the language is a session setting)
 
+    store.users.set_language(store.users.get("R02"), "en")     # the member's stored choice (issue 14 item 6)
     at = app_as(store, "R02", "reviewer_scoring", query={"round": "1", "proposal": pid, "stage": "hearing"})
-    at.session_state["lang"] = "en"
     at.run()
     no_exception(at)
     shown = texts(at)

@@ -27,7 +27,7 @@ def test_the_page_hands_the_browser_the_saved_comments_escaped(store):
     assert body is not None and body.count("</script>") == 1 and "<!--" not in body.split("<script>", 1)[1]
     m = re.search(r"window.__shinsaDrafts = (\{.*\});", body)
     drafts = json.loads(m.group(1).replace("scope:", '"scope":').replace("saved:", '"saved":'))
-    assert drafts["scope"] == "R01|1|L4-003"
+    assert drafts["scope"] == "R01|1|L4-003|document"
     assert drafts["saved"]["rv_comment_service_need"] == hostile           # the same text, once decoded
     assert drafts["saved"]["rv_overall"] == "全体として妥当。"
     assert drafts["saved"]["rv_comment_rollout_plan"] == ""

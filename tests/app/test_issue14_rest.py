@@ -180,8 +180,10 @@ def test_the_secretariats_progress_is_not_under_the_chair_heading(monkeypatch):
     import app.navigation as nav
 
     seen = {}
-    monkeypatch.setattr(nav.st, "navigation", lambda pages: seen.setdefault("pages", pages))
-    monkeypatch.setattr(nav.st, "Page", lambda path, title, **kw: SimpleNamespace(title=title))
+    monkeypatch.setattr(nav.st, "navigation",
+                        lambda pages: (seen.setdefault("pages", pages), SimpleNamespace(url_path=None))[1])
+    monkeypatch.setattr(nav.st, "Page", lambda path, title, **kw: SimpleNamespace(title=title,
+                                                                                 url_path=kw.get("url_path")))
     nav.build_navigation("secretariat")
     groups = {sec: [p.title for p in pages] for sec, pages in seen["pages"].items()}
     assert "委員長" not in groups
