@@ -83,7 +83,7 @@ def method_controls(stored: HearingParams, editable: bool) -> None:
                      args=(method_values(stored),), icon=":material/restart_alt:", disabled=not editable)
         c = st.columns([2, 1, 1])
         c[0].selectbox(t("chair.stage.whatif.method"), list(SHORTLIST_METHODS), key=W_METHOD,
-                       format_func=method_label, disabled=not editable)
+                       format_func={m: method_label(m) for m in SHORTLIST_METHODS}.get, disabled=not editable)
         method = st.session_state.get(W_METHOD)
         if method == "top_n":
             c[1].number_input(t("chair.stage.whatif.n"), key=W_N, min_value=1, step=1, disabled=not editable)
@@ -128,7 +128,7 @@ def stage_moves(me, rnd, pack_id: str, stage: Stage, whatif: HearingParams, refu
         with st.form("stage_back_form", border=True):
             c = st.columns([1, 2, 1], vertical_alignment="bottom")
             back = c[0].selectbox(t("chair.stage.back_to"), [s.value for s in STAGE_ORDER[:i]][::-1],
-                                  format_func=stage_label, key="stage_back_to")
+                                  format_func={s.value: stage_label(s.value) for s in STAGE_ORDER}.get, key="stage_back_to")
             reason = c[1].text_input(t("chair.stage.back_reason"), key="stage_back_reason")
             if c[2].form_submit_button(t("chair.stage.back"), icon=":material/undo:", disabled=locked):
                 if not reason.strip():
@@ -150,7 +150,7 @@ def edit_form(me, rnd, pack_id: str, h, locked: bool) -> None:
         pid = c[0].selectbox(t("chair.stage.edit.proposal"), ids, key="stage_edit_pid",
                              format_func=lambda p: f"{p} {title[p][:40]}（{status[p]}）")
         action = c[1].radio(t("chair.stage.edit.action"), ["add", "remove"], key="stage_edit_action",
-                            format_func=action_label, horizontal=True)
+                            format_func={a: action_label(a) for a in ("add", "remove")}.get, horizontal=True)
         reason = st.text_input(t("chair.stage.edit.reason"), key="stage_edit_reason")
         if not st.form_submit_button(t("chair.stage.edit.submit"), icon=":material/edit_note:", disabled=locked):
             return
