@@ -182,7 +182,7 @@ class DecisionService(ServiceBase):
              .join(ProposalRow, DecisionEditRow.proposal_pk == ProposalRow.id)
              .where(DecisionEditRow.round_id == r.id, DecisionEditRow.pack_id == pack_id)
              .order_by(ProposalRow.position))
-        return list(s.execute(q).tuples())
+        return [(row, pid) for row, pid in s.execute(q)]
 
     def _versions(self, s: Session, r: Round, pack_id: str) -> list[DecisionVersionRow]:
         return list(s.scalars(select(DecisionVersionRow).where(DecisionVersionRow.round_id == r.id,
