@@ -46,6 +46,8 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
              ":material/description:", "chair.nav.section"),
     PageSpec("chair_timetable", "app/pages/chair_timetable.py", "nav.chair_timetable", "hearing_timetable",
              ":material/event_note:", "chair.nav.section"),
+    PageSpec("chair_decisions", "app/pages/chair_decisions.py", "nav.chair_decisions", "decisions",
+             ":material/gavel:", "chair.nav.section"),
     PageSpec("admin_round", "app/pages/admin_round.py", "admin.nav.round", "admin",
              ":material/settings:", "admin.nav.section"),
     PageSpec("account", "app/pages/account.py", "account.nav.page", "account", ":material/key:",
@@ -56,9 +58,9 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
 ROLE_PAGES: dict[str | None, list[str]] = {
     ANONYMOUS: ["login", "dry_run"],
     "reviewer": ["reviewer_home", "reviewer_scoring", "dry_run", "account"],
-    "chair": ["chair_ranking", "chair_progress", "chair_proposal", "chair_timetable", "admin_round", "reviewer_home",
+    "chair": ["chair_ranking", "chair_progress", "chair_proposal", "chair_timetable", "chair_decisions", "admin_round", "reviewer_home",
               "reviewer_scoring", "dry_run", "account"],
-    "secretariat": ["chair_progress", "admin_round", "dry_run", "account"],
+    "secretariat": ["chair_progress", "chair_decisions", "admin_round", "dry_run", "account"],
     "admin": ["dry_run"],
 }
 
