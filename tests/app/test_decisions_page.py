@@ -130,3 +130,17 @@ def test_secretariat_sees_confirmed_read_only(store, dround):
     shown = texts(at)
     assert "第1版として確定済み" in shown and "6件の通知" in shown
     assert not [b for b in at.button if b.key in ("dc_save", "dc_confirm")]
+
+
+def test_score_form_has_a_separate_field_for_the_applicant(store):
+    from tests.app.review_fixtures import app_as
+
+    at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-003"})
+    no_exception(at)
+    assert any(a.label == "申請者への所見" for a in at.text_area)
+    at.text_area(key="rv_overall").set_value("委員会内部の総評").run()
+    at.text_area(key="rv_applicant_comment").set_value("実施体制の説明が明確です。").run()
+    no_exception(at)
+    review = store.reviews.get_review(store.users.get("R01"), 1, "L4-003")
+    assert review.applicant_comment == "実施体制の説明が明確です。"
+    assert review.overall_comment == "委員会内部の総評"
