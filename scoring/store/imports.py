@@ -300,12 +300,15 @@ class RoundFiles(ServiceBase):
                                      .join(Assignment, Assignment.user_id == User.id)
                                      .join(ProposalRow, Assignment.proposal_pk == ProposalRow.id)
                                      .where(Assignment.round_id == r.id).order_by(ProposalRow.position, User.username)))
+        # the optional applicant_comment column only when a review has one: a round without any exports exactly
+        # the canonical columns it was imported from
+        columns = EXPORT_REVIEW_COLUMNS if any(x[APPLICANT_COMMENT] for x in rows) else REVIEW_COLUMNS
         out.mkdir(parents=True, exist_ok=True)
         files = {
             "proposals.json": (json.dumps([p.data for p in props], ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
             "reviewers.csv": csv_bytes(REVIEWER_COLUMNS, [[m.username, m.name, m.role, ";".join(m.conflicts)]
                                                           for m in members]),
-            "reviews.csv": csv_bytes(EXPORT_REVIEW_COLUMNS, [[x[c] for c in EXPORT_REVIEW_COLUMNS] for x in rows]),
+            "reviews.csv": csv_bytes(columns, [[x[c] for c in columns] for x in rows]),
             "assignments.csv": csv_bytes(["reviewer_id", "proposal_id"], [list(a) for a in assigns]),
             STAGES_FILE: (json.dumps(stage_state, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
         }
