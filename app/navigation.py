@@ -53,6 +53,8 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
              ":material/description:", "chair.nav.section"),
     PageSpec("chair_timetable", "app/pages/chair_timetable.py", "nav.chair_timetable", "hearing_timetable",
              ":material/event_note:", "chair.nav.section"),
+    PageSpec("chair_decisions", "app/pages/chair_decisions.py", "nav.chair_decisions", "decisions",
+             ":material/gavel:", "chair.nav.section"),
     PageSpec("admin_round", "app/pages/admin_round.py", "admin.nav.round", "admin",
              ":material/settings:", "admin.nav.section"),
     PageSpec("account", "app/pages/account.py", "account.nav.page", "account", ":material/key:",
@@ -63,9 +65,9 @@ PAGES: dict[str, PageSpec] = {p.id: p for p in (
 ROLE_PAGES: dict[str | None, list[str]] = {
     ANONYMOUS: ["login", "dry_run"],
     "reviewer": ["reviewer_home", "reviewer_scoring", "dry_run", "account"],
-    "chair": ["chair_ranking", "chair_stage", "chair_progress", "chair_proposal", "chair_timetable", "admin_round",
-              "reviewer_home", "reviewer_scoring", "dry_run", "account"],
-    "secretariat": ["chair_progress", "chair_stage", "admin_round", "dry_run", "account"],
+    "chair": ["chair_ranking", "chair_stage", "chair_progress", "chair_proposal", "chair_timetable", "chair_decisions",
+              "admin_round", "reviewer_home", "reviewer_scoring", "dry_run", "account"],
+    "secretariat": ["chair_progress", "chair_stage", "chair_decisions", "admin_round", "dry_run", "account"],
     "admin": ["dry_run"],
 }
 
@@ -73,7 +75,8 @@ ROLE_PAGES: dict[str | None, list[str]] = {
 # a page's menu section when a role's menu groups it differently (issue 14 §13: the secretariat's 進捗 is not
 # the chair's; it sits with ラウンド管理 under 「管理」)
 ROLE_SECTIONS: dict[str | None, dict[str, str]] = {
-    "secretariat": {"chair_progress": "admin.nav.section", "chair_stage": "admin.nav.section"},
+    "secretariat": {"chair_progress": "admin.nav.section", "chair_stage": "admin.nav.section",
+                    "chair_decisions": "admin.nav.section"},
 }
 
 

@@ -46,6 +46,10 @@ class FormKeys:
         return f"{self.prefix}_overall"
 
     @property
+    def for_applicant(self) -> str:   # 「申請者への所見」: written for the applicant, apart from the comments
+        return f"{self.prefix}_applicant_comment"
+
+    @property
     def version(self) -> str:      # the review version the widgets were loaded from / last saved as
         return f"{self.prefix}_version"
 
@@ -95,6 +99,7 @@ def load_into_widgets(review, pack, keys: FormKeys = DOCUMENT) -> None:
         ss[bonus_key(b.id)] = review.bonus_marks.get(b.id)
         ss[bonus_comment_key(b.id)] = review.comments.get(f"bonus:{b.id}", "")
     ss[keys.overall] = review.overall_comment or ""
+    ss[keys.for_applicant] = getattr(review, "applicant_comment", "") or ""
     ss[keys.version] = review.version
 
 
@@ -106,7 +111,8 @@ def widget_content(pack, keys: FormKeys = DOCUMENT) -> dict:
     return {"levels": {c.id: ss.get(keys.level(c.id)) for c in crit},
             "comments": {k: v for k, v in comments.items() if v.strip()},
             "bonus_marks": {b.id: ss.get(bonus_key(b.id)) for b in bonuses} if keys.stage == "document" else None,
-            "overall_comment": ss.get(keys.overall) or ""}
+            "overall_comment": ss.get(keys.overall) or "",
+            "applicant_comment": ss.get(keys.for_applicant) or ""}
 
 
 def autosave(round_id: int, proposal_id: str, pack_id: str, stage: str = "document") -> None:
@@ -144,7 +150,8 @@ def _same(review, content: dict) -> bool:
     return (set_only(review.levels) == set_only(content["levels"])
             and set_only(review.bonus_marks) == set_only(content["bonus_marks"])
             and {k: v for k, v in review.comments.items() if v.strip()} == content["comments"]
-            and (review.overall_comment or "") == content["overall_comment"])
+            and (review.overall_comment or "") == content["overall_comment"]
+            and (getattr(review, "applicant_comment", "") or "") == content.get("applicant_comment", ""))
 
 
 def sync_widgets(target, review, pack, keys: FormKeys) -> None:
@@ -202,12 +209,15 @@ def criteria_section(target, pack, review, keys: FormKeys = DOCUMENT, round_lock
                 st.text_input(t("reviewer.comment"), key=bonus_comment_key(b.id), on_change=autosave, args=args,
                               disabled=locked)
     st.text_area(t("reviewer.overall"), key=keys.overall, on_change=autosave, args=args, disabled=locked)
+    st.text_area(t("reviewer.for_applicant"), key=keys.for_applicant, on_change=autosave, args=args,
+                 disabled=locked, help=t("reviewer.for_applicant_help"))
     if not locked:   # comments are saved as the reviewer types, down to the last keystroke (app/drafts.py)
         saved = {keys.comment(c.id): review.comments.get(c.id, "") for c in criteria_of(pack, keys)}
         saved.update({bonus_comment_key(b.id): review.comments.get(f"bonus:{b.id}", "") for b in bonuses})
         saved[keys.overall] = review.overall_comment or ""
+        saved[keys.for_applicant] = review.applicant_comment or ""
         commit_while_typing(keys.comment(""), *((bonus_comment_key(""),) if bonuses else ()), keys.overall,
-                            scope=f"{username}|{rid}|{pid}|{keys.stage}", saved=saved)
+                            keys.for_applicant, scope=f"{username}|{rid}|{pid}|{keys.stage}", saved=saved)
 
 
 def status_line(review, round_locked: bool = False) -> None:

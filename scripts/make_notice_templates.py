@@ -29,7 +29,8 @@ FIXED = datetime(2026, 1, 1)
 
 SUBJECT = "地域社会DX推進パッケージ事業　{{ programme_name }}の選定結果について（通知）"
 
-LEAD = "　{{ round_name }}において御提出いただいた標記事業の提案について、評価委員会における審査の結果を踏まえ、"
+# without a round name the lead reads 「　御提出いただいた…」 (no dangling において)
+LEAD = "　{% if round_name %}{{ round_name }}において{% endif %}御提出いただいた標記事業の提案について、評価委員会における審査の結果を踏まえ、"
 
 BODY = {
     "adopted": [

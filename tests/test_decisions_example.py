@@ -190,3 +190,29 @@ def test_decide_on_the_final_ranking_of_the_hearing_stage():
     for r in got["results"]:
         assert r["proposed_decision"] == want.get(r["computed_decision"], "not_adopted")
     assert "not_shortlisted" in {r["computed_decision"] for r in got["results"]}
+
+
+def _docx_text(path) -> str:
+    from docx import Document
+
+    doc = Document(str(path))
+    return "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for t in doc.tables for row in t.rows for c in row.cells])
+
+
+def test_decide_notices_end_to_end_with_the_real_adapter(tmp_path):
+    """The real command line and the real scoring.io.notices: one .docx per proposal and the zip, opened with
+    python-docx; feedback and the applicant comments in the not-adopted notice, never the internal comment; the
+    round's name in the lead — and without --round-name no dangling 「において」."""
+    out = tmp_path / "n"
+    run("--decisions", str(EX / "decisions.csv"), "--notices", str(out), "--feedback", "--round-name",
+        "令和8年度第1回公募", "--notice-date", "2026-11-29", "--out", str(tmp_path / "o.json"))
+    assert sorted(p.name for p in out.iterdir()) == [f"D-{i}.docx" for i in range(1, 7)] + ["notices.zip"]
+    d1, d6 = _docx_text(out / "D-1.docx"), _docx_text(out / "D-6.docx")
+    assert "令和8年度第1回公募において御提出いただいた" in d1 and "2,500万円" in d1 or "25,000,000円" in d1
+    assert "費用対効果の説明を補強してください。" in d6 and "内部メモ" not in d6
+    bare = tmp_path / "b"
+    run("--notices", str(bare), "--out", str(tmp_path / "b.json"))
+    lead = _docx_text(bare / "D-6.docx")
+    assert "において" not in lead and "　御提出いただいた標記事業の提案" in lead
+    assert "費用対効果" not in lead                   # feedback off by default

@@ -26,6 +26,7 @@ from ..params import WhatIf
 from .analysis_sheet import write_analysis_sheet
 from .clock import local_tz
 from .hearing_sheets import write_hearing_sheets
+from .decision_sheets import decision_sheet
 from .xlsx_style import (FILL_COI, FILL_HEADER, FILL_SELECTED, FILL_WAITLIST, MONEY_FMT, RATIO_FMT, SCORE_FMT,
                          THICK, THIN, Styles, num_cell, print_setup, set_widths, table_sheet, text_cell, wl,
                          workbook_bytes)
@@ -49,7 +50,8 @@ def _param(kind: str, value: str) -> str:
 
 def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: Any = None,
                    anonymise: bool | None = None, lang: str = "ja", generated_at: datetime | None = None,
-                   withheld: Collection[str] | None = None, whatif: WhatIf | None = None) -> bytes:
+                   withheld: Collection[str] | None = None, whatif: WhatIf | None = None,
+                   decisions: Any = None) -> bytes:
     """The chair's workbook (.xlsx bytes) of one ranking: summary, ranked list, per criterion, per reviewer,
     comments, eligibility, charts — for a two-stage ranking (a ``HearingRanking``) 「ヒアリング対象」 and
     「ヒアリング審査」 (:mod:`scoring.io.hearing_sheets`) — and the analysis sheet (「分析」) when ``analysis`` (the
@@ -66,10 +68,13 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     ``whatif``: the what-if the ranking was made with. Unless it is the pack's own (official) ranking, the
     workbook says so everywhere: every sheet's name starts with 「試算_」 and its printed header says it is not
     the official result, and 概要's title and a section list every value that differs from the pack.
+
+    ``decisions``: the committee's decisions of this ranking (:class:`scoring.decisions.Decisions`, e.g. the
+    confirmed version) — adds the selection record sheet 「選定結果」 (:func:`scoring.io.decision_sheets.decision_sheet`).
     """
     # write-only mode streams rows (fast, small); the analysis sheet's writer needs a regular workbook
-    wb = Workbook(write_only=analysis is None)
-    if analysis is not None:
+    wb = Workbook(write_only=analysis is None and decisions is None)
+    if analysis is not None or decisions is not None:
         wb.remove(wb.active)
     pack = ranking.pack
     if anonymise is None:
@@ -97,6 +102,8 @@ def chair_workbook(ranking, call, *, round_name: str | None = None, analysis: An
     _chart_sheet(sheet(_S_CHART), ctx)
     if isinstance(ranking, HearingRanking):   # the two-stage run: ヒアリング対象, ヒアリング審査 (stages.md)
         write_hearing_sheets(sheet, styles, lambda ws, labels: _header(ws, ctx, labels), ranking, lang)
+    if decisions is not None:
+        decision_sheet(wb.create_sheet(), decisions, lang)
     if analysis is not None:
         write_analysis_sheet(wb, analysis)
         if ctx.changes:

@@ -350,7 +350,7 @@ def notice_mail(fields: NoticeFields) -> tuple[str, str, str]:
     stem = notice_file_name(fields.proposal_id)
     subject = f"【地域社会DX推進パッケージ事業】選定結果の通知（提案番号 {fields.proposal_id}）"
     body = (f"{fields.applicant_name} 様\n\n"
-            f"{fields.round_name}において御提出いただいた提案「{fields.title}」（提案番号 {fields.proposal_id}）の"
+            f"{fields.round_name + 'において' if fields.round_name.strip() else ''}御提出いただいた提案「{fields.title}」（提案番号 {fields.proposal_id}）の"
             "選定結果を、添付の通知書のとおりお知らせします。\n\n"
             f"添付ファイル：{stem}.docx\n\n"
             "本メールは送信専用です。お問い合わせは通知書に記載の発信者までお願いします。\n\n"

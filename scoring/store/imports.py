@@ -16,7 +16,7 @@ from ..call import assemble
 from ..errors import InputError, Problem, ProblemCollector
 from ..io import csv_bytes, read_json, read_proposals_raw, read_reviewers, read_reviews, write_atomic
 from ..io.sources import source_name
-from ..reviews import REVIEW_COLUMNS, REVIEWER_COLUMNS
+from ..reviews import APPLICANT_COMMENT, REVIEW_COLUMNS, REVIEWER_COLUMNS
 from ..models import Proposal, Reviewer, ReviewStatus, Role
 from ..packs import CriteriaPack
 from .base import ServiceBase, deny
@@ -28,32 +28,37 @@ from .users import reserved_username
 from .values import SYSTEM, AuditAction, ImportReport, UserInfo
 
 MAX_NAMED = 10   # proposals named in a refusal message; more are counted
+EXPORT_REVIEW_COLUMNS = REVIEW_COLUMNS + [APPLICANT_COMMENT]
+"""reviews.csv of an export: the canonical columns and the optional ``applicant_comment`` (formats.md)."""
 
 
 def review_rows(s: Session, round_id: int, pack: CriteriaPack, pack_id: str,
                 with_position: bool = False) -> list[dict]:
     """The long review table (formats.md) of one pack's stored reviews: criteria in pack order, then bonuses.
-    ``value`` is the level (or bonus mark) as an ``int``."""
+    ``value`` is the level (or bonus mark) as an ``int``. A review's 「申請者への所見」 (one text) is the
+    ``applicant_comment`` of its first row, blank on the others (docs/store.md)."""
     crit = pack.criterion_ids
     judged = [b.id for b in pack.judged_bonuses]
     hear = list(pack.hearing.criterion_ids) if pack.hearing is not None else []
     out = []
     q = (select(Review.status, Review.levels, Review.bonus_marks, Review.comments, Review.position, User.username,
-                ProposalRow.proposal_id, Review.stage)
+                ProposalRow.proposal_id, Review.stage, Review.applicant_comment)
          .join(User, Review.user_id == User.id).join(ProposalRow, Review.proposal_pk == ProposalRow.id)
          .where(Review.round_id == round_id, ProposalRow.pack_id == pack_id).order_by(Review.position, Review.id))
-    for status, levels, marks, comments, pos, username, pid, stage in s.execute(q):
+    for status, levels, marks, comments, pos, username, pid, stage, for_applicant in s.execute(q):
         levels, marks, comments = levels or {}, marks or {}, comments or {}
         if stage == "hearing":   # a hearing review: items hearing:<id> (stages.md "Formats")
             items = [(f"hearing:{c}", levels.get(c), c) for c in hear]
         else:
             items = ([(c, levels.get(c), c) for c in crit]
                      + [(f"bonus:{b}", marks.get(b), f"bonus:{b}") for b in judged])
+        pending = for_applicant or ""
         for n, (item, value, key) in enumerate(items):
             if value is None:
                 continue
             row = {"reviewer_id": username, "proposal_id": pid, "item": item, "value": int(value),
-                   "status": status, "comment": comments.get(key) or ""}
+                   "status": status, "comment": comments.get(key) or "", APPLICANT_COMMENT: pending}
+            pending = ""
             if with_position:
                 row["_pos"] = (pos, n)
             out.append(row)
@@ -64,7 +69,7 @@ def review_frame(s: Session, round_id: int, pack: CriteriaPack, pack_id: str) ->
     """One pack's stored reviews as the core's long review table (``value`` an integer column), or None when
     there are none."""
     rows = review_rows(s, round_id, pack, pack_id)
-    return pd.DataFrame(rows, columns=REVIEW_COLUMNS) if rows else None
+    return pd.DataFrame(rows, columns=EXPORT_REVIEW_COLUMNS) if rows else None
 
 
 class RoundFiles(ServiceBase):
@@ -190,20 +195,26 @@ class RoundFiles(ServiceBase):
                 uid_of = dict(s.execute(select(User.username, User.id).join(RoundMember, RoundMember.user_id == User.id)
                                         .where(RoundMember.round_id == r.id)).all())
                 groups: dict[tuple[str, str], dict] = {}
-                for rid, pid, item, value, status, comment in zip(
+                blank = [""] * len(review_df)
+                for rid, pid, item, value, status, comment, for_applicant in zip(
                         review_df["reviewer_id"], review_df["proposal_id"], review_df["item"], review_df["value"],
-                        review_df["status"], review_df["comment"] if "comment" in review_df else [""] * len(review_df)):
+                        review_df["status"], review_df["comment"] if "comment" in review_df else blank,
+                        review_df[APPLICANT_COMMENT] if APPLICANT_COMMENT in review_df else blank):
                     hearing = item.startswith("hearing:")   # a hearing review's item (stages.md "Formats")
                     if hearing:
                         item = item[8:]
                     g = groups.setdefault((rid, pid, "hearing" if hearing else "document"),
-                                          {"levels": {}, "bonus_marks": {}, "comments": {}, "status": status})
+                                          {"levels": {}, "bonus_marks": {}, "comments": {}, "status": status,
+                                           "applicant": []})
                     if item.startswith("bonus:"):
                         g["bonus_marks"][item[6:]] = int(float(value))
                     else:
                         g["levels"][item] = int(float(value))
                     if comment:
                         g["comments"][item] = comment
+                    text = "" if for_applicant is None else str(for_applicant).strip()
+                    if text and text not in g["applicant"]:   # one text per review: distinct cells joined
+                        g["applicant"].append(text)
                 taken = set(s.execute(select(Review.user_id, Review.proposal_pk, Review.stage)
                                       .where(Review.round_id == r.id)).all())
                 assigned = set(s.execute(select(Assignment.user_id, Assignment.proposal_pk)
@@ -223,6 +234,7 @@ class RoundFiles(ServiceBase):
                     new_reviews.append(dict(
                         round_id=r.id, proposal_pk=prow.id, user_id=uid, status=g["status"], version=1,
                         levels=g["levels"], comments=g["comments"], bonus_marks=g["bonus_marks"], overall_comment="",
+                        applicant_comment="\n".join(g["applicant"]),
                         created_at=now, updated_at=now, updated_by=who.username,
                         submitted_at=now if g["status"] == ReviewStatus.submitted else None, position=rpos + n,
                         stage=stage))
@@ -296,12 +308,15 @@ class RoundFiles(ServiceBase):
                                      .join(Assignment, Assignment.user_id == User.id)
                                      .join(ProposalRow, Assignment.proposal_pk == ProposalRow.id)
                                      .where(Assignment.round_id == r.id).order_by(ProposalRow.position, User.username)))
+        # the optional applicant_comment column only when a review has one: a round without any exports exactly
+        # the canonical columns it was imported from
+        columns = EXPORT_REVIEW_COLUMNS if any(x[APPLICANT_COMMENT] for x in rows) else REVIEW_COLUMNS
         out.mkdir(parents=True, exist_ok=True)
         files = {
             "proposals.json": (json.dumps([p.data for p in props], ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
             "reviewers.csv": csv_bytes(REVIEWER_COLUMNS, [[m.username, m.name, m.role, ";".join(m.conflicts)]
                                                           for m in members]),
-            "reviews.csv": csv_bytes(REVIEW_COLUMNS, [[x[c] for c in REVIEW_COLUMNS] for x in rows]),
+            "reviews.csv": csv_bytes(columns, [[x[c] for c in columns] for x in rows]),
             "assignments.csv": csv_bytes(["reviewer_id", "proposal_id"], [list(a) for a in assigns]),
             STAGES_FILE: (json.dumps(stage_state, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
         }

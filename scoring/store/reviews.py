@@ -33,7 +33,8 @@ def _content_dict(r: Review | None) -> dict | None:
         return None
     return {"status": r.status, "version": r.version, "levels": dict(r.levels or {}),
             "comments": dict(r.comments or {}), "bonus_marks": dict(r.bonus_marks or {}),
-            "overall_comment": r.overall_comment or "", **({"stage": r.stage} if r.stage != Stage.document else {})}
+            "overall_comment": r.overall_comment or "",
+            **({"applicant_comment": r.applicant_comment} if r.applicant_comment else {}), **({"stage": r.stage} if r.stage != Stage.document else {})}
 
 
 REVIEW_STAGES = (Stage.document, Stage.hearing)
@@ -52,7 +53,8 @@ _ACCESS = (
            .scalar_subquery().label("n_member"),
            _k.c.stage.label("pack_stage"), _k.c.shortlist,
            _v.c.id.label("review_id"), _v.c.version.label("review_version"), _v.c.status.label("review_status"),
-           _v.c.levels, _v.c.comments, _v.c.bonus_marks, _v.c.overall_comment)
+           _v.c.levels, _v.c.comments, _v.c.bonus_marks, _v.c.overall_comment,
+           _v.c.applicant_comment)
     .select_from(_u)
     .outerjoin(_r, _r.c.id == bindparam("rid"))
     .outerjoin(_p, (_p.c.round_id == _r.c.id) & (_p.c.proposal_id == bindparam("pid")))
@@ -70,7 +72,8 @@ def _content(round_id: int, pid: str, reviewer: str, r: Review | None, stage: st
         return ReviewContent(round_id, pid, reviewer, ReviewStatus.draft, 0, stage=str(stage))
     return ReviewContent(round_id, pid, reviewer, r.status, r.version, dict(r.levels or {}), dict(r.comments or {}),
                          dict(r.bonus_marks or {}), r.overall_comment or "", as_utc(r.updated_at), r.updated_by,
-                         as_utc(r.submitted_at), stage=r.stage or Stage.document)
+                         as_utc(r.submitted_at), stage=r.stage or Stage.document,
+                         applicant_comment=r.applicant_comment or "")
 
 
 def _stage(stage: str) -> Stage:
@@ -214,7 +217,8 @@ class ReviewService(ServiceBase):
 
     def save_draft(self, actor: UserInfo, round_id: int, proposal_id: str, levels: Mapping[str, int | None],
                    comments: Mapping[str, str] | None = None, bonus_marks: Mapping[str, int | None] | None = None,
-                   overall_comment: str = "", base_version: int = 0, stage: str = Stage.document) -> int:
+                   overall_comment: str = "", base_version: int = 0, stage: str = Stage.document,
+                   applicant_comment: str = "") -> int:
         """Save the actor's own review as a draft; returns the new version. Cheap enough for every change.
 
         The whole content is replaced (a missing or ``None`` level means "not levelled yet"). ``base_version`` is
@@ -225,7 +229,8 @@ class ReviewService(ServiceBase):
         conflicted (:class:`PermissionDenied` / :class:`ConflictOfInterest`). Logged with before → after.
         ``stage="hearing"``: the hearing review (hearing criteria, no bonus marks), refused (:class:`ReviewLocked`)
         unless the pack is in the hearing stage and the proposal on its fixed shortlist; a document review is
-        refused once the pack left the document stage."""
+        refused once the pack left the document stage. ``applicant_comment``: 「申請者への所見」, the text written
+        for the applicant (it may reach a notice when the round gives feedback), kept apart from the comments."""
         stage = _stage(stage)
         if actor is SYSTEM or not isinstance(actor, UserInfo):
             raise PermissionDenied("only a reviewer can write their own review")
@@ -241,7 +246,8 @@ class ReviewService(ServiceBase):
                 if a["review_status"] == ReviewStatus.submitted:
                     raise ReviewLocked(f"the review of {proposal_id} is submitted; the chair must reopen it first")
                 now = utcnow()
-                content = {"levels": lv, "comments": cm, "bonus_marks": bm, "overall_comment": overall_comment or ""}
+                content = {"levels": lv, "comments": cm, "bonus_marks": bm, "overall_comment": overall_comment or "",
+                           "applicant_comment": str(applicant_comment or "")}
                 if a["review_id"] is None:
                     if base_version != 0:
                         raise NotFound(f"no saved review of {proposal_id} (version {base_version} does not exist)")
@@ -257,7 +263,8 @@ class ReviewService(ServiceBase):
                         raise StaleReview("stale")
                     before = {"status": a["review_status"], "version": a["review_version"],
                               "levels": a["levels"] or {}, "comments": a["comments"] or {},
-                              "bonus_marks": a["bonus_marks"] or {}, "overall_comment": a["overall_comment"] or ""}
+                              "bonus_marks": a["bonus_marks"] or {}, "overall_comment": a["overall_comment"] or "",
+                              "applicant_comment": a["applicant_comment"] or ""}
                     res = c.execute(update(Review).where(Review.id == a["review_id"], Review.version == base_version)
                                     .values(status=ReviewStatus.draft, version=base_version + 1, updated_at=now,
                                             updated_by=who.username, **content))

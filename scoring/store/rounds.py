@@ -21,7 +21,7 @@ from ..io.packs import load_pack, pack_path, read_pack_file
 from ..selection import Params
 from ..table import ProposalTable
 from .base import ADMIN, Actor, deny
-from .errors import Duplicate, NotFound, StaleResolution
+from .errors import Duplicate, NotFound, RoundLocked, StaleResolution
 from .imports import RoundFiles, review_frame
 from .schema import (Assignment, ProposalRow, Resolution, Review, Round, RoundMember, RoundPack, User, as_utc,
                      utcnow)
@@ -141,6 +141,9 @@ class RoundService(RoundFiles):
             if not who.is_(Role.chair):
                 raise deny(who, "lock or unlock rounds")
             r = self._round(s, round_id)
+            if status == RoundStatus.open and self.store.decisions.is_confirmed(s, r.id):
+                raise RoundLocked(f"round {r.name!r} has confirmed decisions: reopen them (with a reason) before "
+                                  "unlocking the round")
             before = r.status
             r.status = status
             locked = status == RoundStatus.locked
@@ -344,6 +347,8 @@ class RoundService(RoundFiles):
         if withheld:
             call.withheld = withheld
             call.reviews.comments = {k: v for k, v in call.reviews.comments.items() if k[1] not in withheld}
+            call.reviews.applicant_comments = {k: v for k, v in call.reviews.applicant_comments.items()
+                                               if k[1] not in withheld}
         resolutions = {(pid, row.rule_id): {"status": row.status, "by": row.resolved_by,
                                             "at": as_utc(row.resolved_at).isoformat(), "note": row.note}
                        for row, pid in s.execute(select(Resolution, ProposalRow.proposal_id)

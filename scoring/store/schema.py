@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -163,6 +163,8 @@ class Review(Base):
     # document (書面) or hearing (ヒアリング): one review per (proposal, reviewer, stage), each with its own
     # draft/submit/version; a hearing review's levels and comments are keyed by hearing criterion id (0004)
     stage: Mapped[str] = mapped_column(String(20), default="document", server_default="document")
+    # 「申請者への所見」: what the reviewer writes for the applicant (may reach a notice; 0007), apart from comments
+    applicant_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     __table_args__ = (UniqueConstraint("proposal_pk", "user_id", "stage", name="uq_reviews_stage"),
                       CheckConstraint("status in ('draft', 'submitted')", name="ck_reviews_status"),
                       CheckConstraint("stage in ('document', 'hearing')", name="ck_reviews_stage"),
@@ -260,3 +262,69 @@ class OutboxRow(Base):
                       CheckConstraint("status in ('draft', 'sending', 'sent', 'failed')", name="ck_outbox_status"),
                       Index("ix_outbox_round", "round_id", "kind", "status"),
                       {"sqlite_autoincrement": True})
+
+
+class DecisionEditRow(Base):
+    """The committee's draft change to one proposal's decision (decisions.md §2; 0007). Blank fields keep the
+    proposed value; ``version`` detects concurrent edits (optimistic, like reviews)."""
+
+    __tablename__ = "decision_edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    awarded_yen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    approved_cost_yen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    conditions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reserve_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("proposal_pk", name="uq_decision_edits"),
+                      Index("ix_decision_edits_round", "round_id", "pack_id"))
+
+
+class DecisionVersionRow(Base):
+    """A confirmed (確定) version of one pack's decisions: the whole decided set frozen as JSON (0007). The newest
+    version without ``reopened_at`` is in force; reopening records who, when and why."""
+
+    __tablename__ = "decision_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reopened_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reopen_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table_args__ = (UniqueConstraint("round_id", "pack_id", "version", name="uq_decision_versions"),)
+
+
+class NoticeSettingsRow(Base):
+    """A round's notice settings (0007): feedback on/off (off by default) and the sender named in notices."""
+
+    __tablename__ = "notice_settings"
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    feedback: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    sender: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NoticeTemplateRow(Base):
+    """A notice template (.docx) the secretariat uploaded for one decision code of a round (0007), checked by
+    :func:`scoring.io.notices.check_template` before it is stored."""
+
+    __tablename__ = "notice_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    decision_code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("round_id", "decision_code", name="uq_notice_templates"),)

@@ -34,9 +34,11 @@ from ..packs import CriteriaPack, pack_from_dict
 from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
+from .decisions import DecisionService
 from .errors import NotFound
 from .hearing_forms import HearingFormService
 from .hearings import HearingService
+from .notice_settings import NoticeService
 from .outbox import OutboxService
 from .reviews import ReviewService
 from .rounds import RoundService
@@ -60,6 +62,8 @@ class Store:
     outbox: OutboxService
     timetables: TimetableService
     hearing_forms: HearingFormService
+    decisions: DecisionService
+    notices: NoticeService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -78,6 +82,8 @@ class Store:
         self.outbox = OutboxService(self)
         self.timetables = TimetableService(self)
         self.hearing_forms = HearingFormService(self)
+        self.decisions = DecisionService(self)
+        self.notices = NoticeService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -45,6 +45,12 @@ class AuditAction(StrEnum):
     outbox_fail = "outbox.fail"
     outbox_release = "outbox.release"
     timetable_set = "timetable.set"
+    decision_set = "decision.set"
+    decision_clear = "decision.clear"
+    decision_confirm = "decision.confirm"
+    decision_reopen = "decision.reopen"
+    notice_settings = "notice.settings"
+    notice_template = "notice.template"
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class ReviewContent:
     updated_by: str | None = None
     submitted_at: datetime | None = None
     stage: str = "document"        # a ReviewStage: the document review (書面) or the hearing review (ヒアリング)
+    applicant_comment: str = ""    # 「申請者への所見」: written for the applicant (may reach a notice), apart from comments
 
     @property
     def exists(self) -> bool:

@@ -1,0 +1,146 @@
+"""The 採否・通知 page with AppTest (issue 18): the worked example of tests/data/decisions-small (budget 1億円,
+proposed Σ A = 9,500万円) in a round of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scoring.store import SYSTEM
+from tests.app.review_fixtures import no_exception, texts
+from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
+
+D = Path(__file__).resolve().parents[1] / "data" / "decisions-small"
+PAGE = "app/pages/chair_decisions.py"
+
+
+@pytest.fixture()
+def dround(store):
+    r = store.rounds.create_round(SYSTEM, "令和8年度 採否テスト", [D / "pack.yaml"])
+    store.rounds.import_files(SYSTEM, r.id, D / "proposals.json", D / "reviewers.csv", D / "reviews.csv")
+    return r.id
+
+
+def page(store, username="C01", lang=None):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.review_fixtures import APP, user
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["auth_user"] = user(store, username)
+    if lang:
+        at.session_state["lang"] = lang
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    no_exception(at)
+    return at
+
+
+def edit(at, pid, **values):
+    at.selectbox(key="dc_pick").set_value(pid).run()
+    for k, v in values.items():
+        w = at.selectbox(key="dc_decision") if k == "decision" else \
+            (at.text_area(key="dc_conditions") if k == "conditions" else at.text_input(key=f"dc_{k}"))
+        w.set_value(v)
+    at.button(key="dc_save").click().run()
+    no_exception(at)
+    return at
+
+
+def test_amount_typed_in_man_en_and_gauge(store, dround):
+    at = page(store)
+    shown = texts(at)
+    assert "予算 1億円" in shown and "採択額合計 9,500万円" in shown and "残額 500万円" in shown
+    assert "adopted" not in shown and "not_adopted" not in shown
+    at = edit(at, "D-1", amount="5000万1999円", reason="基地局の追加分を査定（減額）")
+    shown = texts(at)
+    assert "D-1 の採否を保存しました。" in shown
+    assert "採択額合計 8,000万円" in shown and "残額 2,000万円" in shown      # A = floor(50,001,999 / 2 / 1000) × 1000
+    edit_row = store.decisions.board(SYSTEM, dround).edits["D-1"]
+    assert edit_row.approved_cost_yen == 50_001_999
+    assert "補欠 D-4" in shown                                              # 補欠繰上げ offered
+    at.button(key="dc_promote").click().run()
+    assert at.text_input(key="dc_reason").value == "補欠繰上げ（減額による予算残）"
+    at.button(key="dc_save").click().run()
+    no_exception(at)
+    assert "採択額合計 1億円" in texts(at) and "残額 0円" in texts(at)
+
+
+def test_departure_needs_reason_and_confirm_refused_over_budget(store, dround):
+    at = page(store)
+    at = edit(at, "D-4", decision="adopted")                 # promoted without reduction and without a reason
+    shown = texts(at)
+    assert "D-4：案からの変更には理由が必要です。" in shown
+    at.button(key="dc_confirm").click().run()
+    no_exception(at)
+    errors = "\n".join(str(e.value) for e in at.error)
+    assert "確定できません" in errors
+    assert "採択額合計 1億1,500万円 が予算 1億円 を 1,500万円 超えています。" in errors
+    assert "D-4：案からの変更には理由が必要です。" in errors
+    assert store.decisions.versions(SYSTEM, dround) == []
+
+
+def test_confirm_locks_then_notices_and_reopen(store, dround):
+    store.decisions.set_edit(SYSTEM, dround, None, "D-1", approved_cost_yen="5000万1999円", reason="減額")
+    store.decisions.set_edit(SYSTEM, dround, None, "D-4", decision="adopted", reason="補欠繰上げ")
+    at = page(store)
+    at.button(key="dc_confirm").click().run()
+    no_exception(at)
+    shown = texts(at)
+    assert "第1版として確定しました。" in shown and "ラウンドはロックされています" in shown
+    assert store.rounds.get_round(SYSTEM, dround).status == "locked"
+    assert not [b for b in at.button if b.key == "dc_save"]              # no editing once confirmed
+    assert "6件の通知" in shown
+    assert "メール送信サーバ（SMTP）が設定されていない" in shown
+    at.button(key="dc_reopen").click().run()                            # no reason: refused
+    assert "再開には理由が必要です。" in "\n".join(str(e.value) for e in at.error)
+    at.text_input(key="dc_reopen_reason").set_value("金額の再査定").run()
+    at.button(key="dc_reopen").click().run()
+    no_exception(at)
+    assert "採否を再開しました" in texts(at)
+    assert store.decisions.confirmed(SYSTEM, dround) is None
+
+
+def test_english_and_conflicted_chair(store, dround):
+    store.rounds.add_reviewer(SYSTEM, dround, "C01", role="chair")
+    store.assignments.set_conflict(SYSTEM, dround, "C01", proposal_id="D-2", reason="役員を兼務")
+    at = page(store)
+    at.selectbox(key="dc_pick").set_value("D-2").run()
+    assert "D-2 はあなたと利益相反の関係にあるため変更できません。" in texts(at)
+    at.radio(key="lang").set_value("en").run()        # (AppTest: one language switch, no selectbox use after it)
+    no_exception(at)
+    shown = texts(at)
+    assert "Decisions and notices" in shown and "Budget" in shown and "¥100,000,000" in shown
+    assert "予算" not in shown and "採択" not in shown
+    assert "conflict of interest with D-2" in shown
+    assert not [b for b in at.button if b.key == "dc_save"]
+
+
+def test_secretariat_sees_confirmed_read_only(store, dround):
+    store.decisions.confirm(SYSTEM, dround)
+    jimu = [u for u in store.users.list_users(SYSTEM) if u.role == "secretariat"]
+    if not jimu:
+        store.users.add_user(SYSTEM, "S01", "事務局", "secretariat", "secretariat-password-1")
+        name = "S01"
+    else:
+        name = jimu[0].username
+    at = page(store, name)
+    shown = texts(at)
+    assert "第1版として確定済み" in shown and "6件の通知" in shown
+    assert not [b for b in at.button if b.key in ("dc_save", "dc_confirm")]
+
+
+def test_score_form_has_a_separate_field_for_the_applicant(store):
+    from tests.app.review_fixtures import app_as
+
+    at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-003"})
+    no_exception(at)
+    assert any(a.label == "申請者への所見" for a in at.text_area)
+    at.text_area(key="rv_overall").set_value("委員会内部の総評").run()
+    at.text_area(key="rv_applicant_comment").set_value("実施体制の説明が明確です。").run()
+    no_exception(at)
+    review = store.reviews.get_review(store.users.get("R01"), 1, "L4-003")
+    assert review.applicant_comment == "実施体制の説明が明確です。"
+    assert review.overall_comment == "委員会内部の総評"
