@@ -44,6 +44,9 @@ class AuditAction(StrEnum):
     outbox_fail = "outbox.fail"
     outbox_release = "outbox.release"
     timetable_set = "timetable.set"
+    round_visibility = "round.visibility"
+    discussion_post = "discussion.post"
+    discussion_edit = "discussion.edit"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class RoundInfo:
     locked_at: datetime | None = None
     n_proposals: int = 0
     deadline: date | None = None   # 評価締切: the last day reviews are due (optional; RoundService.set_deadline)
+    review_visibility: str | None = None   # the round's review-visibility policy; None: each pack's (0009)
 
 
 @dataclass(frozen=True)
