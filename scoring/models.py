@@ -133,6 +133,25 @@ class Stage(StrEnum):
 STAGE_ORDER = (Stage.document, Stage.shortlist, Stage.hearing, Stage.decided)
 
 
+class ReviewVisibility(StrEnum):
+    """When a reviewer sees the other reviewers' scores and comments and the panel's discussion of a proposal
+    (a pack's ``review_visibility`` or the round's setting; issue 16 §8). Chairs always see them."""
+
+    never = "never"                          # only their own review and their own posts
+    after_own_submit = "after_own_submit"    # once their own review of the proposal is submitted (the default)
+    always = "always"
+
+
+DEFAULT_REVIEW_VISIBILITY = ReviewVisibility.after_own_submit
+
+
+class CommentVisibility(StrEnum):
+    """Who reads a comment of the panel's discussion (委員間の議論; the stored ``discussion_comments.visibility``)."""
+
+    committee = "committee"      # every committee member the review-visibility policy lets see the thread
+    chairs = "chairs"            # the chairs only (and its author)
+
+
 class RuleStatus(StrEnum):
     passed = "pass"
     fail = "fail"

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from .conditions import ConditionErrors, parse_condition, parse_operand, referenced_facts
 from .errors import PackError, Problem, problems_from_validation, quote
-from .models import (MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Aggregation, Normalization, RuleStatus,
-                     SelectionMethod)
+from .models import (MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Aggregation, Normalization, ReviewVisibility,
+                     RuleStatus, SelectionMethod)
 from .money import MAX_YEN
 
 SHIPPED_PACKS = ("advanced_comms", "ai_edge", "autonomous_l4", "subsidy", "planning_support", "promotion_system")
@@ -216,6 +216,9 @@ class CriteriaPack(_HasCriteria):
     policy: Policy = Policy()
     local_share: LocalShare | None = None
     hearing: Hearing | None = None
+    # when reviewers see each other's reviews and the discussion (issue 16 §8); None: the default
+    # (after_own_submit) unless the round sets its own
+    review_visibility: ReviewVisibility | None = None
     notes: list[Note] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     _compiled: dict = PrivateAttr(default_factory=dict)
@@ -368,6 +371,8 @@ def _semantic_problems(pack: CriteriaPack, add) -> None:
         add("budget.capacity_count", "capacity_count is only for funding.mode capacity")
     if pack.bonuses and pack.bonus_cap <= 0:
         add("bonus_cap", "the pack has bonus items but bonus_cap is 0")
+    if pack.policy.reviewers_see_others and pack.review_visibility == ReviewVisibility.never:
+        add("review_visibility", "never contradicts policy.reviewers_see_others: true (drop one of them)")
 
 
 def validate_pack(data: dict, source: str = "<pack>") -> CriteriaPack:

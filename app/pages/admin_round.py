@@ -19,6 +19,7 @@ import streamlit as st
 from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
 from app.conflicts import conflicts_section, short_panels
+from app.discussion_view import visibility_section
 from app.i18n import t
 from app.problems import show_input_error
 from app.session import error_text, get_store, pick_pack, pick_round, programme_label, select_round, store_errors
@@ -274,6 +275,7 @@ def render() -> None:
     conflicts_section(me, rnd)
     deadline_section(me, rnd)         # the chair and the secretariat (issue 14 §14)
     if me.role == "chair":
+        visibility_section(me, rnd)     # the round's review-visibility policy (issue 16 §8)
         chair_section(me, rnd)
         audit_section(me, rnd)
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app.auth import require
 from app.conflicts import short_panels
+from app.discussion_view import unread_note
 from app.i18n import t
 from app.progress import CELL_SYMBOLS, MATRIX_STATUSES, pending_reviews
 from app.reminders import reminder_text
@@ -37,6 +38,7 @@ def render() -> None:
         return
     rnd, pack_id, _ = head
     matrix = get_store().rounds.progress(me, rnd.id, pack_id)
+    unread_note(me, rnd.id)                 # proposals with new discussion since the chair last looked
     counts = matrix.counts()
     m = st.columns(4)
     for col, status in zip(m, MATRIX_STATUSES):

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app.auth import require
 from app.charts import numbered_labels, radar, radar_table
+from app.discussion_view import discussion_section, unread_note
 from app.i18n import current_lang, t, t_or
 from app.session import error_text, get_store, round_call, round_pack_header, store_errors
 from app.ui import STATUS_BADGES, error_boundary, man_oku, plain, score, yen, yen_both
@@ -190,6 +191,7 @@ def render() -> None:
     result = ranking.result(int(ranking.order[i]), lang)
     proposal = call.proposals[int(ranking.order[i])] if len(call.proposals) == ranking.table.n else None
 
+    unread_note(me, rnd.id)                                          # proposals with new discussion
     st.header(f"{pid}　{result['title']}")
     st.caption(result["applicant"])
     m = st.columns([1, 1, 1, 1, 2])
@@ -222,6 +224,7 @@ def render() -> None:
         detail = get_store().rounds.get_proposal(me, rnd.id, pid)
     eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang, detail,
                         {r.id: r for r in ranking.elig.rules})
+    discussion_section(me, rnd.id, pid, call.pack, chair=True)     # 委員間の議論 (chairs-only comments too)
 
 
 def pack_is_capacity(call) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.auth import require
+from app.discussion_view import unread_note
 from app.i18n import t
 from app.progress import REVIEW_STATUSES, days_left, share_submitted, status_counts
 from app.session import get_store, pack_label
@@ -63,6 +64,7 @@ def render() -> None:
         counts = status_counts([a.status for a in items])
         st.progress(share_submitted(counts),
                     text=t("reviewer.progress", done=counts["submitted"], total=len(items)))
+        unread_note(me, rid)                # proposals with new discussion since I last looked
         cols = st.columns(3)
         for col, s in zip(cols, REVIEW_STATUSES):
             col.metric(status_label(s), counts[s])

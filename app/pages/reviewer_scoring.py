@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.discussion_view import discussion_section
 from app.hearing_form import hearing_mode, hearing_page
 from app.i18n import current_lang, t, t_or
 from app.auth import require
@@ -195,6 +196,7 @@ def render() -> None:
         if review.status != "submitted":
             conflict_section(me, target)
             next_section(me, target)
+    discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
 
 
 with error_boundary("reviewer_scoring"):

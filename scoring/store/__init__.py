@@ -15,6 +15,7 @@ One module per service, plus their shared parts:
 - :mod:`scoring.store.timetables` — ``store.timetables``: the hearing timetable (settings, slots, a member's own);
 - :mod:`scoring.store.hearing_forms` — ``store.hearing_forms``: a member's hearing forms and question prompts;
 - :mod:`scoring.store.scenarios` — named what-if scenarios (``ScenarioService(store)``);
+- :mod:`scoring.store.discussion` — ``store.discussion``: the panel's discussion, review visibility, read markers;
 - :mod:`scoring.store.base` — the service base class, the acting user and the permission helpers;
 - :mod:`scoring.store.errors`, :mod:`scoring.store.values` (returned dataclasses, :class:`AuditAction`),
   :mod:`scoring.store.times` (time zone, HH:MM, login hours, deadlines);

@@ -4,7 +4,7 @@ written by every service (:meth:`~scoring.store.base.ServiceBase._audit`); its a
 
 Conflicts of interest hold here too (docs/security/coi.md): a line about a review of a proposal the reader is
 conflicted with is kept — who, when, which action, which proposal and reviewer: the log stays complete — but its
-content (levels, comments, bonus marks, overall comment) is left out: ``before``/``after`` keep only the review's
+content (levels, comments, bonus marks, overall comment; a discussion comment's text and criteria) is left out: ``before``/``after`` keep only the review's
 status and version, and the entry says ``withheld=True``.
 """
 
@@ -23,7 +23,8 @@ from .values import AuditEntry, UserInfo
 
 
 REVIEW = "review"                       # the entity of the lines that carry a review's content
-_BARE_KEYS = frozenset({"status", "version"})   # what a withheld review line still shows
+DISCUSSION = "discussion"               # … and of those that carry a comment of the panel's discussion
+_BARE_KEYS = frozenset({"status", "version", "comment", "visibility"})   # what a withheld line still shows
 
 
 class AuditService(ServiceBase):
@@ -67,7 +68,7 @@ class AuditService(ServiceBase):
         """(round id, proposal id) of the review lines among ``rows`` whose content ``who`` may not read."""
         wanted: dict[int, set[str]] = {}
         for a in rows:
-            if a.entity == REVIEW and a.round_id is not None and a.proposal_id is not None:
+            if a.entity in (REVIEW, DISCUSSION) and a.round_id is not None and a.proposal_id is not None:
                 wanted.setdefault(a.round_id, set()).add(a.proposal_id)
         return {(rid, pid) for rid, pids in wanted.items() for pid in self._withheld(s, who, rid, pids)}
 

@@ -33,7 +33,7 @@ _ANY = object()   # "expected": not given — replace whatever is stored (the co
 
 def _round_info(r: Round, packs: dict[str, str], n: int) -> RoundInfo:
     return RoundInfo(r.id, r.name, r.description, r.status, packs, as_utc(r.created_at), as_utc(r.locked_at), n,
-                     r.deadline)
+                     r.deadline, r.review_visibility)
 
 
 def _check_expected(row: Resolution | None, expected: Any, proposal_id: str) -> None:

@@ -59,6 +59,8 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)   # 評価締切 (a calendar day; 0002)
+    # the review-visibility policy (scoring.models.ReviewVisibility; 0009); NULL: each pack's, else the default
+    review_visibility: Mapped[str | None] = mapped_column(String(20), nullable=True)
     __table_args__ = (CheckConstraint("status in ('open', 'locked')", name="ck_rounds_status"),)
 
 
@@ -328,3 +330,51 @@ class NoticeTemplateRow(Base):
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("round_id", "decision_code", name="uq_notice_templates"),)
+class DiscussionComment(Base):
+    """A comment of the panel's discussion of one proposal (委員間の議論, 0009): its current text; every text it
+    ever had is a :class:`DiscussionVersion` (version 1 = as posted)."""
+
+    __tablename__ = "discussion_comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    visibility: Mapped[str] = mapped_column(String(20), default="committee")
+    body: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[list] = mapped_column(JSON, default=list)      # mentioned criterion ids
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (CheckConstraint("visibility in ('committee', 'chairs')", name="ck_discussion_visibility"),
+                      Index("ix_discussion_proposal", "proposal_pk", "id"),
+                      {"sqlite_autoincrement": True})
+
+
+class DiscussionVersion(Base):
+    """One text of a comment (its post or an edit), in order; ids only grow, so a reader's marker is one id."""
+
+    __tablename__ = "discussion_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("discussion_comments.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    visibility: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[list] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (UniqueConstraint("comment_id", "version", name="uq_discussion_versions"),
+                      Index("ix_discussion_versions_proposal", "proposal_pk", "id"),
+                      {"sqlite_autoincrement": True})
+
+
+class DiscussionRead(Base):
+    """How far a user has read the discussion of a proposal: the newest :class:`DiscussionVersion` id they saw."""
+
+    __tablename__ = "discussion_reads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    seen_upto: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "proposal_pk", name="uq_discussion_reads"),)

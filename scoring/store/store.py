@@ -35,6 +35,7 @@ from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
 from .decisions import DecisionService
+from .discussion import DiscussionService
 from .errors import NotFound
 from .hearing_forms import HearingFormService
 from .hearings import HearingService
@@ -64,6 +65,7 @@ class Store:
     hearing_forms: HearingFormService
     decisions: DecisionService
     notices: NoticeService
+    discussion: DiscussionService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -84,6 +86,7 @@ class Store:
         self.hearing_forms = HearingFormService(self)
         self.decisions = DecisionService(self)
         self.notices = NoticeService(self)
+        self.discussion = DiscussionService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     decision_reopen = "decision.reopen"
     notice_settings = "notice.settings"
     notice_template = "notice.template"
+    round_visibility = "round.visibility"
+    discussion_post = "discussion.post"
+    discussion_edit = "discussion.edit"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class RoundInfo:
     locked_at: datetime | None = None
     n_proposals: int = 0
     deadline: date | None = None   # 評価締切: the last day reviews are due (optional; RoundService.set_deadline)
+    review_visibility: str | None = None   # the round's review-visibility policy; None: each pack's (0009)
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,11 @@ def test_reviewer_cannot_open_an_unassigned_or_conflicted_proposal_by_url(store)
 
 
 def test_reviewer_never_sees_other_reviewers_levels_or_comments(store):
-    """R02's submitted comment on L4-002 is nowhere on R01's scoring page of the same proposal."""
+    """R02's submitted comment on L4-002 is nowhere on R01's scoring page of the same proposal — under the review
+    visibility policy ``never`` (issue 16 §8; the default ``after_own_submit`` shows them once R01 has submitted,
+    tests/app/test_discussion_pages.py)."""
     chair = store.users.get("C01")
+    store.discussion.set_round_visibility(chair, 1, "never")
     other = store.reviews.get_review(chair, 1, "L4-002", reviewer="R02")
     comments = [c for c in other.comments.values() if c]
     mine = store.reviews.get_review(chair, 1, "L4-002", reviewer="R01")
