@@ -16,7 +16,7 @@ import streamlit as st
 
 from scoring.errors import InputError, Problem
 
-from .i18n import has, t
+from .i18n import catalog, has, t
 
 # field names the core uses for a whole file / row / header: said in words, not as "(file)"
 _PLACEHOLDER_FIELDS = ("(file)", "(root)", "(row)", "(header)", "(csv)", "(json)", "(more)")
@@ -45,6 +45,28 @@ def row_label(row: str | None, lang: str | None = None) -> str:
     return row                                                     # a workbook cell (応募!B3) as it is
 
 
+# a wrong choice's field (its last name) → the vocabulary of its closed set, where several would fit
+_CHOICES = {"kind": "kind", "technologies": "tech", "category": "cost.category"}
+
+
+def _prefixes_of(value: str) -> set[str]:
+    """The catalog prefixes that label ``value`` (``kind`` for ``kind.company``)."""
+    end = "." + value
+    return {k[: -len(end)] for k in catalog() if k.endswith(end)}
+
+
+def choice_labels(field: str, expected: str, lang: str | None = None) -> str:
+    """The allowed values of a wrong choice (the core's ``'a', 'b' or 'c'``) as labels in the user's language,
+    never as raw ids (``local_government``); values no vocabulary labels stay as they are."""
+    values = re.findall(r"'([^']*)'", expected)
+    if not values:
+        return expected
+    common = set.intersection(*(_prefixes_of(v) for v in values))
+    name = re.sub(r"\[\d+\]$", "", field.rsplit(".", 1)[-1])
+    prefix = _CHOICES.get(name) if _CHOICES.get(name) in common else (min(common) if len(common) == 1 else None)
+    return t("common.list_sep", lang).join(t(f"{prefix}.{v}", lang) if prefix else v for v in values)
+
+
 def problem_text(p: Problem, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
     """One problem as one line of plain text in the current (or given) language."""
     where = [x for x in (file_label(p.file, names), row_label(p.row, lang)) if x]
@@ -52,8 +74,11 @@ def problem_text(p: Problem, names: Mapping[str, str] | None = None, lang: str |
         where.append(t("problem.where.field", lang, field=p.field))
     key = f"problem.{p.code}"
     if p.code and has(key):
+        args = dict(p.args)
+        if p.code == "value.enum" and "expected" in args:
+            args["expected"] = choice_labels(p.field, args["expected"], lang)
         try:
-            what = t(key, lang, **p.args)
+            what = t(key, lang, **args)
         except (KeyError, IndexError, ValueError):   # a value the message does not take: the core's words
             what = p.message
         if p.args.get("subject"):

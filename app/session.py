@@ -22,7 +22,7 @@ from scoring.store import (AccountLocked, AccountRefused, ConflictOfInterest, Du
                            PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
                            StoreError, UserInfo)
 
-from .i18n import current_lang, t
+from .i18n import current_lang, has, t
 from .problems import markdown_escaped, problem_lines, show_input_error
 
 ROUND_KEY = "app_round_id"
@@ -56,7 +56,10 @@ def error_text(exc: BaseException) -> str:
         return t(f"account.refused.{exc.reason}")
     if isinstance(exc, IncompleteReview):
         return t("app.err.incomplete", n=len(exc.missing))
-    for cls, key in ((ConflictOfInterest, "app.err.conflict"), (ReviewLocked, "app.err.review_locked"),
+    if isinstance(exc, ReviewLocked):    # the reason in the user's words, no English detail (issue 14)
+        return t(f"app.err.review_locked.{exc.reason}") if has(f"app.err.review_locked.{exc.reason}") \
+            else t("app.err.review_locked")
+    for cls, key in ((ConflictOfInterest, "app.err.conflict"),
                      (RoundLocked, "app.err.round_locked"), (PermissionDenied, "app.err.permission"),
                      (NotFound, "app.err.not_found"), (Duplicate, "app.err.duplicate")):
         if isinstance(exc, cls):

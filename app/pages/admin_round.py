@@ -54,15 +54,15 @@ def import_section(me, rnd) -> None:
         if st.button(t("admin.import.submit", round=rnd.name), key="adm_import_run", type="primary",
                      disabled=not any(files.values())):
             with tempfile.TemporaryDirectory(prefix="shinsa-import-") as tmp:
-                paths, names = {}, {}
+                paths, names, uploaded = {}, {}, {}
                 for kind, f in files.items():
                     if f is not None:
                         p = Path(tmp) / kind / Path(f.name).name     # one folder per kind: two uploads may share a name
                         p.parent.mkdir()
                         p.write_bytes(f.getvalue())
-                        paths[kind], names[str(p)] = p, f.name
+                        paths[kind], names[str(p)], uploaded[kind] = p, f.name, f.name
                 try:
-                    rep = get_store().rounds.import_files(me, rnd.id, **paths)
+                    rep = get_store().rounds.import_files(me, rnd.id, **paths, names=uploaded)   # audited by name
                 except InputError as exc:      # every problem, by the uploaded file's name, as plain text
                     show_input_error(exc, names, heading="problem.heading_import")
                     return

@@ -17,6 +17,7 @@ import streamlit as st
 
 from app import proposal_form as form
 from app.i18n import current_lang, t
+from app.problems import markdown_escaped, problem_lines
 from app.ui import STATUS_ICONS, error_boundary, uploader_texts, man_oku, score, yen, yen_both
 from scoring.errors import InputError
 from scoring.io.packs import load_pack
@@ -91,7 +92,7 @@ def upload_section() -> list[str]:
         try:
             proposals = form.read_upload(f.name, f.getvalue())
         except InputError as exc:
-            return [str(p) for p in exc.problems]
+            return problem_lines(exc.problems, lang=current_lang())
         except form.UploadError as exc:
             return [str(exc)]
         if not proposals:
@@ -361,8 +362,8 @@ def downloads(pack, proposal: Proposal, result: dict, notes: dict) -> None:
 def render() -> None:
     header()
     upload_errors = upload_section()
-    for msg in upload_errors:
-        st.error(msg)
+    for msg in upload_errors:   # plain text: nothing of the file is read as Markdown
+        st.error(markdown_escaped(msg))
     pack = choose_pack()
     data, problems = proposal_form(pack)
     checks = st.container()          # filled once the self-scoring below is known

@@ -52,7 +52,8 @@ class AssignmentService(ServiceBase):
             if a is None:
                 raise NotFound(f"{reviewer} is not assigned to {proposal_id}")
             if s.scalar(select(Review.id).where(Review.proposal_pk == p.id, Review.user_id == u.id)) is not None:
-                raise ReviewLocked(f"{reviewer} has already saved a review of {proposal_id}: not unassigned")
+                raise ReviewLocked(f"{reviewer} has already saved a review of {proposal_id}: not unassigned",
+                                   "saved")
             s.delete(a)
             self._audit(s, who, AuditAction.assignment_remove, "assignment", round_id=r.id, proposal_id=proposal_id,
                         subject=reviewer, before={"assigned": True}, after={"assigned": False})

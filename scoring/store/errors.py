@@ -52,7 +52,14 @@ class StaleResolution(StoreError):
 
 
 class ReviewLocked(StoreError):
-    """The review is submitted (locked) and only the chair can reopen it."""
+    """The review may not change. ``reason`` says why, for a message in the user's language: ``submitted`` (only
+    the chair can reopen it), ``stage_over`` (the programme's document stage is over: document reviews are
+    read-only), ``not_hearing`` (the programme is not in its hearing stage), ``not_shortlisted`` (the proposal is
+    not on the fixed hearing shortlist), ``saved`` (a review is saved: the assignment stays)."""
+
+    def __init__(self, message: str, reason: str = "submitted"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class RoundLocked(StoreError):

@@ -101,7 +101,8 @@ class HearingFormService(ServiceBase):
         p = self._proposal(s, r.id, proposal_id)
         k = s.scalar(select(RoundPack).where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id))
         if (k.stage or Stage.document) not in PROMPT_STAGES or proposal_id not in (k.shortlist or ()):
-            raise ReviewLocked(f"{proposal_id} is not on the fixed hearing shortlist of pack {p.pack_id}")
+            raise ReviewLocked(f"{proposal_id} is not on the fixed hearing shortlist of pack {p.pack_id}",
+                               "not_shortlisted")
         if who.id is not None and self._conflicted(s, r.id, p, who.id):
             raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
         return p

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 from sqlalchemy import func, insert, select
@@ -78,7 +79,7 @@ class RoundFiles(ServiceBase):
 
     def import_files(self, actor: UserInfo, round_id: int, proposals: str | Path | None = None,
                      reviewers: str | Path | None = None, reviews: str | Path | None = None,
-                     stages: str | Path | None = None) -> ImportReport:
+                     stages: str | Path | None = None, names: Mapping[str, str] | None = None) -> ImportReport:
         """Chair, secretariat: canonical files (formats.md) into the round, in one transaction — all or nothing;
         every problem of every file is raised together as :class:`scoring.errors.InputError`
         (``file:row:field: message``). Reviewers become users (no password) and committee members, their
@@ -87,7 +88,11 @@ class RoundFiles(ServiceBase):
         ``stages``: a ``stages.json`` of :meth:`export_files` (:mod:`scoring.store.stage_files`) — each listed
         pack's stage, fixed shortlist, hearing parameters and shortlist edits (who and when kept), restored into
         packs still in stage document without edits. A hearing review (``hearing:<id>`` rows) of a proposal left
-        out of its pack's fixed shortlist (the file's, else the stored one) is refused."""
+        out of its pack's fixed shortlist (the file's, else the stored one) is refused.
+
+        ``names``: per file (``proposals``, ``reviewers``, ``reviews``, ``stages``) the name its user knows it by
+        — an upload's own name, when the app wrote it to a temporary file; the audit entry records that name,
+        never the temporary path (issue 14)."""
         found = ProblemCollector()
         raw_props, new_props = (found.run(read_proposals_raw, proposals, default=([], []))
                                 if proposals is not None else ([], []))
@@ -254,7 +259,9 @@ class RoundFiles(ServiceBase):
                                "assignments": n_assign, "users_created": created,
                                **({"stages": {e["pack"]: e["stage"] for e in stage_entries}}
                                   if stage_entries is not None else {}),
-                               "files": [str(x) for x in (proposals, reviewers, reviews, stages) if x is not None]})
+                               "files": [str((names or {}).get(kind, x)) for kind, x in (
+                                   ("proposals", proposals), ("reviewers", reviewers), ("reviews", reviews),
+                                   ("stages", stages)) if x is not None]})
             return ImportReport(r.id, len(new_props), len(new_reviewers), n_reviews, created, n_assign)
 
     def _check_hearing_reviews(self, s: Session, round_id: int, review_df, src: str, pack_of: dict[str, str],

@@ -83,19 +83,20 @@ def _stage(stage: str) -> Stage:
     return Stage(stage)
 
 
-def stage_refusal(stage: Stage, pack_stage: str | None, shortlist, proposal_id: str, pack_id: str) -> str | None:
-    """Why a review of ``stage`` may not be written now (None: it may), from the pack's stage and fixed
-    shortlist (docs/store.md "Hearing stage")."""
+def stage_lock(stage: Stage, pack_stage: str | None, shortlist, proposal_id: str, pack_id: str) -> ReviewLocked | None:
+    """The refusal (with its reason) of writing a review of ``stage`` now (None: it may be written), from the
+    pack's stage and fixed shortlist (docs/store.md "Hearing stage")."""
     pack_stage = pack_stage or Stage.document
     if stage == Stage.document:
         if pack_stage != Stage.document:
-            return (f"the document stage (書面審査) of pack {pack_id} is over (the pack is in stage {pack_stage}): "
-                    "document reviews are read-only")
+            return ReviewLocked(f"the document stage (書面審査) of pack {pack_id} is over (the pack is in stage "
+                                f"{pack_stage}): document reviews are read-only", "stage_over")
         return None
     if pack_stage != Stage.hearing:
-        return f"pack {pack_id} is not in the hearing stage (it is in stage {pack_stage}): no hearing review now"
+        return ReviewLocked(f"pack {pack_id} is not in the hearing stage (it is in stage {pack_stage}): no hearing "
+                            "review now", "not_hearing")
     if proposal_id not in (shortlist or ()):
-        return f"{proposal_id} is not on the hearing shortlist of pack {pack_id}"
+        return ReviewLocked(f"{proposal_id} is not on the hearing shortlist of pack {pack_id}", "not_shortlisted")
     return None
 
 
@@ -310,9 +311,9 @@ class ReviewService(ServiceBase):
             if self._conflict_pairs(c, round_id, [prop], [who.id]):
                 raise ConflictOfInterest(f"{who.username} has a conflict of interest with {proposal_id}")
         if writable:
-            why = stage_refusal(stage, a["pack_stage"], a["shortlist"], proposal_id, a["pack_id"])
-            if why:
-                raise ReviewLocked(why)
+            lock = stage_lock(stage, a["pack_stage"], a["shortlist"], proposal_id, a["pack_id"])
+            if lock is not None:
+                raise lock
         return who
 
     def submit(self, actor: UserInfo, round_id: int, proposal_id: str, version: int,
@@ -351,9 +352,9 @@ class ReviewService(ServiceBase):
         """:class:`ReviewLocked` when the pack's stage does not let a ``stage`` review of ``p`` change."""
         k = s.execute(select(RoundPack.stage, RoundPack.shortlist)
                       .where(RoundPack.round_id == r.id, RoundPack.pack_id == p.pack_id)).first()
-        why = stage_refusal(stage, k.stage if k else None, k.shortlist if k else None, p.proposal_id, p.pack_id)
-        if why:
-            raise ReviewLocked(why)
+        lock = stage_lock(stage, k.stage if k else None, k.shortlist if k else None, p.proposal_id, p.pack_id)
+        if lock is not None:
+            raise lock
 
     def reopen(self, actor: UserInfo, round_id: int, proposal_id: str, reviewer: str, reason: str = "",
                stage: str = Stage.document) -> int:

@@ -57,7 +57,7 @@ def test_the_problems_in_english_by_their_codes_and_the_cores_words_where_there_
     rnd = store.rounds.list_rounds(store.users.get("C01"))[0].name
     assert lines[0] == 'batch.json, item 1, field "pack": NEW-1: A required field is missing.'
     assert lines[1].startswith('batch.json, item 2, field "applicant.kind": NEW-2: "alien" is not allowed '
-                               "(allowed: 'local_government', 'prefecture', ")
+                               "(allowed: Local government (municipality), Prefecture, ")   # labels, no ids
     # a check of the core's own with no code yet: its English words (the place still in the user's language)
     assert lines[2] == 'batch.json, item 3, field "requested_yen": proposal NEW-3: must not be negative: -5'
     path.write_text(json.dumps(SAMPLE[3:5], ensure_ascii=False), "utf-8")    # valid, but in the round already
