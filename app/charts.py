@@ -3,6 +3,8 @@ page only places them."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from typing import Sequence
 
 import pandas as pd
@@ -42,3 +44,13 @@ def radar_table(result: dict, pack, lang: str) -> pd.DataFrame:
     return pd.DataFrame({t("a11y.radar.no", lang): [str(k) for k in range(1, len(ratios) + 1)],
                          t("a11y.radar.criterion", lang): [c.label.get(lang) for c in pack.criteria],
                          t("a11y.radar.ratio", lang): ["—" if r is None else f"{r:.2f}" for r in ratios]})
+
+
+def yen_ticks(top: float, n: int = 5) -> list[int]:
+    """About ``n`` round tick values from 0 to at least ``top`` yen (steps of 1, 2 or 5 × 10^k)."""
+    if top <= 0:
+        return [0]
+    raw = top / n
+    power = 10 ** int(np.floor(np.log10(raw)))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [int(step * k) for k in range(int(np.ceil(top / step)) + 1)]

@@ -43,7 +43,8 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str, withheld=fr
     for r in reviews:
         row = {t("chair.detail.reviewer"): who(r), t("chair.detail.status"): t(f"reviewer.status.{r.status}")}
         for column, c in zip(columns, pack.criteria):
-            row[column] = r.levels.get(c.id)
+            level = r.levels.get(c.id)
+            row[column] = "—" if level is None else str(level)   # a draft's unset level: a dash, never "None"
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="chair_detail_levels")
     for r in reviews:

@@ -28,11 +28,12 @@ from app.hearing_view import (final_config, final_table, hearing_state, rank_wit
                               stage_label)
 from app.ranking_view import analyses
 from app.session import change_marker, error_text, get_store, round_call, round_pack_header
+from app.charts import yen_ticks
 from app.i18n import current_lang, t
 from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
-from scoring.money import MoneyError, parse_yen
+from scoring.money import MoneyError, format_man_oku, parse_yen
 from scoring.labels import label
 from scoring.params import WhatIf
 from scoring.store import StoreError
@@ -248,7 +249,13 @@ def cumulative_chart(ranking) -> go.Figure:
                       legend=dict(orientation="h", y=-0.2), xaxis=dict(title=t("chair.chart.x"), range=[0, n + 1]),
                       yaxis=dict(title=dict(text=t(f"chair.unit.{b.unit}_axis"), standoff=8), tickformat=",d",
                                  automargin=True))
+    if b.unit == "yen" and current_lang() == "ja":   # Japanese reads amounts in 万円/億円, never raw yen
+        top = max(float(cum.max()) if len(cum) else 0.0, float(b.limit or 0))
+        ticks = yen_ticks(top)
+        fig.update_yaxes(tickvals=ticks, ticktext=[format_man_oku(v) for v in ticks],
+                         title=dict(text=t("chair.unit.yen_axis_ja")))
     return fig
+
 
 
 # --- the ranked list ---------------------------------------------------------------------------------------------

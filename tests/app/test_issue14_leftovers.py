@@ -83,6 +83,17 @@ def test_a_reviewer_editing_after_the_shortlist_is_fixed_is_told_so_in_japanese(
     no_exception(at)
     shown = texts(at)
     assert "この事業の書面審査は終了したため、評価を変更できません（今の変更は保存されていません）。" in shown
-    assert "document stage" not in shown and "read-only" not in shown and "提出済み" not in shown
+    assert "document stage" not in shown and "read-only" not in shown
+    # never "submitted" of this review (the discussion's heading 「他の委員の評価（提出済み）」 is about others')
+    assert not any("提出済み" in line and "他の委員" not in line for line in shown.splitlines())
     review = store.reviews.get_review(store.users.get("R01"), 1, "L4-001")
     assert review.levels == {"service_need": 4}                         # nothing more was written
+
+
+def test_the_cumulative_chart_reads_man_oku_in_japanese():
+    from app.charts import yen_ticks
+    from scoring.money import format_man_oku
+
+    ticks = yen_ticks(1_234_000_000)
+    assert ticks[0] == 0 and ticks[-1] >= 1_234_000_000 and len(ticks) <= 8
+    assert [format_man_oku(v) for v in ticks[:3]] == ["0円", "5億円", "10億円"]
