@@ -24,8 +24,10 @@ ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "a
            "conflict.add", "conflict.remove", "resolution.set", "resolution.remove", "round.create", "round.import",
            "round.deadline", "round.lock", "round.unlock", "user.add", "user.update", "user.password",
            "user.unlock", "user.lockout", "scenario.save", "stage.set", "shortlist.add", "shortlist.remove",
-           "outbox.add", "outbox.send", "outbox.fail", "outbox.release", "timetable.set")
-ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "stage", "outbox", "user")
+           "outbox.add", "outbox.send", "outbox.fail", "outbox.release", "timetable.set",
+           "document.add", "document.read")
+ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "stage", "outbox", "document",
+            "user")
 ROUND_ENTITIES = tuple(e for e in ENTITIES if e != "user")   # user lines have no round
 COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")
 MAX_CHANGE = 300   # characters of the change summary shown per line (the CSV has the same text)

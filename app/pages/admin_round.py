@@ -19,6 +19,7 @@ import streamlit as st
 from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
 from app.conflicts import conflicts_section, short_panels
+from app.documents_view import upload_section
 from app.i18n import t
 from app.session import error_text, get_store, pick_pack, pick_round, select_round, store_errors
 from app.ui import error_boundary
@@ -235,6 +236,7 @@ def render() -> None:
         return
     st.caption(t("admin.acts_on", round=rnd.name))
     import_section(me, rnd)
+    upload_section(me, rnd)           # proposal documents (app/documents_view.py)
     users_section(me)
     assignments_section(me, rnd)
     conflicts_section(me, rnd)

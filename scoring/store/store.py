@@ -34,6 +34,7 @@ from ..packs import CriteriaPack, pack_from_dict
 from .assignments import AssignmentService
 from .audit import AuditService
 from .db import Database, make_engine
+from .documents import DocumentService
 from .errors import NotFound
 from .hearing_forms import HearingFormService
 from .hearings import HearingService
@@ -60,6 +61,7 @@ class Store:
     outbox: OutboxService
     timetables: TimetableService
     hearing_forms: HearingFormService
+    documents: DocumentService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -78,6 +80,7 @@ class Store:
         self.outbox = OutboxService(self)
         self.timetables = TimetableService(self)
         self.hearing_forms = HearingFormService(self)
+        self.documents = DocumentService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -14,7 +14,7 @@ from tests.store.conftest import LEVELS, login
 
 
 def test_schema_is_at_the_newest_revision(store):
-    assert current(store.db.engine) == "0006"  # 0002 added rounds.deadline; 0004 the hearing stage; 0005 outbox; 0006 the hearing timetable
+    assert current(store.db.engine) == "0008"  # 0002 added rounds.deadline; 0004 the hearing stage; 0005 outbox; 0006 the hearing timetable; 0008 documents
 
 
 def test_chair_sets_and_clears_the_deadline_logged(store, chair, small_round):
