@@ -290,8 +290,14 @@ def read_manifest(files: list[tuple[str, bytes]], src: str) -> tuple[list[dict] 
 def export_zip(entries: list[dict], blobs: dict[str, bytes]) -> bytes:
     """documents.zip: every document under its file name (so the naming rule reads it back), and the manifest."""
     buf = io.BytesIO()
+
+    def member(name: str) -> zipfile.ZipInfo:   # a fixed time: the same round exports the same bytes
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for e in entries:
-            z.writestr(e["file_name"], blobs[e["sha256"]])
-        z.writestr(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
+            z.writestr(member(e["file_name"]), blobs[e["sha256"]])
+        z.writestr(member(MANIFEST), json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
     return buf.getvalue()
