@@ -27,9 +27,9 @@ ACTIONS = ("review.save", "review.submit", "review.reopen", "assignment.add", "a
            "user.unlock", "user.lockout", "scenario.save", "stage.set", "shortlist.add", "shortlist.remove",
            "outbox.add", "outbox.send", "outbox.fail", "outbox.release", "timetable.set", "decision.set",
            "decision.clear", "decision.confirm", "decision.reopen", "notice.settings", "notice.template",
-           "round.visibility", "discussion.post", "discussion.edit")
+           "round.visibility", "discussion.post", "discussion.edit", "document.add", "document.read")
 ENTITIES = ("review", "assignment", "conflict", "resolution", "round", "import", "scenario", "stage", "outbox", "decision",
-            "notice", "discussion", "user")
+            "notice", "discussion", "document", "user")
 ROUND_ENTITIES = tuple(e for e in ENTITIES if e != "user")   # user lines have no round
 COLUMNS = ("at", "actor", "action", "proposal", "subject", "change")
 MAX_CHANGE = 300   # characters of the change summary shown per line (the CSV has the same text)

@@ -87,6 +87,8 @@ def seed_demo(store: Store) -> bool:
                                   reviewers=SAMPLES / "reviewers.csv", reviews=reviews)
     for pid in OPEN_FOR_R01:
         store.assignments.assign(SYSTEM, rnd.id, pid, "R01")
+    if (SAMPLES / "documents").is_dir():   # each proposal's 提案書 PDF (scripts/make_sample_pdfs.py)
+        store.documents.add_documents(SYSTEM, rnd.id, SAMPLES / "documents")
     for account in DEMO_ACCOUNTS:
         if account.role == "secretariat":
             store.users.add_user(SYSTEM, account.username, account.name, account.role, DEMO_PASSWORD)

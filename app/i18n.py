@@ -93,7 +93,8 @@ def _plain(value) -> bool:
         return False
     if isinstance(value, simple):
         return True
-    return isinstance(value, (list, tuple)) and all(isinstance(v, simple) and not isinstance(v, bool) for v in value)
+    return (isinstance(value, (list, tuple)) and len(value) > 0   # [] may be an empty multi-file upload: nothing
+            and all(isinstance(v, simple) and not isinstance(v, bool) for v in value))   # to relabel anyway
 
 
 def relabel_widgets() -> None:

@@ -20,6 +20,7 @@ from app.audit import ROUND_ENTITIES, audit_csv, audit_frame
 from app.auth import require
 from app.conflicts import conflicts_section, short_panels
 from app.discussion_view import visibility_section
+from app.documents_view import upload_section
 from app.i18n import t
 from app.problems import show_input_error
 from app.session import error_text, get_store, pick_pack, pick_round, programme_label, select_round, store_errors
@@ -270,6 +271,7 @@ def render() -> None:
         return
     st.caption(t("admin.acts_on", round=rnd.name))
     import_section(me, rnd)
+    upload_section(me, rnd)           # proposal documents (app/documents_view.py)
     users_section(me)
     assignments_section(me, rnd)
     conflicts_section(me, rnd)

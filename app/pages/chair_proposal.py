@@ -14,6 +14,7 @@ import streamlit as st
 from app.auth import require
 from app.charts import numbered_labels, radar, radar_table
 from app.discussion_view import discussion_section, unread_note
+from app.documents_view import documents_section
 from app.i18n import current_lang, t, t_or
 from app.session import error_text, get_store, round_call, round_pack_header, store_errors
 from app.ui import STATUS_BADGES, error_boundary, man_oku, plain, score, yen, yen_both
@@ -225,6 +226,7 @@ def render() -> None:
         detail = get_store().rounds.get_proposal(me, rnd.id, pid)
     eligibility_section(me, rnd.id, result, rule_labels(ranking, lang), lang, detail,
                         {r.id: r for r in ranking.elig.rules})
+    documents_section(me, rnd.id, pid)    # the 提案書 and attachments (app/documents_view.py)
     discussion_section(me, rnd.id, pid, call.pack, chair=True)     # 委員間の議論 (chairs-only comments too)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.discussion_view import discussion_section
+from app.documents_view import beside_documents
 from app.hearing_form import hearing_mode, hearing_page
 from app.i18n import current_lang, t, t_or
 from app.auth import require
@@ -181,21 +182,22 @@ def render() -> None:
     round_locked = store.rounds.get_round(me, rid).status == "locked"
     # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
     stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
-    proposal_section(proposal, pack)
-    if round_locked:
-        st.warning(t("reviewer.round_locked"), icon=":material/lock:")
-    elif stage_over:
-        st.info(t("hearing.document_over"), icon=":material/lock:")
-    read_only = round_locked or stage_over
-    status_line(review, read_only)
-    if review.status == "submitted" and not read_only:
-        next_section(me, target)        # just submitted (or reopened to read): on to the next one
-    criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
-    if not read_only:
-        submit_section(me, target, pack, review, DOCUMENT)
-        if review.status != "submitted":
-            conflict_section(me, target)
-            next_section(me, target)
+    with beside_documents(me, rid, pid, key="rv_doc"):   # the 提案書 left of the form (app/documents_view.py)
+        proposal_section(proposal, pack)
+        if round_locked:
+            st.warning(t("reviewer.round_locked"), icon=":material/lock:")
+        elif stage_over:
+            st.info(t("hearing.document_over"), icon=":material/lock:")
+        read_only = round_locked or stage_over
+        status_line(review, read_only)
+        if review.status == "submitted" and not read_only:
+            next_section(me, target)        # just submitted (or reopened to read): on to the next one
+        criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
+        if not read_only:
+            submit_section(me, target, pack, review, DOCUMENT)
+            if review.status != "submitted":
+                conflict_section(me, target)
+                next_section(me, target)
     discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
 
 

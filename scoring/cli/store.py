@@ -86,15 +86,21 @@ def cmd_round(args) -> int:
 
 
 def cmd_import(args) -> int:
-    if not (args.proposals or args.reviewers or args.reviews or args.stages):
-        raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews/--stages",
+    if not (args.proposals or args.reviewers or args.reviews or args.stages or args.documents):
+        raise InputError([Problem("(arguments)", None, "--proposals/--reviewers/--reviews/--stages/--documents",
                                   "give at least one file")])
     store = _store(args)
     try:
         rid = store.rounds.get_round(SYSTEM, _round_ref(args.round)).id
-        rep = store.rounds.import_files(SYSTEM, rid, args.proposals, args.reviewers, args.reviews, args.stages)
-        _print({"round": rid, "proposals": rep.proposals, "reviewers": rep.reviewers, "reviews": rep.reviews,
-                "users_created": rep.users_created, "assignments_created": rep.assignments_created})
+        out: dict = {"round": rid}
+        if args.proposals or args.reviewers or args.reviews or args.stages:
+            rep = store.rounds.import_files(SYSTEM, rid, args.proposals, args.reviewers, args.reviews, args.stages)
+            out.update({"proposals": rep.proposals, "reviewers": rep.reviewers, "reviews": rep.reviews,
+                        "users_created": rep.users_created, "assignments_created": rep.assignments_created})
+        if args.documents:   # a second transaction, after the proposals it names (docs/cli.md)
+            docs = store.documents.add_documents(SYSTEM, rid, args.documents)
+            out["documents"] = len(docs)
+        _print(out)
     finally:
         store.close()
     return 0
@@ -233,6 +239,8 @@ def register(sub) -> None:
     p.add_argument("--reviewers")
     p.add_argument("--reviews")
     p.add_argument("--stages", help="stages.json of `export`: each pack's stage, hearing shortlist and its edits")
+    p.add_argument("--documents", help="the proposals' documents: a folder or a zip of <proposal id>_<anything>.pdf "
+                                       "(docx, xlsx, png, jpg), or the documents.zip of `export`")
     db_opt(p)
     p.set_defaults(func=cmd_import)
 

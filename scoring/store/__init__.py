@@ -38,7 +38,8 @@ from .rounds import RoundService
 from .store import Store
 from .users import UserService
 from .values import (SYSTEM, AssignmentInfo, AuditAction, AuditEntry, AutoAssignReport, ConflictInfo, ImportReport,
-                     ProgressMatrix, ResolutionInfo, ReviewContent, RoundInfo, RoundReviewer, Unsatisfied, UserInfo)
+                     ProgressMatrix, ResolutionInfo, ReviewContent, RoundInfo, RoundReviewer, Unsatisfied, UserInfo,
+                     DocumentInfo)
 
 __all__ = [
     # errors
@@ -47,7 +48,7 @@ __all__ = [
     # values
     "Role", "RoundStatus", "AuditAction", "UserInfo", "RoundInfo", "RoundReviewer", "AssignmentInfo",
     "ReviewContent", "ConflictInfo", "ResolutionInfo", "ProgressMatrix", "AutoAssignReport", "Unsatisfied",
-    "ImportReport", "AuditEntry", "SYSTEM",
+    "ImportReport", "AuditEntry", "SYSTEM", "DocumentInfo",
     # services
     "Store", "UserService", "RoundService", "AssignmentService", "ReviewService", "AuditService", "HearingService",
     "PackStage",

@@ -279,7 +279,8 @@ class RoundFiles(ServiceBase):
     def export_files(self, actor: UserInfo, round_id: int, out_dir: str | Path) -> list[Path]:
         """Chair: write ``proposals.json``, ``reviewers.csv``, ``reviews.csv`` (canonical formats, written
         atomically), ``assignments.csv`` and ``stages.json`` (each pack's stage, fixed shortlist, hearing
-        parameters and shortlist edits; :mod:`scoring.store.stage_files`); importing them into an empty round
+        parameters and shortlist edits; :mod:`scoring.store.stage_files`) and ``documents.zip`` (the proposals'
+        documents with their manifest; :meth:`DocumentService.export_zip`); importing them into an empty round
         (``import_files(…, stages=…)``) gives the same data back.
 
         The export is the whole round, every review included: a chair with a conflict of interest in the round is
@@ -331,4 +332,5 @@ class RoundFiles(ServiceBase):
         for name, data in files.items():
             write_atomic(out / name, data)
             paths.append(out / name)
+        paths.append(self.store.documents.export_zip(actor, r.id, out))   # documents.zip (store/documents.py)
         return paths

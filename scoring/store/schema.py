@@ -378,3 +378,32 @@ class DiscussionRead(Base):
     seen_upto: Mapped[int] = mapped_column(Integer, default=0)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("user_id", "proposal_pk", name="uq_discussion_reads"),)
+class Document(Base):
+    """A document's bytes, content-addressed (0008): the SHA-256 is the key, so the same bytes are stored once
+    however many proposals or rounds name them (docs/store.md "Documents")."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProposalDocument(Base):
+    """A document of a proposal (0008): its file name, kind (提案書 / 別紙 / その他), pages (a PDF), who uploaded
+    it and when; the bytes are the :class:`Document` its ``sha256`` names."""
+
+    __tablename__ = "proposal_documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    proposal_pk: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("round_id", "file_name", name="uq_proposal_documents_name"),
+                      CheckConstraint("kind in ('proposal', 'attachment', 'other')", name="ck_proposal_documents_kind"),
+                      Index("ix_proposal_documents_proposal", "proposal_pk"))

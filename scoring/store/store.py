@@ -36,6 +36,7 @@ from .audit import AuditService
 from .db import Database, make_engine
 from .decisions import DecisionService
 from .discussion import DiscussionService
+from .documents import DocumentService
 from .errors import NotFound
 from .hearing_forms import HearingFormService
 from .hearings import HearingService
@@ -66,6 +67,7 @@ class Store:
     decisions: DecisionService
     notices: NoticeService
     discussion: DiscussionService
+    documents: DocumentService
 
     def __init__(self, url: str | None = None, *, engine=None, create: bool = False):
         """``create=True`` runs the migrations (alembic upgrade head) first."""
@@ -87,6 +89,7 @@ class Store:
         self.decisions = DecisionService(self)
         self.notices = NoticeService(self)
         self.discussion = DiscussionService(self)
+        self.documents = DocumentService(self)
 
     def init_schema(self) -> None:
         """Create or upgrade the schema to the newest migration (alembic upgrade head)."""

@@ -54,6 +54,8 @@ class AuditAction(StrEnum):
     round_visibility = "round.visibility"
     discussion_post = "discussion.post"
     discussion_edit = "discussion.edit"
+    document_add = "document.add"
+    document_read = "document.read"
 
 
 @dataclass(frozen=True)
@@ -215,3 +217,21 @@ class AuditEntry:
     before: Any
     after: Any
     withheld: bool = False         # the content was left out: the reader is conflicted with the proposal
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document of a proposal (``store.documents``): kind ``proposal`` (提案書), ``attachment`` (別紙) or
+    ``other`` (その他); ``pages`` for a PDF. The bytes come from :meth:`DocumentService.read` by ``id``."""
+
+    id: int
+    round_id: int
+    proposal_id: str
+    file_name: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    pages: int | None
+    uploaded_by: str
+    uploaded_at: datetime

@@ -81,7 +81,7 @@ def test_a_conflicted_chair_cannot_export_the_round_and_nothing_is_written(store
     for reader, name in ((chair2, "by-chair2"), (SYSTEM, "by-cli")):
         paths = store.rounds.export_files(reader, small_round, tmp_path / name)
         reviews = (tmp_path / name / "reviews.csv").read_text(encoding="utf-8-sig")
-        assert len(paths) == 5 and all(s in reviews for s in SECRET.values())
+        assert len(paths) == 6 and all(s in reviews for s in SECRET.values())   # + documents.zip
 
 
 def test_the_chairs_call_withholds_comments_but_keeps_the_aggregates(store, small_round, conflicted):

@@ -14,7 +14,7 @@ from tests.store.conftest import LEVELS, login
 
 
 def test_schema_is_at_the_newest_revision(store):
-    assert current(store.db.engine) == "0009"  # 0002 added rounds.deadline; 0004 the hearing stage; 0005 outbox; 0006 the hearing timetable; 0007 users.language; 0008 decisions; 0009 discussion
+    assert current(store.db.engine) == "0010"  # 0002 added rounds.deadline; 0004 the hearing stage; 0005 outbox; 0006 the hearing timetable; 0007 users.language; 0008 decisions; 0009 discussion; 0010 documents
 
 
 def test_chair_sets_and_clears_the_deadline_logged(store, chair, small_round):

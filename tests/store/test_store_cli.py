@@ -70,7 +70,7 @@ def test_rank_without_round_still_requires_the_files(capsys):
     assert code == 2 and "--proposals, --reviews" in err
 
 
-HEAD = "0009"   # the newest migration (0004: the hearing stage; 0005: the outbox; 0006: the hearing timetable; 0007: users.language; 0008: decisions; 0009: discussion)
+HEAD = "0010"   # the newest migration (0004: the hearing stage; 0005: the outbox; 0006: the hearing timetable; 0007: users.language; 0008: decisions; 0009: discussion; 0010: documents)
 
 
 @pytest.mark.parametrize("action", ["init"])

@@ -1,0 +1,107 @@
+"""Benchmark of the 提案書 viewer (issue 16): opening a proposal on 評価入力 with a 20 MB PDF vs the same proposal
+without any document, in the app's own script (Streamlit AppTest, SQLite demo database). Prints a table, then one
+JSON line (the last line).
+
+    python bench/documents.py [--mb 20] [--runs 5]
+
+"open" is a new session opening the proposal (the store's access check, the bytes read from the database once
+per session and logged, the data: URI built or taken from the cache by SHA-256); "rerun" is the next run of the
+same session (a level chosen: the access check again, the URI from the cache). A page that shows no document
+never reads one, so other pages do not change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SHINSA_BCRYPT_ROUNDS", "4")
+os.environ.setdefault("SHINSA_SQLITE_SYNCHRONOUS", "NORMAL")
+
+PID = "L4-003"
+
+
+def big_pdf(mb: int) -> bytes:
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(595, 842)
+    w.add_attachment("scan.bin", os.urandom(mb * 1024 * 1024))   # incompressible: a scanned proposal's size
+    b = io.BytesIO()
+    w.write(b)
+    return b.getvalue()
+
+
+def measure(runs: int) -> tuple[list[float], list[float]]:
+    from streamlit.testing.v1 import AppTest
+
+    from app import session
+    from app.auth import User
+
+    opens, reruns = [], []
+    for _ in range(runs):
+        session.reset_store()
+        at = AppTest.from_file(str(ROOT / "review_app.py"), default_timeout=300)
+        at.session_state["auth_user"] = User(username="R01", display_name="R01", role="reviewer", reviewer_id="R01")
+        at.query_params["round"] = "1"
+        at.query_params["proposal"] = PID
+        at.run()
+        t0 = time.perf_counter()
+        at.switch_page("app/pages/reviewer_scoring.py")
+        at.run()
+        opens.append(time.perf_counter() - t0)
+        assert not at.exception, [e.value for e in at.exception]
+        t0 = time.perf_counter()
+        at.radio(key="rv_level_service_need").set_value(3).run()
+        reruns.append(time.perf_counter() - t0)
+    return opens, reruns
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="shinsa-bench-docs-") as tmp:
+        os.environ["SHINSA_DATA_DIR"] = tmp
+        os.environ["SHINSA_DOC_MAX_MB"] = str(args.mb + 5)
+        from sqlalchemy import delete, select
+
+        from app.demo import seed_demo
+        from scoring.store import SYSTEM, Store
+        from scoring.store.schema import ProposalDocument, ProposalRow
+
+        store = Store(create=True)
+        seed_demo(store)
+        with store.db.write() as s:   # the proposal without any document
+            pk = s.scalar(select(ProposalRow.id).where(ProposalRow.proposal_id == PID))
+            s.execute(delete(ProposalDocument).where(ProposalDocument.proposal_pk == pk))
+        without = measure(args.runs)
+        data = big_pdf(args.mb)
+        store.documents.add_documents(SYSTEM, 1, [(f"{PID}_提案書.pdf", data)])
+        with_pdf = measure(args.runs)
+        store.close()
+    med = {k: statistics.median(v) for k, v in (("open_without", without[0]), ("rerun_without", without[1]),
+                                                 ("open_with", with_pdf[0]), ("rerun_with", with_pdf[1]))}
+    size = len(data) / 1024 / 1024
+    print(f"{'':28}{'without':>10}{f'with {size:.0f} MB PDF':>18}{'ratio':>8}")
+    for k in ("open", "rerun"):
+        a, b = med[f"{k}_without"], med[f"{k}_with"]
+        print(f"{k + ' (median s, n=' + str(args.runs) + ')':28}{a:>10.3f}{b:>18.3f}{b / a:>8.2f}")
+    print(json.dumps({"pdf_mb": round(size, 1), "runs": args.runs, **{k: round(v, 4) for k, v in med.items()},
+                      "ratio_open": round(med["open_with"] / med["open_without"], 2),
+                      "ratio_rerun": round(med["rerun_with"] / med["rerun_without"], 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
