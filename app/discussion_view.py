@@ -143,7 +143,7 @@ def edit_box(me, round_id: int, c) -> None:
             body = st.text_area(t("discussion.body"), value=c.body, key=f"disc_edit_body_{c.id}", max_chars=5000)
             vis = st.radio(t("discussion.visibility"), VISIBILITIES, index=VISIBILITIES.index(c.visibility),
                            key=f"disc_edit_vis_{c.id}", horizontal=True,
-                           format_func=lambda v: t(f"discussion.visibility.{v}"))
+                           format_func={v: t(f"discussion.visibility.{v}") for v in VISIBILITIES}.get)
             if st.form_submit_button(t("discussion.save")):
                 try:
                     get_store().discussion.edit(me, round_id, c.id, body, base_version=c.version, visibility=vis)
@@ -159,7 +159,7 @@ def post_box(me, round_id: int, proposal_id: str, labels: dict[str, str]) -> Non
                             placeholder=t("discussion.placeholder"))
         c1, c2 = st.columns([1, 2])
         vis = c1.radio(t("discussion.visibility"), VISIBILITIES, key="disc_post_vis", horizontal=True,
-                       format_func=lambda v: t(f"discussion.visibility.{v}"))
+                       format_func={v: t(f"discussion.visibility.{v}") for v in VISIBILITIES}.get)
         crit = c2.multiselect(t("discussion.pick_criteria"), list(labels), key="disc_post_criteria",
                               format_func=labels.get, placeholder=t("discussion.pick_placeholder"))
         if st.form_submit_button(t("discussion.post"), type="primary", icon=":material/send:"):
@@ -196,7 +196,8 @@ def visibility_section(me, rnd) -> None:
     c = st.columns([3, 1], vertical_alignment="bottom")
     picked = c[0].selectbox(t("discussion.setting.label"), options, index=options.index(rnd.review_visibility),
                             key=f"disc_setting_{rnd.id}", disabled=rnd.status == "locked",
-                            format_func=lambda v: t("discussion.setting.pack" if v is None else f"discussion.policy.{v}"))
+                            format_func={v: t("discussion.setting.pack" if v is None else f"discussion.policy.{v}")
+                                         for v in options}.get, placeholder=t("common.choose"))
     if c[1].button(t("discussion.setting.save"), key="disc_setting_save", disabled=rnd.status == "locked"):
         with store_errors():
             get_store().discussion.set_round_visibility(me, rnd.id, picked)
