@@ -140,9 +140,12 @@ def assignments_section(me, rnd) -> None:
     pack_id = pick_pack(rnd, key="adm_pack_pick")
     store = get_store()
     rows = [a for a in store.assignments.list_assignments(me, rnd.id) if a.pack == pack_id]
-    st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
-                                t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
-                 hide_index=True, width="stretch", height=260)
+    if rows:
+        st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
+                                    t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
+                     hide_index=True, width="stretch", height=260)
+    else:           # no empty table: Streamlit would write "empty" in English
+        st.info(t("admin.assign.none_yet"))
     short_panels(me, rnd, pack_id, "adm")     # proposals a conflict left short, each with its reassignment
     c = st.columns([2, 1, 2], vertical_alignment="bottom")
     k = c[0].number_input(t("admin.assign.k"), min_value=1, step=1, value=None, key="adm_auto_k",

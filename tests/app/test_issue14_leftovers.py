@@ -97,3 +97,11 @@ def test_the_cumulative_chart_reads_man_oku_in_japanese():
     ticks = yen_ticks(1_234_000_000)
     assert ticks[0] == 0 and ticks[-1] >= 1_234_000_000 and len(ticks) <= 8
     assert [format_man_oku(v) for v in ticks[:3]] == ["0円", "5億円", "10億円"]
+
+
+def test_an_empty_assignment_list_says_so_in_words_not_an_empty_table(store):
+    chair = store.users.get("C01")
+    store.rounds.create_round(chair, "空のラウンド", ["autonomous_l4"])
+    at = app_as(store, "C01", "admin_round")
+    no_exception(at)
+    assert "この事業区分にはまだ割り当てがありません。" in [i.value for i in at.info]
