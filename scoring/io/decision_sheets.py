@@ -24,7 +24,8 @@ COLUMNS = ["rank", "proposal_id", "title", "applicant", "base_score", "total_sco
 WIDTHS = [5, 10, 28, 18, 8, 8, 12, 12, 12, 14, 14, 6, 6, 24, 6, 30, 10, 16]
 
 
-def _budget_line(d: Decisions, lang: str) -> str:
+def budget_text(d: Decisions, lang: str = "ja") -> str:
+    """The budget line of a decided set: total, awarded and remaining (yen, or a count)."""
     total = d.budget_total
     if total is None:
         return label("decisions.no_budget", lang)
@@ -79,7 +80,7 @@ def decision_sheet(ws, d: Decisions, lang: str = "ja") -> None:
             text_cell(ws, S, (edit.at or "") if edit else "", st["t"]),
         ])
     ws.append([])
-    ws.append([text_cell(ws, S, _budget_line(d, lang), S.get(font=Font(bold=True)))])
+    ws.append([text_cell(ws, S, budget_text(d, lang), S.get(font=Font(bold=True)))])
 
 
 def decisions_workbook(d: Decisions, lang: str = "ja") -> bytes:

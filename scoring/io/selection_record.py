@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 
 from ..decisions import Decisions, outcome_label
 from ..labels import label
+from .decision_sheets import budget_text
 from ..money import format_score, format_yen
 from .safe import csv_bytes
 from .xlsx_style import FILL_HEADER, MONEY_FMT, Styles, clean_text, num_cell, set_widths, text_cell, workbook_bytes
@@ -26,15 +27,6 @@ from .xlsx_style import FILL_HEADER, MONEY_FMT, Styles, clean_text, num_cell, se
 RECORD_COLUMNS = ["rank", "proposal_id", "title", "applicant", "base_score", "total_score", "proposed", "decision",
                   "funded", "awarded", "conditions"]
 LIST_COLUMNS = ["proposal_id", "applicant", "title", "decision", "amount"]
-
-
-def budget_text(d: Decisions, lang: str = "ja") -> str:
-    total = d.budget_total
-    if total is None:
-        return label("decisions.no_budget", lang)
-    fmt = (lambda x: f"{x:,}") if d.unit == "count" else format_yen
-    return label("decisions.budget", lang, total=fmt(int(total)), awarded=fmt(d.awarded_total),
-                 remaining=fmt(int(d.remaining)))
 
 
 def _score(x: float) -> str:
