@@ -173,3 +173,30 @@ def test_chair_workbook_carries_the_selection_record_once_confirmed(store, droun
     assert "D-1" in cells and "基地局の追加分を査定（減額）" in cells
     d1 = next(r for r in rows if "D-1" in r)
     assert 25_000_000 in d1 and "○" in d1        # awarded A = floor(50,001,999 / 2 / 1000) × 1000; reduced
+
+
+def test_notices_with_pdfs_where_libreoffice_is_installed(store, dround, monkeypatch, tmp_path):
+    import io
+    import shutil
+    import zipfile
+
+    assert shutil.which("soffice"), "LibreOffice is installed on this machine and on CI"
+    store.decisions.confirm(SYSTEM, dround)
+    at = page(store)
+    assert not [b for b in at.get("download_button") if b.proto.id and "nt_zip_pdf" in b.proto.id
+                and "prepare" not in b.proto.id]
+    at.button(key="nt_zip_pdf_prepare").click().run()
+    no_exception(at)
+    data = at.session_state["nt_zip_pdf_data"][1]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = sorted(z.namelist())
+        ids = [f"D-{i}" for i in range(1, 7)]
+        assert names == sorted([f"{p}.docx" for p in ids] + [f"{p}.pdf" for p in ids])
+        assert all(z.read(f"{p}.pdf").startswith(b"%PDF") for p in ids)
+    assert [b for b in at.get("download_button") if b.proto.id and "nt_zip_pdf" in b.proto.id]
+
+    monkeypatch.setenv("PATH", str(tmp_path))            # a server without LibreOffice
+    at = page(store)
+    assert "PDF の作成には LibreOffice が必要です（このサーバには入っていません）。Word 形式（.docx）はダウンロードできます。" in [
+        c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == "nt_zip_pdf_prepare"]
