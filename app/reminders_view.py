@@ -72,7 +72,8 @@ def reminders_outbox(me, rnd, pack_id: str, pending, names: dict, texts: dict) -
             key="rm_outbox_table")
         by_id = {m.id: m for m in messages}
         mid = st.selectbox(t("nt.outbox.preview"), list(by_id), key="rm_outbox_pick",
-                           format_func=lambda i: f"{by_id[i].recipient}　{by_id[i].address}")
+                           format_func=lambda i: f"{by_id[i].recipient}　{by_id[i].address}",
+                           placeholder=t("common.choose"))
         if mid is not None:
             st.text(by_id[mid].subject + "\n\n" + by_id[mid].body)
     try:
