@@ -6,7 +6,8 @@ preview) and sending when an SMTP server is configured. Every rule is the store'
 E-mail addresses: users have no e-mail column and proposals carry none in the canonical format, so the
 secretariat (or a chair) types each applicant's address here; a notice without an address stays out of the outbox
 (docs/app.md). Widget keys: ``nt_feedback``, ``nt_sender``, ``nt_settings_save``, ``nt_preview_pick``,
-``nt_preview_download``, ``nt_zip``, ``nt_addresses``, ``nt_outbox_add``, ``nt_outbox_pick``, ``nt_send``.
+``nt_preview_download``, ``nt_zip``, ``nt_zip_pdf_prepare``, ``nt_zip_pdf``, ``nt_addresses``, ``nt_outbox_add``,
+``nt_outbox_pick``, ``nt_send``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from app.session import error_text, get_store
 from app.ui import money, score
 from scoring.errors import InputError
 from scoring.io.mail import SmtpSettings
-from scoring.io.notices import default_template
+from scoring.io.notices import NoticeError, default_template, soffice_path
 from scoring.labels import label
 from scoring.store import StoreError
 from scoring.store.notice_settings import DECISION_CODES
@@ -147,6 +148,27 @@ def outbox_section(me, round_id: int, fields) -> None:
     del lang
 
 
+def pdf_zip(me, round_id: int, pack_id: str, fields, key) -> None:
+    """Every notice as .docx and .pdf in one zip, made on request (LibreOffice converts one notice at a time, a
+    few seconds each); without LibreOffice (``soffice``) a caption says PDFs need it."""
+    if soffice_path() is None:
+        st.caption(t("nt.pdf.no_soffice"))
+        return
+    if st.button(t("nt.pdf.prepare"), key="nt_zip_pdf_prepare", icon=":material/picture_as_pdf:"):
+        with st.spinner(t("nt.pdf.preparing", n=len(fields))):
+            try:
+                st.session_state["nt_zip_pdf_data"] = (key, get_store().notices.zip_all(me, round_id, fields,
+                                                                                        pdf=True))
+            except NoticeError as exc:
+                st.error(t("nt.pdf.failed", detail=str(exc)), icon=":material/error:")
+            except (InputError, StoreError) as exc:
+                st.error(error_text(exc))
+    cached = st.session_state.get("nt_zip_pdf_data")
+    if cached is not None and cached[0] == key:
+        st.download_button(t("nt.pdf.download"), cached[1], file_name=f"notices_{pack_id}_pdf.zip",
+                           mime="application/zip", key="nt_zip_pdf", icon=":material/folder_zip:")
+
+
 def notices_section(me, round_id: int, pack_id: str, confirmed: bool) -> None:
     st.header(t("nt.title"))
     if not confirmed:
@@ -171,6 +193,7 @@ def notices_section(me, round_id: int, pack_id: str, confirmed: bool) -> None:
         st.session_state["nt_zip_data"] = cached
     c2.download_button(t("nt.all.download"), cached[1], file_name=f"notices_{pack_id}.zip", mime="application/zip",
                        key="nt_zip", icon=":material/folder_zip:")
+    pdf_zip(me, round_id, pack_id, fields, key)
     preview_section(me, round_id, fields)
     outbox_section(me, round_id, fields)
 

@@ -16,19 +16,24 @@ from app.discussion_view import unread_note
 from app.i18n import t
 from app.progress import CELL_SYMBOLS, MATRIX_STATUSES, pending_reviews
 from app.reminders import reminder_text
+from app.reminders_view import reminders_outbox
 from app.session import get_store, round_pack_header
 from app.ui import error_boundary
 
 
-def reminder_texts(me, rnd, pack_id: str, matrix, pending, names: dict) -> None:
-    """One ready-to-send reminder per reviewer with reviews to submit (st.code has a copy button)."""
+def reminder_texts(me, rnd, pack_id: str, matrix, pending, names: dict) -> dict[str, str]:
+    """One ready-to-send reminder per reviewer with reviews to submit (st.code has a copy button); returned by
+    reviewer for the outbox (:mod:`app.reminders_view`)."""
     titles = {p.id: p.title for p in get_store().rounds.list_proposals(me, rnd.id, pack_id)}
+    texts = {}
     with st.expander(t("chair.reminder.title"), icon=":material/mail:"):
         for who in pending:
             items = [(p, titles.get(p, ""), t(f"chair.progress.{matrix.cell(who.reviewer, p)}"))
                      for p in who.proposals]
-            st.code(reminder_text(names.get(who.reviewer) or who.reviewer, rnd.name, rnd.deadline, items),
-                    language=None, wrap_lines=True)
+            texts[who.reviewer] = reminder_text(names.get(who.reviewer) or who.reviewer, rnd.name, rnd.deadline,
+                                                items)
+            st.code(texts[who.reviewer], language=None, wrap_lines=True)
+    return texts
 
 
 def render() -> None:
@@ -60,9 +65,11 @@ def render() -> None:
                                     t("chair.progress.assigned"): p.assigned, t("chair.progress.draft"): p.draft,
                                     t("chair.progress.pending"): t("common.list_sep").join(p.proposals)}
                                    for p in pending]), hide_index=True, width="stretch", key="chair_reminders")
-        reminder_texts(me, rnd, pack_id, matrix, pending, names)
+        texts = reminder_texts(me, rnd, pack_id, matrix, pending, names)
     else:
         st.success(t("chair.progress.all_done"))
+        texts = {}
+    reminders_outbox(me, rnd, pack_id, pending, names, texts)   # the outbox's reminders and their statuses
     declared = [c for c in get_store().assignments.list_conflicts(me, rnd.id) if c.source == "declared"]
     if declared:    # the chair and the secretariat are told, with the reason (issue 14 §3)
         st.subheader(t("chair.progress.declared"))

@@ -36,6 +36,7 @@ from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.money import MoneyError, format_man_oku, parse_yen
 from scoring.labels import label
 from scoring.params import WhatIf
+from scoring.errors import InputError
 from scoring.store import StoreError
 from scoring.store.scenarios import ScenarioService
 
@@ -315,15 +316,29 @@ def waitlist_section(ranking) -> None:
 
 # --- downloads ---------------------------------------------------------------------------------------------------
 
-def downloads(ranking, call, round_info, lang: str, key: tuple, whatif: WhatIf) -> None:
+def confirmed_decisions(me, round_id: int, pack_id: str):
+    """The committee's decisions of the programme when a version is confirmed (確定) and in force, else None
+    (a draft, reopened, or decisions that cannot be read)."""
+    try:
+        board = get_store().decisions.board(me, round_id, pack_id)
+    except (InputError, StoreError):
+        return None
+    return board.decisions if board.confirmed is not None else None
+
+
+def downloads(me, ranking, call, round_info, lang: str, key: tuple, whatif: WhatIf) -> None:
     """Files are built on request (the results of every proposal, the workbook), then offered for download. Files
-    of a what-if say so: the workbook on every sheet (``chair_workbook(whatif=…)``), every file in its name."""
+    of a what-if say so: the workbook on every sheet (``chair_workbook(whatif=…)``), every file in its name.
+    The workbook of the official ranking carries 「選定結果」 when the programme's decisions are confirmed (a
+    what-if workbook never does: the decisions belong to the official ranking)."""
     if st.button(t("chair.download.prepare_xlsx"), key="chair_xlsx_prepare", icon=":material/table_view:"):
         from scoring.io.chair_workbook import chair_workbook
 
         with st.spinner(t("chair.download.preparing")):
+            decisions = confirmed_decisions(me, round_info.id, ranking.pack.id) if whatif.is_official else None
             st.session_state["chair_xlsx"] = (key, chair_workbook(ranking, call, round_name=round_info.name,
-                                                                   lang=lang, whatif=whatif))
+                                                                   lang=lang, whatif=whatif, decisions=decisions))
+            st.session_state["chair_xlsx_decisions"] = (key, decisions is not None)
             st.session_state["chair_files"] = (key, {   # the one ranking CSV, as the command line writes it
                 "csv": csv_bytes(*ranking.csv_table(lang)),
                 "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
@@ -332,6 +347,8 @@ def downloads(ranking, call, round_info, lang: str, key: tuple, whatif: WhatIf) 
         st.caption(t("chair.download.help"))
         return
     stem = ranking.pack.id + ("" if whatif.is_official else label("workbook.whatif.file_suffix", lang))
+    if st.session_state.get("chair_xlsx_decisions") == (key, True):
+        st.caption(t("chair.download.with_decisions"))
     c = st.columns(3)
     c[0].download_button(t("chair.download.xlsx"), stored[1], file_name=f"{stem}_chair.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -487,7 +504,7 @@ def outside_parts(me, rnd, pack_id: str) -> None:
     else:
         analyses(ranking, call, key, lang)
     st.divider()
-    downloads(ranking, call, rnd, lang, key, WhatIf.from_settings(pack, values))
+    downloads(me, ranking, call, rnd, lang, key, WhatIf.from_settings(pack, values))
     stored = [ss.get(k) for k in ("chair_analysis", "chair_xlsx")]
     if any(s is not None and s[0] == key for s in stored):
         ss[SHOWN] = key    # results of this what-if are on screen: a what-if change redraws the whole page

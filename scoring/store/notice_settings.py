@@ -182,17 +182,26 @@ class NoticeService(ServiceBase):
         from ..io.notices import render_notice
         return render_notice(fields, self.templates(actor, round_id).get(fields.decision_code))
 
-    def zip_all(self, actor: UserInfo, round_id: int | str, fields: list[NoticeFields]) -> bytes:
-        """Every notice (``<proposal_id>.docx``) in one zip, rendered in memory."""
+    def zip_all(self, actor: UserInfo, round_id: int | str, fields: list[NoticeFields], pdf: bool = False) -> bytes:
+        """Every notice (``<proposal_id>.docx``) in one zip, rendered in memory; with ``pdf`` a
+        ``<proposal_id>.pdf`` beside each, converted by LibreOffice (:func:`scoring.io.notices.docx_to_pdf`:
+        :class:`~scoring.io.notices.NoticeError` when it is missing or a conversion fails — no zip then)."""
         import io
+        import tempfile
         import zipfile
+        from pathlib import Path
 
-        from ..io.notices import notice_file_name, render_notice
+        from ..io.notices import docx_to_pdf, notice_file_name, render_notice
         templates = self.templates(actor, round_id)
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with tempfile.TemporaryDirectory(prefix="shinsa-notices-") as work, \
+                zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for f in fields:
-                z.writestr(f"{notice_file_name(f.proposal_id)}.docx", render_notice(f, templates.get(f.decision_code)))
+                stem = notice_file_name(f.proposal_id)
+                docx = render_notice(f, templates.get(f.decision_code))
+                z.writestr(f"{stem}.docx", docx)
+                if pdf:
+                    z.writestr(f"{stem}.pdf", docx_to_pdf(docx, stem, work=Path(work)))
         return buf.getvalue()
 
     def to_outbox(self, actor: UserInfo, round_id: int | str, fields: list[NoticeFields],

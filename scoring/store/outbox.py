@@ -200,6 +200,34 @@ class OutboxService(ServiceBase):
                                    "attachment": d.attachment_name, "sha256": sha, "replaced": replaced or None})
             return ids
 
+    def add_reminders(self, actor: UserInfo, round_id: int | str, pack: str | None,
+                      drafts: Iterable[OutboxDraft]) -> list[int]:
+        """Chair, secretariat: reviewer reminders (進捗の督促) as drafts of kind ``reminder`` — one per reviewer,
+        ``recipient`` the reviewer's username, who must still have reviews to submit (assigned or draft) in the
+        programme ``pack`` of the round; no proposal, no attachment. Every problem listed at once, then
+        :meth:`add_drafts` (an unsent reminder of the same reviewer is replaced). Returns the new ids."""
+        drafts = list(drafts)
+        matrix = self.store.rounds.progress(actor, round_id, pack)
+        pending = {r for r in matrix.reviewers
+                   if any(matrix.cell(r, p) in ("assigned", "draft") for p in matrix.proposals)}
+        problems, seen = [], set()
+        for i, d in enumerate(drafts):
+            row = f"[{i}]"
+            if d.kind != "reminder":
+                problems.append(Problem("outbox", row, "kind", f"a reminder (got {quote(d.kind)})"))
+            if d.proposal_id is not None or d.attachment is not None:
+                problems.append(Problem("outbox", row, "proposal_id", "a reminder names no proposal and has no "
+                                                                      "attachment"))
+            if d.recipient not in pending:
+                problems.append(Problem("outbox", row, "recipient", f"{quote(d.recipient)} has no review left to "
+                                                                    "submit in this programme"))
+            elif d.recipient in seen:
+                problems.append(Problem("outbox", row, "recipient", f"{quote(d.recipient)} is reminded twice"))
+            seen.add(d.recipient)
+        if problems:
+            raise InputError(problems)
+        return self.add_drafts(actor, round_id, drafts)
+
     # -- reading ------------------------------------------------------------------------------------------------
     def list(self, actor: UserInfo, round_id: int | str, kind: str | None = None,
              status: str | None = None) -> list[OutboxInfo]:

@@ -144,3 +144,59 @@ def test_score_form_has_a_separate_field_for_the_applicant(store):
     review = store.reviews.get_review(store.users.get("R01"), 1, "L4-003")
     assert review.applicant_comment == "実施体制の説明が明確です。"
     assert review.overall_comment == "委員会内部の総評"
+
+
+def ranking_xlsx(store):
+    import io
+
+    import openpyxl
+
+    at = page(store)
+    at.switch_page("app/pages/chair_ranking.py")
+    at.run()
+    no_exception(at)
+    at.button(key="chair_xlsx_prepare").click().run()
+    no_exception(at)
+    return at, openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1]))
+
+
+def test_chair_workbook_carries_the_selection_record_once_confirmed(store, dround):
+    at, wb = ranking_xlsx(store)                  # a draft: no 選定結果
+    assert "選定結果" not in wb.sheetnames and "選定結果" not in texts(at)
+    edit(page(store), "D-1", amount="5000万1999円", reason="基地局の追加分を査定（減額）")
+    store.decisions.confirm(SYSTEM, dround)
+    at, wb = ranking_xlsx(store)
+    assert "「選定結果」シートを含めました" in texts(at)
+    ws = wb["選定結果"]
+    rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+    cells = "\n".join(str(c) for r in rows for c in r if c is not None)
+    assert "D-1" in cells and "基地局の追加分を査定（減額）" in cells
+    d1 = next(r for r in rows if "D-1" in r)
+    assert 25_000_000 in d1 and "○" in d1        # awarded A = floor(50,001,999 / 2 / 1000) × 1000; reduced
+
+
+def test_notices_with_pdfs_where_libreoffice_is_installed(store, dround, monkeypatch, tmp_path):
+    import io
+    import shutil
+    import zipfile
+
+    assert shutil.which("soffice"), "LibreOffice is installed on this machine and on CI"
+    store.decisions.confirm(SYSTEM, dround)
+    at = page(store)
+    assert not [b for b in at.get("download_button") if b.proto.id and "nt_zip_pdf" in b.proto.id
+                and "prepare" not in b.proto.id]
+    at.button(key="nt_zip_pdf_prepare").click().run()
+    no_exception(at)
+    data = at.session_state["nt_zip_pdf_data"][1]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = sorted(z.namelist())
+        ids = [f"D-{i}" for i in range(1, 7)]
+        assert names == sorted([f"{p}.docx" for p in ids] + [f"{p}.pdf" for p in ids])
+        assert all(z.read(f"{p}.pdf").startswith(b"%PDF") for p in ids)
+    assert [b for b in at.get("download_button") if b.proto.id and "nt_zip_pdf" in b.proto.id]
+
+    monkeypatch.setenv("PATH", str(tmp_path))            # a server without LibreOffice
+    at = page(store)
+    assert "PDF の作成には LibreOffice が必要です（このサーバには入っていません）。Word 形式（.docx）はダウンロードできます。" in [
+        c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == "nt_zip_pdf_prepare"]

@@ -399,3 +399,27 @@ def test_analyses_show_the_figures_of_issue_13_in_japanese_and_english(store):
     shown = texts(at)
     assert "Reliability of the mean, ICC(A,k)" in shown and "after rank 11" in shown
     assert result["leniency_adjusted"]["reading_en"] in shown
+
+
+def test_progress_puts_reminders_in_the_outbox_and_lists_their_status(store):
+    from scoring.store.outbox import OutboxDraft
+
+    at = app_as(store, "C01", "chair_progress")
+    at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
+    no_exception(at)
+    assert "送信トレイは空です。" in [c.value for c in at.caption]
+    at.button(key="rm_outbox_add").click().run()           # no address typed: nothing is added, the page says so
+    no_exception(at)
+    assert "メールアドレスが入力された委員がいません。" in [e.value for e in at.error]
+    assert store.outbox.list(chair(store), 1) == []
+    # a reminder put in by another chair's page (an address typed there) is listed here with its status
+    texts_ = {c.value.split(" 様")[0]: c.value for c in at.code}
+    store.outbox.add_reminders(chair(store), 1, "autonomous_l4", [OutboxDraft(
+        "reminder", "R01", "r01@example.jp", "【評価のお願い】x", texts_["委員 山田 太郎"])])
+    at.run()
+    no_exception(at)
+    outbox = next(d.value for d in at.dataframe if "状態" in d.value.columns)
+    assert list(outbox["ユーザー名"]) == ["R01"] and list(outbox["状態"]) == ["未送信"]
+    assert list(outbox["メールアドレス"]) == ["r01@example.jp"]
+    assert "メール送信サーバ（SMTP）が設定されていないため送信できません。上の文面をコピーしてお送りください。" in [
+        i.value for i in at.info]

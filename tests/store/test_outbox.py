@@ -259,3 +259,36 @@ def test_smtp_settings_are_checked():
                                "SHINSA_SMTP_STARTTLS": "0", "SHINSA_SMTP_USER": "u", "SHINSA_SMTP_SENDER": ""})
     named = {p.file for p in e.value.problems}
     assert named == {"SHINSA_SMTP_PORT", "SHINSA_SMTP_SENDER", "SHINSA_SMTP_PASSWORD", "SHINSA_SMTP_USER"}
+
+
+def test_reviewer_reminders_are_reminder_drafts_for_pending_reviewers_and_are_sent_once(store, small_round, chair,
+                                                                                        smtp):
+    for pid, reviewer in (("T-001", "A"), ("T-002", "A"), ("T-004", "B")):
+        store.assignments.assign(SYSTEM, small_round, pid, reviewer)
+
+    def reminder(who: str, address: str) -> OutboxDraft:
+        return OutboxDraft("reminder", who, address, "【評価のお願い】小テスト", f"委員{who} 様\n\n評価の提出をお願いします。")
+
+    # C and D have nothing to submit; a notice is not a reminder: every problem at once, nothing added
+    with pytest.raises(InputError) as err:
+        store.outbox.add_reminders(chair, small_round, "autonomous_l4", [
+            reminder("A", "a@example.jp"), reminder("C", "c@example.jp"), reminder("A", "a2@example.jp"),
+            OutboxDraft("notice", "B", "b@example.jp", "x", "y", proposal_id="T-004")])
+    text = str(err.value)
+    assert "'C' has no review left to submit" in text and "'A' is reminded twice" in text
+    assert "a reminder (got 'notice')" in text
+    assert store.outbox.list(chair, small_round) == []
+
+    ids = store.outbox.add_reminders(chair, small_round, "autonomous_l4",
+                                     [reminder("A", "a@example.jp"), reminder("B", "b@example.jp")])
+    listed = store.outbox.list(chair, small_round, kind="reminder")
+    assert [(m.kind, m.recipient, m.address, m.status, m.proposal_id) for m in listed] == [
+        ("reminder", "A", "a@example.jp", "draft", None), ("reminder", "B", "b@example.jp", "draft", None)]
+    assert store.outbox.list(chair, small_round, kind="notice") == []
+
+    assert [r.status for r in store.outbox.send(chair, small_round, ids, settings=smtp.settings)] == ["sent"] * 2
+    assert [r.status for r in store.outbox.send(chair, small_round, ids, settings=smtp.settings)] == ["skipped"] * 2
+    assert sorted(m["To"] for m in smtp.received) == ["a@example.jp", "b@example.jp"]
+    first = next(m for m in smtp.received if m["To"] == "a@example.jp")
+    assert first["Subject"] == "【評価のお願い】小テスト" and "委員A 様" in first.get_body(("plain",)).get_content()
+    assert [m.status for m in store.outbox.list(chair, small_round, kind="reminder")] == ["sent", "sent"]
