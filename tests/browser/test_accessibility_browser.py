@@ -4,8 +4,11 @@ One demo server and one Chromium; per interface language one sweep that walks ev
 states people meet and runs axe-core's WCAG 2.1 A/AA rules on each (tests/browser/axe.py): login (also with a
 refused login shown), the self-check filled in with its verdict, a reviewer's list, a proposal being scored with
 levels chosen, the account page, the ranking after a what-if, the progress matrix, a proposal's detail with its
-radar, the round administration with an import error shown, and the secretariat's pages. Every violation of the
-whole sweep is listed at once; only Streamlit's own, listed in ``STREAMLIT_KNOWN``, are allowed.
+radar, the round administration with an import error shown, and the secretariat's pages; and the pages of the
+hearing and decision stages on the demo's ai_edge programme (at stage ヒアリング): the discussion (委員間の議論)
+with comments posted, the hearing form (評価入力 ?stage=hearing) with a level chosen, 審査段階・ヒアリング対象,
+the hearing timetable once saved, 採否・通知 (chair and secretariat). Every violation of the whole sweep is listed
+at once; only Streamlit's own, listed in ``STREAMLIT_KNOWN``, are allowed.
 
 The sweep also checks ``<html lang>`` on every page (success criterion 3.1.1), in Japanese, in English and
 right after switching between them.
@@ -188,12 +191,15 @@ def sweep_chair(s: Sweep) -> None:
     s.log_out()
 
 
-def post_comment(s: Sweep, text: str) -> None:
-    """Post a comment to the discussion (委員間の議論) of the proposal on the page."""
+def post_comment(s: Sweep, text: str, chairs_only: bool = False) -> None:
+    """Post a comment to the discussion (委員間の議論) of the proposal on the page (``chairs_only``: visible to
+    the chairs only, shown with its badge)."""
     page = s.page
     settle(page)
     body = widget(page, "disc_post_body").locator("textarea")
     body.fill(text)
+    if chairs_only:
+        widget(page, "disc_post_vis").locator("[data-testid=stRadioOption]").nth(1).click()
     page.locator("[data-testid=stForm]").filter(has=body).locator("[data-testid=stFormSubmitButton] button").click()
     wait_idle(page)
     expect(page.get_by_text(text).first).to_be_visible()
@@ -222,7 +228,7 @@ def sweep_chair_hearing(s: Sweep) -> None:
     s.pick_programme()
     settle(page)
     expect(widget(page, "disc_post_body")).to_be_visible()
-    post_comment(s, "委員長から: ヒアリングで体制を確認します。")
+    post_comment(s, "委員長から: ヒアリングで体制を確認します。", chairs_only=True)
     s.check("chair: proposal detail, discussion with comments")
 
 
