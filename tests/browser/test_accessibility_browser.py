@@ -4,8 +4,11 @@ One demo server and one Chromium; per interface language one sweep that walks ev
 states people meet and runs axe-core's WCAG 2.1 A/AA rules on each (tests/browser/axe.py): login (also with a
 refused login shown), the self-check filled in with its verdict, a reviewer's list, a proposal being scored with
 levels chosen, the account page, the ranking after a what-if, the progress matrix, a proposal's detail with its
-radar, the round administration with an import error shown, and the secretariat's pages. Every violation of the
-whole sweep is listed at once; only Streamlit's own, listed in ``STREAMLIT_KNOWN``, are allowed.
+radar, the round administration with an import error shown, and the secretariat's pages; and the pages of the
+hearing and decision stages on the demo's ai_edge programme (at stage ヒアリング): the discussion (委員間の議論)
+with comments posted, the hearing form (評価入力 ?stage=hearing) with a level chosen, 審査段階・ヒアリング対象,
+the hearing timetable once saved, 採否・通知 (chair and secretariat). Every violation of the whole sweep is listed
+at once; only Streamlit's own, listed in ``STREAMLIT_KNOWN``, are allowed.
 
 The sweep also checks ``<html lang>`` on every page (success criterion 3.1.1), in Japanese, in English and
 right after switching between them.
@@ -25,6 +28,7 @@ from tests.browser.conftest import click_button, fill_text, wait_idle, widget
 pytestmark = pytest.mark.browser
 
 L4 = load_pack("autonomous_l4")
+AI = load_pack("ai_edge")        # the demo's programme at the hearing stage (app/demo.py HEARING_PACK)
 LANG_LABEL = {"ja": "日本語", "en": "English"}
 
 
@@ -90,12 +94,13 @@ class Sweep:
         expect(widget(self.page, "login_username")).to_be_visible()
         wait_idle(self.page)
 
-    def pick_programme(self, key: str = "app_pack_pick") -> None:
+    def pick_programme(self, key: str = "app_pack_pick", pack=L4) -> None:
         settle(self.page)
         box = widget(self.page, key).get_by_role("combobox")
         box.click()
-        self.page.get_by_role("option").filter(has_text=L4.programme.code).first.click()
+        self.page.get_by_role("option").filter(has_text=pack.programme.code).first.click()
         wait_idle(self.page)
+        expect(box).to_have_value(re.compile("^" + re.escape(pack.programme.code)))
 
     def choose_level(self, key: str, level: int) -> None:
         settle(self.page)
@@ -139,6 +144,17 @@ def sweep_reviewer(s: Sweep) -> None:
     s.choose_level("rv_level_service_need", 4)
     s.choose_level("rv_level_verification_items", 3)
     s.check("reviewer: scoring, levels chosen")
+    post_comment(s, "審査項目の記述について、実証地域の選定理由を確認したい。")
+    s.check("reviewer: scoring, discussion with a comment posted")
+    mode = widget(page, "rv_mode").locator("[data-testid=stRadioOption]")
+    mode.nth(1).click()                                          # ヒアリング審査: R01's hearing forms (ai_edge)
+    wait_idle(page)
+    first = AI.hearing.criteria[0].id
+    expect(widget(page, f"rv_h_level_{first}")).to_be_visible()
+    s.choose_level(f"rv_h_level_{first}", 4)
+    s.check("reviewer: hearing form, a level chosen")
+    mode.nth(0).click()                                          # back to 書面審査 for the next sweep
+    wait_idle(page)
     s.go("account")
     s.check("reviewer: account")
     s.log_out()
@@ -147,6 +163,8 @@ def sweep_reviewer(s: Sweep) -> None:
 def sweep_chair(s: Sweep) -> None:
     page = s.page
     s.log_in("C01")
+    expect(widget(page, "logout")).to_be_visible()
+    s.go("")                     # logged in at the address the last role left (its account page): go home
     expect(widget(page, "app_pack_pick")).to_be_visible()
     s.pick_programme()
     fill_text(page, "chair_budget", "2000000000")                  # a what-if
@@ -169,17 +187,67 @@ def sweep_chair(s: Sweep) -> None:
     click_button(page, "adm_import_run")
     expect(page.locator("[data-testid=stAlertContentError]").first).to_be_visible()
     s.check("chair: round administration, import error shown")
+    sweep_chair_hearing(s)
     s.log_out()
+
+
+def post_comment(s: Sweep, text: str, chairs_only: bool = False) -> None:
+    """Post a comment to the discussion (委員間の議論) of the proposal on the page (``chairs_only``: visible to
+    the chairs only, shown with its badge)."""
+    page = s.page
+    settle(page)
+    body = widget(page, "disc_post_body").locator("textarea")
+    body.fill(text)
+    if chairs_only:
+        widget(page, "disc_post_vis").locator("[data-testid=stRadioOption]").nth(1).click()
+    page.locator("[data-testid=stForm]").filter(has=body).locator("[data-testid=stFormSubmitButton] button").click()
+    wait_idle(page)
+    expect(page.get_by_text(text).first).to_be_visible()
+
+
+def sweep_chair_hearing(s: Sweep) -> None:
+    """The hearing programme (ai_edge, at stage ヒアリング in the demo): its stage and shortlist, the hearing
+    timetable once saved, the decisions page, and the discussion on a proposal's detail."""
+    page = s.page
+    s.go("stages")
+    s.pick_programme(pack=AI)
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    s.check("chair: stages and hearing shortlist")
+    s.go("hearing_timetable")
+    s.pick_programme(pack=AI)
+    form = page.locator("[data-testid=stForm]").filter(has=page.locator("[class*='st-key-tt_slot_']"))
+    form.locator("[data-testid=stFormSubmitButton] button").click()
+    wait_idle(page)
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    s.check("chair: hearing timetable, saved, with its slots")
+    s.go("decisions")
+    s.pick_programme(pack=AI)
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    s.check("chair: decisions and notices")
+    s.go("proposal")
+    s.pick_programme()
+    settle(page)
+    expect(widget(page, "disc_post_body")).to_be_visible()
+    post_comment(s, "委員長から: ヒアリングで体制を確認します。", chairs_only=True)
+    s.check("chair: proposal detail, discussion with comments")
 
 
 def sweep_secretariat(s: Sweep) -> None:
     page = s.page
     s.log_in("S01")
+    expect(widget(page, "logout")).to_be_visible()
+    s.go("")                     # logged in at the address the chair left: go to the secretariat's home
     s.pick_programme()
     expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
     s.check("secretariat: progress matrix")
     s.go("admin")
     s.check("secretariat: round administration")
+    s.go("stages")
+    s.pick_programme(pack=AI)
+    s.check("secretariat: stages, the fixed shortlist")
+    s.go("decisions")
+    s.pick_programme(pack=AI)
+    s.check("secretariat: decisions (none confirmed yet)")
     s.log_out()
 
 
@@ -194,7 +262,7 @@ def test_every_page_of_every_role_has_no_wcag_21_aa_violation(demo, page, lang):
     sweep_reviewer(s)
     sweep_chair(s)
     sweep_secretariat(s)
-    assert len(s.checked) == 12
+    assert len(s.checked) == 20
     assert not s.failures, "WCAG 2.1 A/AA violations (axe-core):\n" + "\n".join(
         f"{name}:\n{describe(found)}" for name, found in s.failures.items())
     stale = [k for i, k in enumerate(STREAMLIT_KNOWN) if i not in s.known_seen]
