@@ -130,7 +130,7 @@ def round_pack_header(me: UserInfo, title_key: str, pack_hint=None):
     in the page's address), or None. Returns ``(round, pack_id, third column)`` — the free column is for the
     page's own picker — or ``None`` (with a message) when there is no round yet."""
     st.title(t(title_key))
-    top = st.columns([2, 2, 3])
+    top = st.columns([2, 3, 2])   # the programme's name is the longest: its picker gets the room
     with top[0]:
         rnd = pick_round(me)
     if rnd is None:

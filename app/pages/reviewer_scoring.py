@@ -99,7 +99,7 @@ def proposal_section(proposal, pack) -> None:
         rows = [{t("reviewer.member.name"): name, t("reviewer.member.kind"): t_or(f"kind.{kind.value}", kind.value),
                  t("reviewer.member.role"): t("reviewer.member.applicant") if is_app else ""}
                 for name, kind, is_app in proposal.members()]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.table(pd.DataFrame(rows), hide_index=True)   # a static table: long names wrap, no column is cut
     with right:
         st.subheader(t("reviewer.amounts"))
         st.metric(t("reviewer.requested"), man_oku(proposal.requested_yen))

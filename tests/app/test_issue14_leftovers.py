@@ -105,3 +105,10 @@ def test_an_empty_assignment_list_says_so_in_words_not_an_empty_table(store):
     at = app_as(store, "C01", "admin_round")
     no_exception(at)
     assert "この事業区分にはまだ割り当てがありません。" in [i.value for i in at.info]
+
+
+def test_the_consortium_is_a_static_table_whose_role_column_is_never_cut(store):
+    at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-001"})
+    no_exception(at)
+    [members] = [tb.value for tb in at.table if "役割" in tb.value.columns]
+    assert "代表提案者" in set(members["役割"])
