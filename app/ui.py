@@ -156,11 +156,14 @@ def uploader_texts() -> None:
 # the document's language to the interface language; the shell draws it on every run, so it follows the sidebar's
 # language switch at once. The style gives everything focused from the keyboard one clear outline (SC 2.4.7):
 # Streamlit's own focus marks are a faint ring, a border colour, or nothing (a radio option's input is clipped
-# to 1 px, so its label carries the outline; react-aria marks it data-focus-visible).
+# to 1 px, so its label carries the outline; react-aria marks it data-focus-visible). A component drawn in a shadow
+# root (the PDF viewer beside the score form) takes the focus inside it, where the page's CSS cannot reach: its host
+# — the innermost element of the page holding the focus — carries the outline instead.
 FOCUS_COLOUR = "#0b57d0"   # 6.3:1 on white, 6.0:1 on the sidebar's #f8f8f7 (SC 1.4.11 asks 3:1)
 _PAGE_SETUP = """<style>
 :focus-visible { outline: 2px solid %(colour)s !important; outline-offset: 2px; }
 label[data-focus-visible] { outline: 2px solid %(colour)s; outline-offset: 2px; border-radius: 4px; }
+div:focus-within:not(:has(:focus-within)) { outline: 2px solid %(colour)s !important; outline-offset: 2px; }
 </style><script>document.documentElement.lang = %(lang)s;</script>"""
 
 
