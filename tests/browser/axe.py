@@ -37,6 +37,9 @@ STREAMLIT_KNOWN: tuple[Known, ...] = (
           "Streamlit NavSection markup (no upstream issue found; see docs/app.md)"),
     Known("listitem", "nav[data-testid='stSidebarNav'] ul[data-testid='stSidebarNavItems'] > div > li",
           "Streamlit NavSection markup (no upstream issue found; see docs/app.md)"),
+    Known("scrollable-region-focusable", "[data-testid='pdf-content']",
+          "streamlit-pdf 2.1.0 (Streamlit's st.pdf component): its page area scrolls inside a shadow root with no "
+          "focusable element; no upstream issue found; see docs/app.md"),
 )
 
 _RUN = """async ([tags, known]) => {

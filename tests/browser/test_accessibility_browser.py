@@ -358,6 +358,8 @@ def test_a_reviewer_scores_and_submits_with_the_keyboard_only(demo, page):
     assert chosen(page, f"rv_level_{first.id}") == levels[5]
     tab_to(page, f"rv_comment_{first.id}", "TEXTAREA")
     page.keyboard.type("キーボードだけで入力したコメント。")
+    page.wait_for_timeout(1_500)    # the comment's autosave (0.8 s after the last key) and its rerun are over
+    settle(page)
     tab_to(page, f"rv_level_{first.id}", "INPUT", backwards=True)   # back to the level: change it with an arrow
     page.keyboard.press("ArrowRight")
     settle(page)
