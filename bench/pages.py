@@ -327,7 +327,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--open", type=int, default=30, help="proposals every reviewer still has to score")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder (server logs)")
+    ap.add_argument("--only", default="first,cold,nav,act,load",
+                    help="comma-separated sections to run (first, cold, nav, act, load); default all")
     args = ap.parse_args()
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - {"first", "cold", "nav", "act", "load"}
+    if unknown:
+        ap.error(f"--only: unknown section(s) {sorted(unknown)}")
     from playwright.sync_api import sync_playwright
 
     reps = args.repeats
@@ -374,7 +380,7 @@ def main() -> None:
             minimal.cold(), minimal.rerun(), minimal.switch()       # warm-up
 
             # --- first page after a server start (fresh server each repeat) ---------------------------
-            for k in range(reps):
+            for k in range(reps if "first" in only else 0):
                 ref["cold"].append(minimal.cold())
                 for name, extra, data in (("login page (round database)", (), tmp / "data"),
                                           ("login page (--demo, empty database)", ("--demo",), None)):
@@ -406,7 +412,7 @@ def main() -> None:
                     goto_timed(ctxs[role], f"{base}/{path}", visible(marker))
 
             # cold loads, interleaved with the minimal cold load
-            for _ in range(reps):
+            for _ in range(reps if "cold" in only else 0):
                 ref["cold"].append(minimal.cold())
                 for role, pages in ROLE_PAGES.items():
                     for path, marker in pages:
@@ -414,7 +420,7 @@ def main() -> None:
                             goto_timed(ctxs[role], f"{base}/{path}", visible(marker)))
 
             # sidebar navigation: one tab per role walks its menu, page by page
-            for role, pages in ROLE_PAGES.items():
+            for role, pages in (ROLE_PAGES.items() if "nav" in only else ()):
                 if role == "anonymous":
                     continue
                 tab = new_tab(ctxs[role])
@@ -428,115 +434,117 @@ def main() -> None:
                         row("nav", f"{role} → {path}", "switch").times.append(timed(tab, link.click, visible(marker)))
                 tab.close()
 
-            # --- interactions ------------------------------------------------------------------------
-            rid, crit = info["round"], info["criteria"]
-            rv = new_tab(ctxs["reviewer"])
-            rv.goto(f"{base}/review?round={rid}&proposal={info['open'][0]}")
-            finish(rv, 0, visible(f".st-key-rv_level_{crit[0]}"))
-            ch = new_tab(ctxs["chair"])
-            ch.goto(f"{base}/ranking")
-            finish(ch, 0, visible(".st-key-chair_gauge"))
-            det = new_tab(ctxs["chair"])
-            det.goto(f"{base}/proposal")
-            finish(det, 0, visible(".st-key-chair_detail_pick"))
-            sc = new_tab(ctxs["anonymous"])
-            sc.goto(f"{base}/self_check")
-            finish(sc, 0, visible(".st-key-dr_pack"))
-            radios = lambda c: rv.locator(f".st-key-rv_level_{c} [role=radiogroup] label")  # noqa: E731
-            for k in range(reps):
-                ref["rerun"].append(minimal.rerun())
-                c = crit[k % len(crit)]
-                opt = radios(c).nth(k % 2)
-                row("act", "reviewer: level click (autosave)", "rerun").times.append(timed(rv, opt.click))
-                box = rv.locator(f".st-key-rv_comment_{c} textarea")
-
-                def comment():
-                    box.fill(f"所見 {k} " * 5)
-                    box.press("Tab")
-                row("act", "reviewer: comment save", "rerun").times.append(timed(rv, comment))
-                budget = (5_000_000_000 if k % 2 == 0 else 8_000_000_000) + k * 1_000_000
-                bx = ch.locator(".st-key-chair_budget input").first
-
-                def whatif():
-                    bx.fill(str(budget))
-                    bx.press("Enter")
-                row("act", "chair: what-if (budget)", "rerun", target=2.5).times.append(
-                    timed(ch, whatif, visible(".st-key-chair_gauge")))
-                row("act", "chair: programme switch", "rerun").times.append(
-                    timed(ch, lambda: choose_other(ch, "app_pack_pick"), visible(".st-key-chair_gauge")))
-                target = f"L4-{(k * 37) % args.proposals + 1:04d}"
-                row("act", "chair: open a proposal's detail", "rerun").times.append(
-                    timed(det, lambda: choose_other(det, "chair_detail_pick", target)))
-                tb = sc.locator(".st-key-dr_title input")
-
-                def title():
-                    tb.fill(f"自治体DX 試算 {k}")
-                    tb.press("Enter")
-                row("act", "self-check: field change", "rerun").times.append(timed(sc, title))
-                row("act", "self-check: programme switch", "rerun").times.append(
-                    timed(sc, lambda: choose_other(sc, "dr_pack"), visible(".st-key-dr_pack")))
-            # submit: one per open proposal (each a fresh review); all levels chosen first, not timed
-            for k in range(reps):
-                ref["rerun"].append(minimal.rerun())
-                pid = info["open"][1 + k]
-                rv.goto(f"{base}/review?round={rid}&proposal={pid}")
+            if "act" in only:
+                # --- interactions ------------------------------------------------------------------------
+                rid, crit = info["round"], info["criteria"]
+                rv = new_tab(ctxs["reviewer"])
+                rv.goto(f"{base}/review?round={rid}&proposal={info['open'][0]}")
                 finish(rv, 0, visible(f".st-key-rv_level_{crit[0]}"))
-                for c in crit:
-                    before = runs(rv)
-                    radios(c).nth(1).click()
-                    finish(rv, before)
-                row("act", "reviewer: submit (with confirmation)", "rerun").times.append(
-                    timed(rv, lambda: rv.locator(".st-key-rv_submit button").click(),
-                          visible(".st-key-rv_submit_confirm")) +
-                    timed(rv, lambda: rv.locator(".st-key-rv_submit_confirm button").click()))
-            # admin import of N proposals into an empty round
-            ad = new_tab(ctxs["chair"])
-            ad.goto(f"{base}/admin")
-            finish(ad, 0, visible(".st-key-adm_pack_pick"))
-            for k in range(reps):
-                ref["rerun"].append(minimal.rerun())
-                before = runs(ad)
-                choose_other(ad, "app_round_pick", info["import_rounds"][k])
-                finish(ad, before, visible(".st-key-adm_pack_pick"))
-                box = ad.locator("[data-testid=stExpander] details", has_text="取り込み").first
-                if box.get_attribute("open") is None:      # open the import section (it stays open after a run)
-                    box.locator("summary").click()
-                ad.locator(".st-key-adm_import_run").wait_for(state="visible")
-                ad.locator(".st-key-adm_import_proposals input[type=file]").set_input_files(tmp / "import.json")
-                ad.wait_for_function(IDLE)
-                row("act", f"admin: import {args.proposals} proposals", "rerun").times.append(
-                    timed(ad, lambda: ad.locator(".st-key-adm_import_run button").click()))
-            for t in (rv, ch, det, sc, ad):
-                t.close()
+                ch = new_tab(ctxs["chair"])
+                ch.goto(f"{base}/ranking")
+                finish(ch, 0, visible(".st-key-chair_gauge"))
+                det = new_tab(ctxs["chair"])
+                det.goto(f"{base}/proposal")
+                finish(det, 0, visible(".st-key-chair_detail_pick"))
+                sc = new_tab(ctxs["anonymous"])
+                sc.goto(f"{base}/self_check")
+                finish(sc, 0, visible(".st-key-dr_pack"))
+                radios = lambda c: rv.locator(f".st-key-rv_level_{c} [role=radiogroup] label")  # noqa: E731
+                for k in range(reps):
+                    ref["rerun"].append(minimal.rerun())
+                    c = crit[k % len(crit)]
+                    opt = radios(c).nth(k % 2)
+                    row("act", "reviewer: level click (autosave)", "rerun").times.append(timed(rv, opt.click))
+                    box = rv.locator(f".st-key-rv_comment_{c} textarea")
 
-            # --- under load: 10 reviewer sessions saving a level at once --------------------------------
-            n_load = min(10, len(info["reviewers"]))
-            tabs = []
-            for r in info["reviewers"][:n_load]:
-                c = context()
-                login(c, base, r)
-                tab = new_tab(c)
-                tab.goto(f"{base}/review?round={rid}&proposal={info['open'][-1]}")
-                finish(tab, 0, visible(f".st-key-rv_level_{crit[0]}"))
-                tabs.append(tab)
-            single = []
-            for k in range(reps):
-                single.append(timed(tabs[0], tabs[0].locator(f".st-key-rv_level_{crit[k % len(crit)]} [role=radiogroup] label")
-                                    .nth(k % 2).click))
-            row("load", "level save, 1 session (unloaded)", "self").times.extend(single)
-            loaded = []
-            for k in range(reps):
-                starts = []
-                for tab in tabs:
-                    before = runs(tab)
-                    t0 = time.perf_counter()
-                    # options the unloaded rows never chose (3rd/4th): every click changes the level, so it saves
-                    tab.locator(f".st-key-rv_level_{crit[k % len(crit)]} [role=radiogroup] label").nth(2 + k % 2).click()
-                    starts.append((tab, before, t0))
-                for tab, before, t0 in starts:
-                    finish(tab, before)
-                    loaded.append(time.perf_counter() - t0)
-            row("load", f"level save, {n_load} sessions at once", "self", target=3.0).times.extend(loaded)
+                    def comment():
+                        box.fill(f"所見 {k} " * 5)
+                        box.press("Tab")
+                    row("act", "reviewer: comment save", "rerun").times.append(timed(rv, comment))
+                    budget = (5_000_000_000 if k % 2 == 0 else 8_000_000_000) + k * 1_000_000
+                    bx = ch.locator(".st-key-chair_budget input").first
+
+                    def whatif():
+                        bx.fill(str(budget))
+                        bx.press("Enter")
+                    row("act", "chair: what-if (budget)", "rerun", target=2.5).times.append(
+                        timed(ch, whatif, visible(".st-key-chair_gauge")))
+                    row("act", "chair: programme switch", "rerun").times.append(
+                        timed(ch, lambda: choose_other(ch, "app_pack_pick"), visible(".st-key-chair_gauge")))
+                    target = f"L4-{(k * 37) % args.proposals + 1:04d}"
+                    row("act", "chair: open a proposal's detail", "rerun").times.append(
+                        timed(det, lambda: choose_other(det, "chair_detail_pick", target)))
+                    tb = sc.locator(".st-key-dr_title input")
+
+                    def title():
+                        tb.fill(f"自治体DX 試算 {k}")
+                        tb.press("Enter")
+                    row("act", "self-check: field change", "rerun").times.append(timed(sc, title))
+                    row("act", "self-check: programme switch", "rerun").times.append(
+                        timed(sc, lambda: choose_other(sc, "dr_pack"), visible(".st-key-dr_pack")))
+                # submit: one per open proposal (each a fresh review); all levels chosen first, not timed
+                for k in range(reps):
+                    ref["rerun"].append(minimal.rerun())
+                    pid = info["open"][1 + k]
+                    rv.goto(f"{base}/review?round={rid}&proposal={pid}")
+                    finish(rv, 0, visible(f".st-key-rv_level_{crit[0]}"))
+                    for c in crit:
+                        before = runs(rv)
+                        radios(c).nth(1).click()
+                        finish(rv, before)
+                    row("act", "reviewer: submit (with confirmation)", "rerun").times.append(
+                        timed(rv, lambda: rv.locator(".st-key-rv_submit button").click(),
+                              visible(".st-key-rv_submit_confirm")) +
+                        timed(rv, lambda: rv.locator(".st-key-rv_submit_confirm button").click()))
+                # admin import of N proposals into an empty round
+                ad = new_tab(ctxs["chair"])
+                ad.goto(f"{base}/admin")
+                finish(ad, 0, visible(".st-key-adm_pack_pick"))
+                for k in range(reps):
+                    ref["rerun"].append(minimal.rerun())
+                    before = runs(ad)
+                    choose_other(ad, "app_round_pick", info["import_rounds"][k])
+                    finish(ad, before, visible(".st-key-adm_pack_pick"))
+                    box = ad.locator("[data-testid=stExpander] details", has_text="取り込み").first
+                    if box.get_attribute("open") is None:      # open the import section (it stays open after a run)
+                        box.locator("summary").click()
+                    ad.locator(".st-key-adm_import_run").wait_for(state="visible")
+                    ad.locator(".st-key-adm_import_proposals input[type=file]").set_input_files(tmp / "import.json")
+                    ad.wait_for_function(IDLE)
+                    row("act", f"admin: import {args.proposals} proposals", "rerun").times.append(
+                        timed(ad, lambda: ad.locator(".st-key-adm_import_run button").click()))
+                for t in (rv, ch, det, sc, ad):
+                    t.close()
+
+            if "load" in only:
+                # --- under load: 10 reviewer sessions saving a level at once --------------------------------
+                n_load = min(10, len(info["reviewers"]))
+                tabs = []
+                for r in info["reviewers"][:n_load]:
+                    c = context()
+                    login(c, base, r)
+                    tab = new_tab(c)
+                    tab.goto(f"{base}/review?round={rid}&proposal={info['open'][-1]}")
+                    finish(tab, 0, visible(f".st-key-rv_level_{crit[0]}"))
+                    tabs.append(tab)
+                single = []
+                for k in range(reps):
+                    single.append(timed(tabs[0], tabs[0].locator(f".st-key-rv_level_{crit[k % len(crit)]} [role=radiogroup] label")
+                                        .nth(k % 2).click))
+                row("load", "level save, 1 session (unloaded)", "self").times.extend(single)
+                loaded = []
+                for k in range(reps):
+                    starts = []
+                    for tab in tabs:
+                        before = runs(tab)
+                        t0 = time.perf_counter()
+                        # options the unloaded rows never chose (3rd/4th): every click changes the level, so it saves
+                        tab.locator(f".st-key-rv_level_{crit[k % len(crit)]} [role=radiogroup] label").nth(2 + k % 2).click()
+                        starts.append((tab, before, t0))
+                    for tab, before, t0 in starts:
+                        finish(tab, before)
+                        loaded.append(time.perf_counter() - t0)
+                row("load", f"level save, {n_load} sessions at once", "self", target=3.0).times.extend(loaded)
             browser.close()
     finally:
         for p in procs:
@@ -547,9 +555,11 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     # --- the table ------------------------------------------------------------------------------------------
-    med = {k: statistics.median(v) for k, v in ref.items()}
-    best = {k: min(v) for k, v in ref.items()}
-    unloaded = statistics.median(rows["load:level save, 1 session (unloaded)"].times)
+    nan = float("nan")
+    med = {k: statistics.median(v) if v else nan for k, v in ref.items()}      # nan: section not run (--only)
+    best = {k: min(v) if v else nan for k, v in ref.items()}
+    base_row = rows.get("load:level save, 1 session (unloaded)")
+    unloaded = statistics.median(base_row.times) if base_row else nan
     print(f"\nminimal page: cold load median {med['cold'] * 1000:.0f} ms (best {best['cold'] * 1000:.0f}), "
           f"rerun {med['rerun'] * 1000:.0f} ms (best {best['rerun'] * 1000:.0f}), two-page switch "
           f"{med['switch'] * 1000:.0f} ms (best {best['switch'] * 1000:.0f})")
@@ -577,8 +587,9 @@ def main() -> None:
         else:
             worst[key] = max(worst.get(key, 0.0), ratio)
     out = {k: round(v, 2) for k, v in worst.items()}
-    out.update({"minimal_cold_ms": round(med["cold"] * 1000), "minimal_rerun_ms": round(med["rerun"] * 1000),
-                "minimal_switch_ms": round(med["switch"] * 1000), "proposals": args.proposals,
+    out.update({k2: (None if med[k] != med[k] else round(med[k] * 1000)) for k, k2 in
+                (("cold", "minimal_cold_ms"), ("rerun", "minimal_rerun_ms"), ("switch", "minimal_switch_ms"))})
+    out.update({"only": sorted(only), "proposals": args.proposals,
                 "reviewers": args.reviewers, "repeats": reps})
     print(json.dumps(out))
 
