@@ -1,4 +1,5 @@
-"""Bounded readers of text formats: JSON and YAML parsed within limits of size, depth, count and number length.
+"""Bounded readers: JSON and YAML parsed within limits of size, depth, count and number length, and the one zip
+reader every archive a user hands us goes through.
 
 Every file a user uploads or imports (proposals JSON, reviewers/reviews CSV, pack YAML) is read within
 :data:`LIMITS` (see ``docs/security/text-inputs.md``); beyond them the reader refuses with an
@@ -14,16 +15,32 @@ memory bounded by the limits, never by what the file would expand to.
   (an alias counts the nodes it repeats, so a 1 KB "billion laughs" stops after ``yaml_nodes``), aliases,
   nesting depth — and refuses an alias inside the node it names (a cycle) and integers of more than
   ``number_digits`` digits.
+- zip (:func:`open_zip`, :class:`BoundedZip`): the one reader of the zip archives users hand us — a notice template
+  (.docx, :mod:`scoring.io.docx_guard`), a workbook (.xlsx, :mod:`scoring.io.xlsx_guard`) and a batch of proposal
+  documents (:mod:`scoring.io.documents`). Each caller gives its limits (:class:`ZipLimits`) and its words
+  (:class:`ZipWording`); the reader checks, in this order and before anything is inflated, the archive's size, its
+  central directory's size (read from the end record before :mod:`zipfile` parses the directory), that it is a
+  zip, the number of entries; then per entry (:meth:`BoundedZip.check`) the compression method (stored or
+  deflated), the declared uncompressed size, the expansion ratio above a floor (a "zip bomb") and the running
+  total. An entry is read only through :meth:`BoundedZip.chunks` / :meth:`BoundedZip.read`, which never go past
+  its declared size (nor does :mod:`zipfile`): an entry that lies about its size is cut short (its CRC then
+  fails), never inflated further. Nothing is extracted to disk; an entry's name is only ever used as its base
+  name (:func:`entry_name`: ``/`` and ``\\`` both separate, so ``../../x.pdf``, ``/etc/x.pdf`` and
+  ``..\\..\\x.pdf`` are all ``x.pdf``). A zip inside a zip is an entry like any other: never opened.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import re
+import struct
+import zipfile
+import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, Iterator
 
 import yaml
 
@@ -264,4 +281,194 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-__all__ = ["TextLimits", "LIMITS", "Unreadable", "JsonSyntaxError", "load_json", "LimitExceeded", "load_yaml"]
+# --- zip ---------------------------------------------------------------------------------------------------------
+
+MiB = 1024 * 1024
+ZIP_DIRECTORY_BYTES = 1 * MiB     # a zip's central directory (Excel's and Word's are a few KB)
+ZIP_RATIO = 100                   # uncompressed / compressed, for an entry over ZIP_RATIO_FLOOR_BYTES
+ZIP_RATIO_FLOOR_BYTES = 1 * MiB   # (small entries of repeated XML compress far better, harmlessly)
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_CHUNK = 64 * 1024
+_OPEN_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError)
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError)
+_EOCD, _EOCD64_LOCATOR, _EOCD64 = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
+_EOCD_SIZE, _LOCATOR_SIZE, _EOCD64_SIZE = 22, 20, 56
+
+
+def size_text(n: int) -> str:
+    """A size as the refusals give it: ``1,024.0 MB`` from 1 MiB up, else ``12,345 bytes``."""
+    return f"{n / MiB:,.1f} MB" if n >= MiB else f"{n:,} bytes"
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """The bounds of one kind of archive. ``file_bytes`` / ``directory_bytes`` None: not checked."""
+
+    members: int                       # entries in the directory
+    member_bytes: int                  # one entry, uncompressed (as declared)
+    total_bytes: int                   # the entries checked, uncompressed, together
+    ratio: int = ZIP_RATIO             # expansion of one entry over ratio_floor
+    ratio_floor: int = ZIP_RATIO_FLOOR_BYTES
+    file_bytes: int | None = None      # the archive itself
+    directory_bytes: int | None = None  # its central directory, from the end record
+
+
+@dataclass(frozen=True)
+class ZipWording:
+    """What a refusal says, in the caller's words (``str.format`` templates; sizes come formatted by
+    :func:`size_text`, counts as integers). Fields: ``file_bytes`` {size} {limit}; ``directory`` {size} {limit}
+    {n} (entries the end record declares) {members} (the entry limit); ``not_zip`` {type} {error}; ``members``
+    {n} {limit}; ``method`` {method}; ``member_bytes`` {size} {limit}; ``ratio`` {ratio} {packed} {size} {limit};
+    ``total`` {limit}; ``unreadable`` {type} {error}; ``too_long`` {limit}."""
+
+    not_zip: str
+    members: str
+    method: str
+    member_bytes: str
+    ratio: str
+    total: str
+    unreadable: str
+    file_bytes: str = "the file is {size}, over the limit of {limit}"
+    directory: str = "the zip directory is {size}, over the limit of {limit}"
+    too_long: str = "over the limit of {limit}"
+
+
+class ZipRefused(Exception):
+    """An archive or one entry beyond a bound: ``why`` (``file_bytes``, ``directory``, ``not_zip``, ``members``,
+    ``method``, ``member_bytes``, ``ratio``, ``total``, ``unreadable``, ``too_long``), ``entry`` the entry's name in
+    the archive (None: the archive itself) and ``message`` in the caller's words."""
+
+    def __init__(self, why: str, entry: str | None, message: str):
+        super().__init__(message)
+        self.why, self.entry, self.message = why, entry, message
+
+
+def entry_name(name: str) -> str:
+    """An entry's base name — the only part of it ever used: ``/`` and ``\\`` both separate folders, so no name
+    a zip carries (``../../x``, ``/etc/x``, ``C:\\x``, ``..\\x``) can point outside; ``""`` for a folder (and
+    for ``.`` or ``..``)."""
+    base = re.split(r"[/\\]", name)[-1]
+    return "" if base in (".", "..") else base
+
+
+def _directory_record(fh: IO[bytes], size: int) -> tuple[int, int]:
+    """(central directory bytes, entries) as the end record declares them — the same search :mod:`zipfile`
+    makes, before it parses the directory; (0, 0) when there is no end record (not a zip: zipfile says so)."""
+    if size < _EOCD_SIZE:
+        return 0, 0
+    fh.seek(size - _EOCD_SIZE)
+    rec = fh.read(_EOCD_SIZE)
+    pos = size - _EOCD_SIZE
+    if not (rec[:4] == _EOCD and rec[-2:] == b"\0\0"):
+        start = max(size - _EOCD_SIZE - 65535, 0)
+        fh.seek(start)
+        tail = fh.read()
+        i = tail.rfind(_EOCD)
+        if i < 0 or len(tail) - i < _EOCD_SIZE:
+            return 0, 0
+        rec, pos = tail[i:i + _EOCD_SIZE], start + i
+    fields = struct.unpack("<4s4H2LH", rec)
+    entries, cd_size = fields[4], fields[5]
+    if pos >= _LOCATOR_SIZE + _EOCD64_SIZE:
+        fh.seek(pos - _LOCATOR_SIZE)
+        if fh.read(4) == _EOCD64_LOCATOR:
+            fh.seek(pos - _LOCATOR_SIZE - _EOCD64_SIZE)
+            rec64 = fh.read(_EOCD64_SIZE)
+            if rec64[:4] == _EOCD64:
+                fields64 = struct.unpack("<4sQ2H2L4Q", rec64)
+                entries, cd_size = fields64[7], fields64[8]
+    return cd_size, entries
+
+
+class BoundedZip:
+    """A zip opened by :func:`open_zip`: its entries (``infos``, in directory order), each checked by
+    :meth:`check` (or all by :meth:`check_all`) and read by :meth:`chunks` / :meth:`read`."""
+
+    def __init__(self, z: zipfile.ZipFile, limits: ZipLimits, wording: ZipWording):
+        self.zip, self.limits, self.wording = z, limits, wording
+        self.infos = z.infolist()
+        self.total = 0
+
+    def _refuse(self, why: str, info: zipfile.ZipInfo | None, **values) -> ZipRefused:
+        return ZipRefused(why, info.filename if info is not None else None,
+                          getattr(self.wording, why).format(**values))
+
+    def check(self, info: zipfile.ZipInfo) -> None:
+        """One entry's method, declared size, ratio, and the total with the entries checked before it."""
+        lim = self.limits
+        if info.compress_type not in ZIP_METHODS:
+            raise self._refuse("method", info, method=info.compress_type)
+        if info.file_size > lim.member_bytes:
+            raise self._refuse("member_bytes", info, size=size_text(info.file_size), limit=size_text(lim.member_bytes))
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > lim.ratio_floor and ratio > lim.ratio:
+            raise self._refuse("ratio", info, ratio=ratio, packed=size_text(info.compress_size),
+                               size=size_text(info.file_size), limit=lim.ratio)
+        self.total += info.file_size
+        if self.total > lim.total_bytes:
+            raise self._refuse("total", info, limit=size_text(lim.total_bytes))
+
+    def check_all(self) -> None:
+        """Every entry checked (:meth:`check`): the first beyond a bound is refused."""
+        for info in self.infos:
+            self.check(info)
+
+    def chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The entry's bytes in pieces, never past its declared size; a damaged entry is ``unreadable``."""
+        try:
+            fh = self.zip.open(info)
+        except _READ_ERRORS as exc:
+            raise self._refuse("unreadable", info, type=type(exc).__name__, error=exc) from None
+        with fh:
+            read = 0
+            while read < info.file_size:
+                try:
+                    chunk = fh.read(min(_CHUNK, info.file_size - read))
+                except _READ_ERRORS as exc:
+                    raise self._refuse("unreadable", info, type=type(exc).__name__, error=exc) from None
+                if not chunk:
+                    break
+                read += len(chunk)
+                yield chunk
+
+    def read(self, info: zipfile.ZipInfo, cap: int) -> bytes:
+        """The entry's bytes, at most ``cap`` (more is ``too_long``, whatever the directory declared)."""
+        out, n = [], 0
+        for chunk in self.chunks(info):
+            n += len(chunk)
+            if n > cap:
+                raise self._refuse("too_long", info, limit=size_text(cap))
+            out.append(chunk)
+        return b"".join(out)
+
+
+def open_zip(source: bytes | bytearray | memoryview | IO[bytes], limits: ZipLimits,
+             wording: ZipWording) -> BoundedZip:
+    """``source`` (bytes, or a seekable binary file) opened as a zip within ``limits``: the archive's size, its
+    directory's size, that it is a zip, the number of entries; else :class:`ZipRefused`. The entries are not yet
+    checked (:meth:`BoundedZip.check`)."""
+    fh = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    fh.seek(0, 2)
+    size = fh.tell()
+    if limits.file_bytes is not None and size > limits.file_bytes:
+        raise ZipRefused("file_bytes", None, wording.file_bytes.format(size=size_text(size),
+                                                                        limit=size_text(limits.file_bytes)))
+    if limits.directory_bytes is not None:
+        cd_size, declared = _directory_record(fh, size)
+        if cd_size > limits.directory_bytes:
+            raise ZipRefused("directory", None, wording.directory.format(
+                size=size_text(cd_size), limit=size_text(limits.directory_bytes), n=declared, members=limits.members))
+    fh.seek(0)
+    try:
+        z = zipfile.ZipFile(fh)
+    except _OPEN_ERRORS as exc:
+        raise ZipRefused("not_zip", None, wording.not_zip.format(type=type(exc).__name__, error=exc)) from None
+    bz = BoundedZip(z, limits, wording)
+    if len(bz.infos) > limits.members:
+        raise ZipRefused("members", None, wording.members.format(n=len(bz.infos), limit=limits.members))
+    return bz
+
+
+__all__ = ["TextLimits", "LIMITS", "Unreadable", "JsonSyntaxError", "load_json", "LimitExceeded", "load_yaml",
+           "ZipLimits", "ZipWording", "ZipRefused", "BoundedZip", "open_zip", "entry_name", "size_text",
+           "ZIP_DIRECTORY_BYTES", "ZIP_RATIO", "ZIP_RATIO_FLOOR_BYTES"]

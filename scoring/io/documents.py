@@ -9,11 +9,14 @@ must be a PDF); a name with ``別紙``, ``経費`` or ``attachment`` in it is a 
 その他 (``other``). A proposal that after the batch would still have no 提案書 gets its first PDF in name order as
 its 提案書 (``P_申請書.pdf`` alone is read as the 提案書) — see :func:`assign_kinds`.
 
-The bounds (environment, read at each call): one file at most ``SHINSA_DOC_MAX_MB`` (default 50) MB; a zip at
-most :data:`MAX_ZIP_MEMBERS` members, its central directory at most ``MAX_DIRECTORY_BYTES`` and every member of
-more than ``RATIO_FLOOR_BYTES`` expanding at most ``MAX_RATIO`` times (the bounds of
-:mod:`scoring.io.xlsx_guard`), all members together at most ``SHINSA_DOC_MAX_BATCH_MB`` (default 1000) MB; a
-declared size is never trusted (a member is read through a stream that stops one byte past the file limit).
+The bounds (environment, read at each call): one file at most ``SHINSA_DOC_MAX_MB`` (default 50) MB; a zip — read
+by the one bounded zip reader, :func:`scoring.io.bounded.open_zip` (:func:`zip_limits`, :data:`WORDING`) — at most
+:data:`MAX_ZIP_MEMBERS` members, its central directory at most ``ZIP_DIRECTORY_BYTES`` (1 MB) and every member of
+more than ``ZIP_RATIO_FLOOR_BYTES`` (1 MB) expanding at most ``ZIP_RATIO`` (100) times, all members together at
+most ``SHINSA_DOC_MAX_BATCH_MB`` (default 1000) MB; a declared size is never trusted (a member is read through a
+stream that stops one byte past the file limit). A member is known by its base name only (``/`` and ``\\`` both
+separate folders: :func:`scoring.io.bounded.entry_name`); a zip inside the zip is a file of an unsupported type,
+never opened.
 
 Every problem of every file is collected (:class:`~scoring.errors.Problem` ``file``, field ``(file)``); the store
 refuses the whole batch if there is any.
@@ -25,14 +28,14 @@ import hashlib
 import io
 import json
 import os
-import posixpath
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import InputError, Problem, quote
-from .xlsx_guard import MAX_DIRECTORY_BYTES, MAX_RATIO, RATIO_FLOOR_BYTES
+from .bounded import (ZIP_DIRECTORY_BYTES, ZIP_RATIO, ZIP_RATIO_FLOOR_BYTES, ZipLimits, ZipRefused, ZipWording,
+                      entry_name, open_zip, size_text)
 
 MiB = 1024 * 1024
 MAX_ZIP_MEMBERS = 2000            # files in one zip (a round of 200 proposals with 10 files each)
@@ -69,8 +72,7 @@ def max_batch_bytes() -> int:
     return _env_mb("SHINSA_DOC_MAX_BATCH_MB", 1000)
 
 
-def _mb(n: int) -> str:
-    return f"{n / MiB:,.1f} MB" if n >= MiB else f"{n:,} bytes"
+_mb = size_text
 
 
 @dataclass(frozen=True)
@@ -160,62 +162,59 @@ def check_file(name: str, data: bytes, src: str) -> tuple[DocumentFile | None, l
     return DocumentFile(name, data, hashlib.sha256(data).hexdigest(), TYPES[ext], pages), []
 
 
+def zip_limits() -> ZipLimits:
+    """The bounds of a zip of documents (the environment's file and batch limits read now)."""
+    return ZipLimits(members=MAX_ZIP_MEMBERS, member_bytes=max_file_bytes(), total_bytes=max_batch_bytes(),
+                     ratio=ZIP_RATIO, ratio_floor=ZIP_RATIO_FLOOR_BYTES, directory_bytes=ZIP_DIRECTORY_BYTES)
+
+
+WORDING = ZipWording(
+    directory="the zip has {n:,} members, over the limit of {members:,}",
+    not_zip="not a readable zip ({type})",
+    members="the zip has {n:,} members, over the limit of {limit:,}",
+    method="compressed with a method other than stored or deflated",
+    member_bytes="the file is {size}, over the limit of {limit} (SHINSA_DOC_MAX_MB)",
+    ratio="expands {ratio:,.0f} times, over the limit of {limit} (a zip bomb?)",
+    total="the files expand to more than {limit} together (SHINSA_DOC_MAX_BATCH_MB)",
+    unreadable="cannot be read from the zip ({type})",
+    too_long="over the limit of {limit} (SHINSA_DOC_MAX_MB)")
+"""What the shared zip reader says of a zip of documents beyond a bound."""
+
+
 def _member_ok(info: zipfile.ZipInfo) -> bool:
-    base = posixpath.basename(info.filename)
+    base = entry_name(info.filename)
     return not info.is_dir() and base and not base.startswith(".") and not info.filename.startswith("__MACOSX/")
 
 
 def read_zip(data: bytes, src: str) -> tuple[list[tuple[str, bytes]], list[Problem]]:
-    """The files of a zip (folders inside it ignored: each member by its base name) within the bounds above."""
-    P: list[Problem] = []
+    """The files of a zip (folders inside it ignored: each member by its base name) within the bounds above,
+    read by the one bounded zip reader (:func:`scoring.io.bounded.open_zip`); every member's problem is
+    collected, and the batch's total stops the reading."""
     try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        infos = z.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        return [], [Problem(src, None, "(file)", f"not a readable zip ({type(exc).__name__})")]
-    cd = sum(46 + len(i.filename.encode("utf-8", "replace")) + len(i.extra) + len(i.comment) for i in infos)
-    if cd > MAX_DIRECTORY_BYTES or len(infos) > MAX_ZIP_MEMBERS:
-        return [], [Problem(src, None, "(file)", f"the zip has {len(infos):,} members, over the limit of "
-                                                 f"{MAX_ZIP_MEMBERS:,}")]
-    limit, total_limit = max_file_bytes(), max_batch_bytes()
-    total = 0
+        z = open_zip(data, zip_limits(), WORDING)
+    except ZipRefused as exc:
+        return [], [Problem(src, None, "(file)", exc.message)]
+    limit = max_file_bytes()
+    P: list[Problem] = []
     out: list[tuple[str, bytes]] = []
     seen: set[str] = set()
-    for info in infos:
+    for info in z.infos:
         if not _member_ok(info):
             continue
-        name = posixpath.basename(info.filename)
+        name = entry_name(info.filename)
         where = f"{src}: {info.filename}"
         if name in seen:
             P.append(Problem(where, None, "(file)", f"a second file named {quote(name)} in the zip"))
             continue
         seen.add(name)
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            P.append(Problem(where, None, "(file)", "compressed with a method other than stored or deflated"))
-            continue
-        if info.file_size > limit:
-            P.append(Problem(where, None, "(file)", f"the file is {_mb(info.file_size)}, over the limit of "
-                                                    f"{_mb(limit)} (SHINSA_DOC_MAX_MB)"))
-            continue
-        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            P.append(Problem(where, None, "(file)", f"expands {info.file_size / max(info.compress_size, 1):,.0f} "
-                                                    f"times, over the limit of {MAX_RATIO} (a zip bomb?)"))
-            continue
-        total += info.file_size
-        if total > total_limit:
-            P.append(Problem(src, None, "(file)", f"the files expand to more than {_mb(total_limit)} together "
-                                                  "(SHINSA_DOC_MAX_BATCH_MB)"))
-            break
         try:
-            with z.open(info) as fh:
-                content = fh.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
-            P.append(Problem(where, None, "(file)", f"cannot be read from the zip ({type(exc).__name__})"))
-            continue
-        if len(content) > limit:
-            P.append(Problem(where, None, "(file)", f"over the limit of {_mb(limit)} (SHINSA_DOC_MAX_MB)"))
-            continue
-        out.append((name, content))
+            z.check(info)
+            out.append((name, z.read(info, limit)))
+        except ZipRefused as exc:
+            if exc.why == "total":
+                P.append(Problem(src, None, "(file)", exc.message))
+                break
+            P.append(Problem(where, None, "(file)", exc.message))
     return out, P
 
 

@@ -1,7 +1,9 @@
 """Bounds on a Word document a user hands us (a notice template), checked before python-docx parses anything.
 
 A ``.docx`` is a zip of XML parts, like an ``.xlsx`` (see :mod:`scoring.io.xlsx_guard`, whose ideas this follows
-for a much smaller file): :func:`check_docx` refuses, in bounded time and memory,
+for a much smaller file): :func:`check_docx` refuses, in bounded time and memory — steps 1 and 2 by the one bounded
+zip reader (:func:`scoring.io.bounded.open_zip`, with :data:`LIMITS` and :data:`WORDING`), which also reads every
+part in step 3 never past its declared size —
 
 1. a file over :data:`MAX_FILE_BYTES`, or one that is not a zip at all (a ``.doc`` of Word 97–2003, a PDF, text);
 2. a zip of more than :data:`MAX_MEMBERS` parts, a part compressed other than stored/deflated, a part declaring
@@ -16,14 +18,14 @@ A refusal is an :class:`~scoring.errors.InputError` naming the file (and the par
 
 from __future__ import annotations
 
-import io
 import zipfile
-import zlib
 from xml.parsers import expat
 
 from ..errors import InputError, Problem
+from .bounded import BoundedZip, ZipLimits, ZipRefused, ZipWording, open_zip
 
-__all__ = ["check_docx", "MAX_FILE_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO",
+__all__ = ["check_docx", "LIMITS", "WORDING", "MAX_FILE_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES",
+           "MAX_RATIO",
            "RATIO_FLOOR_BYTES", "MAX_DEPTH", "MAX_ELEMENTS"]
 
 MiB = 1024 * 1024
@@ -35,7 +37,19 @@ MAX_RATIO = 100                # uncompressed / compressed, for a part over RATI
 RATIO_FLOOR_BYTES = 1 * MiB
 MAX_DEPTH = 200                # XML nesting (a Word body with tables in tables stays well under 100)
 MAX_ELEMENTS = 2_000_000       # XML elements in the whole document
-_CHUNK = 64 * 1024
+
+LIMITS = ZipLimits(members=MAX_MEMBERS, member_bytes=MAX_MEMBER_BYTES, total_bytes=MAX_TOTAL_BYTES, ratio=MAX_RATIO,
+                   ratio_floor=RATIO_FLOOR_BYTES, file_bytes=MAX_FILE_BYTES)
+"""The zip bounds of a notice template, checked by the shared reader (:func:`scoring.io.bounded.open_zip`)."""
+WORDING = ZipWording(
+    file_bytes="the file is {size}, over the limit of {limit}",
+    not_zip="not a Word document (.docx, Word 2007 or later): save it in Word as 「Word 文書 (*.docx)」",
+    members="the zip has {n:,} parts, over the limit of {limit:,}: not a Word document",
+    method="compression method {method} is not one Word writes (stored or deflated only)",
+    member_bytes="this part expands to {size}, over the limit of {limit}",
+    ratio="this part expands {ratio:,.0f} times ({packed} to {size}), over the limit of {limit}",
+    total="the parts expand to over {limit} together",
+    unreadable="not a readable Word document: {type}: {error}")
 
 
 class _Refused(Exception):
@@ -44,62 +58,30 @@ class _Refused(Exception):
         self.part, self.message = part, message
 
 
-def _mb(n: int) -> str:
-    return f"{n / MiB:,.1f} MB" if n >= MiB else f"{n:,} bytes"
-
-
 def check_docx(data: bytes, name: str) -> None:
     """Refuse ``data`` (the bytes of the file ``name``) unless it is a Word document within the bounds above."""
     try:
         _check(data)
     except _Refused as exc:
         raise InputError([Problem(name, None, exc.part or "(file)", exc.message)]) from None
+    except ZipRefused as exc:
+        raise InputError([Problem(name, None, exc.entry[:80] if exc.entry else "(file)", exc.message)]) from None
 
 
 def _check(data: bytes) -> None:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise _Refused(None, "not a Word document (.docx): no file content")
-    if len(data) > MAX_FILE_BYTES:
-        raise _Refused(None, f"the file is {_mb(len(data))}, over the limit of {_mb(MAX_FILE_BYTES)}")
-    try:
-        z = zipfile.ZipFile(io.BytesIO(bytes(data)))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise _Refused(None, "not a Word document (.docx, Word 2007 or later): save it in Word as "
-                             "「Word 文書 (*.docx)」") from None
-    infos = z.infolist()
-    _directory(infos)
-    names = {i.filename for i in infos}
-    if "word/document.xml" not in names:
+    z = open_zip(data, LIMITS, WORDING)
+    z.check_all()
+    if "word/document.xml" not in {i.filename for i in z.infos}:
         raise _Refused(None, "not a Word document (.docx): the zip has no word/document.xml")
     elements = 0
-    for info in infos:
+    for info in z.infos:
         if info.filename.endswith((".xml", ".rels")) and not info.is_dir() and info.file_size:
             elements = _scan(z, info, elements)
 
 
-def _directory(infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_MEMBERS:
-        raise _Refused(None, f"the zip has {len(infos):,} parts, over the limit of {MAX_MEMBERS:,}: "
-                             "not a Word document")
-    total = 0
-    for info in infos:
-        part = info.filename[:80]
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Refused(part, f"compression method {info.compress_type} is not one Word writes "
-                                 "(stored or deflated only)")
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise _Refused(part, f"this part expands to {_mb(info.file_size)}, over the limit of "
-                                 f"{_mb(MAX_MEMBER_BYTES)}")
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
-            raise _Refused(part, f"this part expands {ratio:,.0f} times ({_mb(info.compress_size)} to "
-                                 f"{_mb(info.file_size)}), over the limit of {MAX_RATIO}")
-        total += info.file_size
-        if total > MAX_TOTAL_BYTES:
-            raise _Refused(part, f"the parts expand to over {_mb(MAX_TOTAL_BYTES)} together")
-
-
-def _scan(z: zipfile.ZipFile, info: zipfile.ZipInfo, elements: int) -> int:
+def _scan(z: BoundedZip, info: zipfile.ZipInfo, elements: int) -> int:
     """Stream one XML part through expat (never past its declared size); the running element count."""
     part = info.filename[:80]
     depth = 0
@@ -123,17 +105,9 @@ def _scan(z: zipfile.ZipFile, info: zipfile.ZipInfo, elements: int) -> int:
     p = expat.ParserCreate()
     p.StartElementHandler, p.EndElementHandler, p.StartDoctypeDeclHandler = start, end, doctype
     try:
-        with z.open(info) as stream:
-            read = 0
-            while read < info.file_size:
-                chunk = stream.read(min(_CHUNK, info.file_size - read))
-                if not chunk:
-                    break
-                read += len(chunk)
-                p.Parse(chunk, False)
-            p.Parse(b"", True)
+        for chunk in z.chunks(info):
+            p.Parse(chunk, False)
+        p.Parse(b"", True)
     except expat.ExpatError as exc:
         raise _Refused(part, f"not well-formed XML ({exc}): the document is damaged") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise _Refused(part, f"not a readable Word document: {type(exc).__name__}: {exc}") from None
     return elements

@@ -4,6 +4,9 @@ An ``.xlsx`` is a zip of XML parts; a 1.5 MB upload can hold a part that inflate
 a sheet whose cells reach row 1,048,576, a merged range over the whole sheet (which openpyxl expands cell by
 cell) or a DTD whose entities multiply. :func:`check_xlsx` refuses all of these in bounded time and memory:
 
+Steps 1 and 2 are the one bounded zip reader's (:func:`scoring.io.bounded.open_zip`, with :func:`zip_limits` and
+:data:`WORDING`), which also reads every part in step 3 never past its declared size.
+
 1. the file itself: at most :data:`MAX_FILE_BYTES`; its zip directory at most :data:`MAX_DIRECTORY_BYTES` (read
    from the end-of-directory record before :mod:`zipfile` parses the directory);
 2. the zip directory: at most :data:`MAX_MEMBERS` members, each stored or deflated, each declaring at most
@@ -32,9 +35,7 @@ import io
 import os
 import posixpath
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Union
@@ -44,19 +45,21 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from ..errors import InputError, Problem
+from .bounded import (ZIP_DIRECTORY_BYTES, ZIP_RATIO, ZIP_RATIO_FLOOR_BYTES, BoundedZip, ZipLimits, ZipRefused,
+                      ZipWording, open_zip)
 
-__all__ = ["check_xlsx", "XlsxScan", "xlsx_limit", "ENV_LIMITS", "MAX_FILE_BYTES", "MAX_DIRECTORY_BYTES",
-           "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO", "RATIO_FLOOR_BYTES", "MAX_ROWS",
+__all__ = ["check_xlsx", "XlsxScan", "xlsx_limit", "zip_limits", "WORDING", "ENV_LIMITS", "MAX_FILE_BYTES",
+           "MAX_DIRECTORY_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO", "RATIO_FLOOR_BYTES", "MAX_ROWS",
            "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_DEPTH", "MAX_ELEMENTS"]
 
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 32 * MiB          # the .xlsx file as given (the app's upload limit is 20 MB)
-MAX_DIRECTORY_BYTES = 1 * MiB      # the zip's central directory (an Excel workbook's is a few KB)
+MAX_DIRECTORY_BYTES = ZIP_DIRECTORY_BYTES   # the zip's central directory (an Excel workbook's is a few KB)
 MAX_MEMBERS = 1000                 # parts in the zip (Excel: a dozen plus a few per sheet)
 MAX_MEMBER_BYTES = 64 * MiB        # one part, uncompressed
 MAX_TOTAL_BYTES = 128 * MiB        # all parts, uncompressed
-MAX_RATIO = 100                    # uncompressed / compressed, for a part over RATIO_FLOOR_BYTES (Excel: ~5–30)
-RATIO_FLOOR_BYTES = 1 * MiB
+MAX_RATIO = ZIP_RATIO              # uncompressed / compressed, for a part over RATIO_FLOOR_BYTES (Excel: ~5–30)
+RATIO_FLOOR_BYTES = ZIP_RATIO_FLOOR_BYTES
 MAX_ROWS = 100_000                 # the last row a sheet may use
 MAX_COLUMNS = 1_000                # the last column a sheet may use (ALL)
 MAX_CELLS = 1_000_000              # a sheet's used range (rows × columns), and its merged/hyperlinked ranges
@@ -75,11 +78,6 @@ ENV_LIMITS = {
     "SHINSA_XLSX_MAX_CELLS": MAX_CELLS,
 }
 
-_EOCD = b"PK\x05\x06"
-_EOCD64_LOCATOR = b"PK\x06\x07"
-_EOCD64 = b"PK\x06\x06"
-_EOCD_SIZE, _LOCATOR_SIZE, _EOCD64_SIZE = 22, 20, 56
-_CHUNK = 64 * 1024
 _R_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships id"
 _EXCEL_ROWS, _EXCEL_COLS = 1_048_576, 16_384
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")   # what Excel writes; anything else goes the slow way
@@ -157,27 +155,35 @@ def _materialise(source: Source, src: str) -> Union[str, io.BytesIO]:
     return io.BytesIO(bytes(data))
 
 
-def _mb(n: int) -> str:
-    return f"{n / MiB:,.1f} MB" if n >= MiB else f"{n:,} bytes"
+def zip_limits() -> ZipLimits:
+    """The zip bounds of a workbook, those a committee may change read from the environment now."""
+    return ZipLimits(members=MAX_MEMBERS, member_bytes=xlsx_limit("SHINSA_XLSX_MAX_MEMBER_BYTES"),
+                     total_bytes=xlsx_limit("SHINSA_XLSX_MAX_TOTAL_BYTES"), ratio=xlsx_limit("SHINSA_XLSX_MAX_RATIO"),
+                     ratio_floor=RATIO_FLOOR_BYTES, file_bytes=xlsx_limit("SHINSA_XLSX_MAX_FILE_BYTES"),
+                     directory_bytes=MAX_DIRECTORY_BYTES)
+
+
+WORDING = ZipWording(
+    file_bytes="the file is {size}, over the limit of {limit} (SHINSA_XLSX_MAX_FILE_BYTES)",
+    directory="the zip directory is {size}, over the limit of {limit}: not an Excel workbook",
+    not_zip="not a readable .xlsx workbook: {type}: {error}",
+    members="the zip has {n:,} parts, over the limit of {limit:,}: not an Excel workbook",
+    method="compression method {method} is not one Excel writes (stored or deflated only)",
+    member_bytes="this part expands to {size}, over the limit of {limit} (SHINSA_XLSX_MAX_MEMBER_BYTES)",
+    ratio="this part expands {ratio:,.0f} times ({packed} to {size}), over the limit of {limit} "
+          "(SHINSA_XLSX_MAX_RATIO)",
+    total="the parts expand to over {limit} together (SHINSA_XLSX_MAX_TOTAL_BYTES)",
+    unreadable="not a readable .xlsx workbook: {type}: {error}")
+"""What the shared zip reader says of a workbook beyond a zip bound."""
 
 
 def _check(fh: IO[bytes], src: str) -> XlsxScan:
-    fh.seek(0, 2)
-    size = fh.tell()
-    cap = xlsx_limit("SHINSA_XLSX_MAX_FILE_BYTES")
-    if size > cap:
-        raise _Refused(None, f"the file is {_mb(size)}, over the limit of {_mb(cap)} (SHINSA_XLSX_MAX_FILE_BYTES)")
-    cd_size = _directory_size(fh, size)
-    if cd_size > MAX_DIRECTORY_BYTES:
-        raise _Refused(None, f"the zip directory is {_mb(cd_size)}, over the limit of {_mb(MAX_DIRECTORY_BYTES)}: "
-                             "not an Excel workbook")
-    fh.seek(0)
     try:
-        z = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        raise _Refused(None, f"not a readable .xlsx workbook: {type(exc).__name__}: {exc}") from None
-    infos = z.infolist()
-    _check_directory(infos)
+        z = open_zip(fh, zip_limits(), WORDING)
+        z.check_all()
+    except ZipRefused as exc:
+        raise _Refused(exc.entry[:80] if exc.entry else None, exc.message) from None
+    infos = z.infos
     scanner = _Scanner()
     # relationships first, then the workbook part they name: a refusal in a sheet can then name the sheet
     rels = [i for i in infos if i.filename.endswith(".rels")]
@@ -188,58 +194,6 @@ def _check(fh: IO[bytes], src: str) -> XlsxScan:
                                                                and i.filename not in roots]:
         scanner.scan_member(z, info)
     return scanner.result()
-
-
-def _directory_size(fh: IO[bytes], size: int) -> int:
-    """The central directory's size as :mod:`zipfile` will read it (the same end-record search), 0 if none."""
-    if size < _EOCD_SIZE:
-        return 0
-    fh.seek(size - _EOCD_SIZE)
-    rec = fh.read(_EOCD_SIZE)
-    pos = size - _EOCD_SIZE
-    if not (rec[:4] == _EOCD and rec[-2:] == b"\0\0"):
-        start = max(size - _EOCD_SIZE - 65535, 0)
-        fh.seek(start)
-        tail = fh.read()
-        i = tail.rfind(_EOCD)
-        if i < 0 or len(tail) - i < _EOCD_SIZE:
-            return 0  # not a zip: zipfile says so
-        rec, pos = tail[i:i + _EOCD_SIZE], start + i
-    cd_size = struct.unpack("<4s4H2LH", rec)[5]
-    if pos >= _LOCATOR_SIZE + _EOCD64_SIZE:
-        fh.seek(pos - _LOCATOR_SIZE)
-        if fh.read(4) == _EOCD64_LOCATOR:
-            fh.seek(pos - _LOCATOR_SIZE - _EOCD64_SIZE)
-            rec64 = fh.read(_EOCD64_SIZE)
-            if rec64[:4] == _EOCD64:
-                cd_size = struct.unpack("<4sQ2H2L4Q", rec64)[8]
-    return cd_size
-
-
-def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_MEMBERS:
-        raise _Refused(None, f"the zip has {len(infos):,} parts, over the limit of {MAX_MEMBERS:,}: "
-                             "not an Excel workbook")
-    one = xlsx_limit("SHINSA_XLSX_MAX_MEMBER_BYTES")
-    total_cap = xlsx_limit("SHINSA_XLSX_MAX_TOTAL_BYTES")
-    ratio_cap = xlsx_limit("SHINSA_XLSX_MAX_RATIO")
-    total = 0
-    for info in infos:
-        name = info.filename[:80]
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Refused(name, f"compression method {info.compress_type} is not one Excel writes "
-                                 "(stored or deflated only)")
-        if info.file_size > one:
-            raise _Refused(name, f"this part expands to {_mb(info.file_size)}, over the limit of {_mb(one)} "
-                                 "(SHINSA_XLSX_MAX_MEMBER_BYTES)")
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > RATIO_FLOOR_BYTES and ratio > ratio_cap:
-            raise _Refused(name, f"this part expands {ratio:,.0f} times ({_mb(info.compress_size)} to "
-                                 f"{_mb(info.file_size)}), over the limit of {ratio_cap} (SHINSA_XLSX_MAX_RATIO)")
-        total += info.file_size
-        if total > total_cap:
-            raise _Refused(name, f"the parts expand to over {_mb(total_cap)} together "
-                                 "(SHINSA_XLSX_MAX_TOTAL_BYTES)")
 
 
 class _Scanner:
@@ -255,29 +209,21 @@ class _Scanner:
         self.rels: dict[str, dict[str, str]] = {}                    # source part → r:id → target part
 
     # --- one part ---------------------------------------------------------------------------------------------
-    def scan_member(self, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    def scan_member(self, z: BoundedZip, info: zipfile.ZipInfo) -> None:
         if info.is_dir() or info.file_size == 0:
             return
         self.part = info.filename
         try:
-            with z.open(info) as stream:
-                self._start_part()
-                read = 0
-                while read < info.file_size:   # never past the declared size (nor does zipfile read past it)
-                    chunk = stream.read(min(_CHUNK, info.file_size - read))
-                    if not chunk:
-                        break
-                    read += len(chunk)
-                    self.parser.Parse(chunk, False)
-                self.parser.Parse(b"", True)
-        except _Refused:
-            raise
+            self._start_part()
+            for chunk in z.chunks(info):   # never past the declared size (nor does zipfile read past it)
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
+        except ZipRefused as exc:
+            raise _Refused(info.filename[:80], exc.message) from None
         except expat.ExpatError:
             # not XML (an image, printer settings) or not well-formed (a VML drawing): openpyxl's parser, expat
             # too, would stop at the same place; everything before it was checked
             return
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-            raise _Refused(info.filename[:80], f"not a readable .xlsx workbook: {type(exc).__name__}: {exc}") from None
 
     def _start_part(self) -> None:
         p = expat.ParserCreate(namespace_separator=" ")
