@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..aggregate import conflict_pairs
-from ..models import Reviewer, Role, RoundStatus
+from ..models import Reviewer, Role, RoundStatus, Stage
 from ..table import ProposalTable
 from .errors import ConflictOfInterest, NotFound, PermissionDenied, RoundLocked
-from .schema import Assignment, AuditLog, Conflict, ProposalRow, Round, RoundMember, User, utcnow
+from .schema import Assignment, AuditLog, Conflict, ProposalRow, Round, RoundMember, RoundPack, User, utcnow
 from .values import SYSTEM, AuditAction, RoundReviewer, UserInfo
 
 if TYPE_CHECKING:  # annotations only
@@ -158,6 +158,22 @@ class ServiceBase:
                     select(User.id, User.username, RoundMember.name, RoundMember.role)
                     .join(RoundMember, RoundMember.user_id == User.id)
                     .where(RoundMember.round_id == round_id).order_by(RoundMember.position))]
+
+    def _member_hearing_packs(self, s: Session, who: Actor,
+                              round_id: int | None = None) -> list[tuple[Round, RoundPack]]:
+        """(round, pack) of every pack in the hearing stage of every round ``who`` sits on as a committee member
+        (or of the one round ``round_id``, ``NotFound`` if there is none), in round then pack order; locked
+        rounds included. Nothing for an actor without an account (the command line) or outside the committee.
+        The one member → rounds query of a member's hearing forms and hearing slots."""
+        if who.id is None:
+            return []
+        q = (select(Round, RoundPack).join(RoundMember, RoundMember.round_id == Round.id)
+             .join(RoundPack, RoundPack.round_id == Round.id)
+             .where(RoundMember.user_id == who.id, RoundPack.stage == Stage.hearing)
+             .order_by(Round.id, RoundPack.id))
+        if round_id is not None:
+            q = q.where(Round.id == self._round(s, round_id).id)
+        return [(r, k) for r, k in s.execute(q)]
 
     def _ensure_member(self, s: Session, who: Actor, round_id: int, u: User, role: str | None = None) -> None:
         """Make ``u`` a committee member of the round (logged) unless they are one already."""

@@ -62,35 +62,25 @@ class HearingFormService(ServiceBase):
         in shortlist order per pack; conflicted proposals are left out."""
         with self.db.read() as s:
             who = self._who(s, actor)
-            if who.id is None:
-                return []
-            q = (select(Round).join(RoundMember, RoundMember.round_id == Round.id)
-                 .where(RoundMember.user_id == who.id).order_by(Round.id))
-            if round_id is not None:
-                q = q.where(Round.id == self._round(s, round_id).id)
             out: list[HearingForm] = []
-            for r in s.scalars(q):
-                packs = list(s.scalars(select(RoundPack).where(RoundPack.round_id == r.id,
-                                                               RoundPack.stage == Stage.hearing)
-                                       .order_by(RoundPack.id)))
-                for k in packs:
-                    ids = list(k.shortlist or ())
-                    rows = {p.proposal_id: p for p in s.scalars(select(ProposalRow).where(
-                        ProposalRow.round_id == r.id, ProposalRow.proposal_id.in_(ids)))}
-                    hidden = {pid for _, pid in self._conflict_pairs(s, r.id, list(rows.values()), [who.id])}
-                    mine = {pk: rv for pk, rv in s.execute(
-                        select(Review.proposal_pk, Review).where(Review.round_id == r.id, Review.user_id == who.id,
-                                                                  Review.stage == Stage.hearing))}
-                    for pid in ids:
-                        p = rows.get(pid)
-                        if p is None or pid in hidden:
-                            continue
-                        rv = mine.get(p.id)
-                        out.append(HearingForm(r.id, k.pack_id, pid, p.title or "",
-                                               "assigned" if rv is None else rv.status,
-                                               0 if rv is None else rv.version,
-                                               None if rv is None else as_utc(rv.updated_at),
-                                               r.status == RoundStatus.locked))
+            for r, k in self._member_hearing_packs(s, who, round_id):
+                ids = list(k.shortlist or ())
+                rows = {p.proposal_id: p for p in s.scalars(select(ProposalRow).where(
+                    ProposalRow.round_id == r.id, ProposalRow.proposal_id.in_(ids)))}
+                hidden = {pid for _, pid in self._conflict_pairs(s, r.id, list(rows.values()), [who.id])}
+                mine = {pk: rv for pk, rv in s.execute(
+                    select(Review.proposal_pk, Review).where(Review.round_id == r.id, Review.user_id == who.id,
+                                                              Review.stage == Stage.hearing))}
+                for pid in ids:
+                    p = rows.get(pid)
+                    if p is None or pid in hidden:
+                        continue
+                    rv = mine.get(p.id)
+                    out.append(HearingForm(r.id, k.pack_id, pid, p.title or "",
+                                           "assigned" if rv is None else rv.status,
+                                           0 if rv is None else rv.version,
+                                           None if rv is None else as_utc(rv.updated_at),
+                                           r.status == RoundStatus.locked))
             return out
 
     def _hearing_access(self, s, who, r: Round, proposal_id: str) -> ProposalRow:

@@ -154,20 +154,11 @@ class TimetableService(ServiceBase):
         with a timetable, slots where they are present, in time order; without the absent members."""
         with self.db.read() as s:
             who = self._who(s, actor)
-            if who.id is None:
-                return []
-            q = (select(Round).join(RoundMember, RoundMember.round_id == Round.id)
-                 .where(RoundMember.user_id == who.id).order_by(Round.id))
-            if round_id is not None:
-                q = q.where(Round.id == self._round(s, round_id).id)
             out: list[MySlot] = []
-            for r in s.scalars(q):
-                for k in s.scalars(select(RoundPack).where(RoundPack.round_id == r.id,
-                                                           RoundPack.stage == Stage.hearing)
-                                   .order_by(RoundPack.id)):
-                    if not (k.timetable or {}).get("start"):
-                        continue
-                    for slot in self._timetable(s, who, r, k).slots:
-                        if slot.is_present(who.username):
-                            out.append(MySlot(r.id, r.name, k.pack_id, replace(slot, absent=())))
+            for r, k in self._member_hearing_packs(s, who, round_id):
+                if not (k.timetable or {}).get("start"):
+                    continue
+                for slot in self._timetable(s, who, r, k).slots:
+                    if slot.is_present(who.username):
+                        out.append(MySlot(r.id, r.name, k.pack_id, replace(slot, absent=())))
             return sorted(out, key=lambda m: (m.slot.start, m.round_id, m.pack_id))

@@ -184,3 +184,45 @@ def test_prompts_are_the_counted_document_comments_anonymous_to_members_named_fo
     outsider = store.users.add_user(SYSTEM, "E", "委員E", "reviewer", "password-E-123")
     with pytest.raises(PermissionDenied):
         store.hearing_forms.prompts(outsider, heard, "T-001")
+
+
+def test_one_member_to_rounds_query_serves_the_hearing_forms_and_the_slots(store, chair, heard, tmp_path,
+                                                                          monkeypatch):
+    """``ServiceBase._member_hearing_packs``: the packs in the hearing stage of the rounds a member sits on, in
+    round order (one round if asked), none for the command line or someone outside; ``hearing_forms.list_for``
+    and ``timetables.my_slots`` both take their rounds from it."""
+    from scoring.store.base import ServiceBase
+
+    second = store.rounds.create_round(SYSTEM, "ヒアリング日程 2", ["autonomous_l4"])
+    store.rounds.import_files(SYSTEM, second.id, **write_files(
+        tmp_path, small_proposals(6), [("A", "委員A", "reviewer", ""), ("B", "委員B", "reviewer", ""),
+                                       ("D", "委員D", "reviewer", "")], doc_rows_with_comments()))
+    outsider = store.users.add_user(SYSTEM, "E", "委員E", "reviewer", "password-E-123")
+    svc = store.hearing_forms
+
+    def packs(actor, round_id=None):
+        with store.db.read() as s:
+            return [(r.id, k.pack_id) for r, k in svc._member_hearing_packs(s, svc._who(s, actor), round_id)]
+
+    a = login(store, "A")
+    assert packs(a) == []                                              # both rounds in the document stage
+    to_hearing(store, chair, heard)
+    assert packs(a) == [(heard, "autonomous_l4")] and packs(login(store, "C")) == [(heard, "autonomous_l4")]
+    to_hearing(store, chair, second.id)
+    assert packs(a) == [(heard, "autonomous_l4"), (second.id, "autonomous_l4")]
+    assert packs(a, second.id) == [(second.id, "autonomous_l4")]
+    assert packs(login(store, "C")) == [(heard, "autonomous_l4")]     # C sits on the first round only
+    assert packs(outsider) == [] and packs(SYSTEM) == [] and packs(chair) == []
+    store.rounds.lock_round(chair, second.id)                          # locked rounds stay listed (read-only)
+    assert packs(a, second.id) == [(second.id, "autonomous_l4")]
+    store.timetables.set_timetable(chair, heard, None, START)
+    assert {f.round_id for f in store.hearing_forms.list_for(a)} == {heard, second.id}
+    assert {m.round_id for m in store.timetables.my_slots(a)} == {heard}   # the second round has no timetable
+
+    # both services ask the one query: narrowed to the second round, both follow
+    real = ServiceBase._member_hearing_packs
+    monkeypatch.setattr(ServiceBase, "_member_hearing_packs",
+                        lambda self, s, who, round_id=None: [(r, k) for r, k in real(self, s, who, round_id)
+                                                             if r.id == second.id])
+    assert {f.round_id for f in store.hearing_forms.list_for(a)} == {second.id}
+    assert store.timetables.my_slots(a) == []
