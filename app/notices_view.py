@@ -1,6 +1,6 @@
 """The notices part of the 採否・通知 page (issue 18 items 5–6 in the app): the round's notice settings and
-templates, a preview of one notice, every notice as a .zip, the outbox (addresses entered per notice, statuses,
-preview) and sending when an SMTP server is configured. Every rule is the store's (``store.notices``,
+templates, a preview of one notice, every notice as a .zip, the outbox (addresses entered per notice; the statuses,
+preview and sending when an SMTP server is configured are the shared outbox panel, :mod:`app.outbox_view`). Every rule is the store's (``store.notices``,
 ``store.outbox``).
 
 E-mail addresses: users have no e-mail column and proposals carry none in the canonical format, so the
@@ -16,15 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from app.i18n import current_lang, t
+from app.outbox_view import outbox_panel
 from app.session import error_text, get_store
 from app.ui import money, score
 from scoring.errors import InputError
-from scoring.io.mail import SmtpSettings
 from scoring.io.notices import NoticeError, default_template, soffice_path
 from scoring.labels import label
 from scoring.store import StoreError
 from scoring.store.notice_settings import DECISION_CODES
-from scoring.store.times import local_time
 
 from app.decisions_view import NOTICE
 
@@ -73,7 +72,7 @@ def preview_section(me, round_id: int, fields) -> None:
     st.subheader(t("nt.preview.title"))
     by_id = {f.proposal_id: f for f in fields}
     pid = st.selectbox(t("nt.preview.pick"), list(by_id), key="nt_preview_pick",
-                       format_func=lambda p: f"{p}　{by_id[p].title}")
+                       format_func={p: f"{p}　{f.title}" for p, f in by_id.items()}.get, placeholder=t("common.choose"))
     if pid is None:
         return
     f = by_id[pid]
@@ -97,7 +96,6 @@ def preview_section(me, round_id: int, fields) -> None:
 
 def outbox_section(me, round_id: int, fields) -> None:
     store = get_store()
-    lang = current_lang()
     st.subheader(t("nt.outbox.title"))
     st.caption(t("nt.outbox.addresses"))
     frame = pd.DataFrame([{t("nt.outbox.col.proposal"): f.proposal_id, t("nt.outbox.col.applicant"): f.applicant_name,
@@ -112,40 +110,8 @@ def outbox_section(me, round_id: int, fields) -> None:
         except (InputError, StoreError) as exc:
             st.session_state[NOTICE] = ("error", error_text(exc))
         st.rerun()
-    messages = store.outbox.list(me, round_id, kind="notice")
-    if not messages:
-        st.caption(t("nt.outbox.empty"))
-    else:
-        st.dataframe(pd.DataFrame([{
-            t("nt.outbox.col.proposal"): m.proposal_id, t("nt.outbox.col.address"): m.address,
-            t("nt.outbox.col.subject"): m.subject, t("nt.outbox.col.status"): t(f"nt.status.{m.status}"),
-            t("nt.outbox.col.attempts"): m.attempts,
-            t("nt.outbox.col.sent_at"): local_time(m.sent_at) if m.sent_at else "",
-            t("nt.outbox.col.error"): m.last_error or ""} for m in messages]), hide_index=True, width="stretch",
-            key="nt_outbox_table")
-        by_id = {m.id: m for m in messages}
-        mid = st.selectbox(t("nt.outbox.preview"), list(by_id), key="nt_outbox_pick",
-                           format_func=lambda i: f"{by_id[i].proposal_id}　{by_id[i].address}")
-        if mid is not None:
-            st.text(by_id[mid].subject + "\n\n" + by_id[mid].body)
-    try:
-        smtp = SmtpSettings.from_env()
-    except InputError as exc:
-        st.error(error_text(exc))
-        return
-    if smtp is None:
-        st.info(t("nt.outbox.no_smtp"), icon=":material/mail_lock:")
-        return
-    pending = [m.id for m in messages if m.status in ("draft", "failed")]
-    if st.button(t("nt.outbox.send"), key="nt_send", type="primary", disabled=not pending, icon=":material/send:"):
-        try:
-            results = store.outbox.send(me, round_id, pending, smtp)
-            count = {k: sum(1 for r in results if r.status == k) for k in ("sent", "failed", "skipped")}
-            st.session_state[NOTICE] = ("success", t("nt.outbox.sent", **count))
-        except StoreError as exc:
-            st.session_state[NOTICE] = ("error", error_text(exc))
-        st.rerun()
-    del lang
+    outbox_panel(me, round_id, kind="notice", prefix="nt", notice_key=NOTICE, who_label=t("nt.outbox.col.proposal"),
+                 who_field="proposal_id", no_smtp=t("nt.outbox.no_smtp"))
 
 
 def pdf_zip(me, round_id: int, pack_id: str, fields, key) -> None:

@@ -2,7 +2,8 @@
 reminders"), drawn on 進捗: one reminder per reviewer with reviews still to submit, its text that of
 :func:`app.reminders.reminder_text`, put into ``store.outbox`` as kind ``reminder`` (the store checks that each
 recipient still has something to submit: ``store.outbox.add_reminders``); the reminders in the outbox with their
-statuses and a preview; sending when an SMTP server is configured.
+statuses and a preview, and sending when an SMTP server is configured — the shared outbox panel
+(:mod:`app.outbox_view`).
 
 Addresses: users have no e-mail column in the store, so the address of each reviewer is typed in the table (as
 for notices on 採否・通知); a reviewer without one gets no reminder. Widget keys: ``rm_addresses``,
@@ -15,13 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from app.i18n import t
-from app.reminders import reminder_text
+from app.outbox_view import outbox_panel
 from app.session import error_text, get_store
 from scoring.errors import InputError
-from scoring.io.mail import SmtpSettings
 from scoring.store import StoreError
 from scoring.store.outbox import OutboxDraft
-from scoring.store.times import local_time
 
 NOTICE = "rm_notice"
 
@@ -59,40 +58,8 @@ def reminders_outbox(me, rnd, pack_id: str, pending, names: dict, texts: dict) -
                 except (InputError, StoreError) as exc:
                     st.session_state[NOTICE] = ("error", error_text(exc))
             st.rerun()
-    messages = store.outbox.list(me, rnd.id, kind="reminder")
-    if not messages:
-        st.caption(t("nt.outbox.empty"))
-    else:
-        st.dataframe(pd.DataFrame([{
-            t("chair.progress.username"): m.recipient, t("nt.outbox.col.address"): m.address,
-            t("nt.outbox.col.subject"): m.subject, t("nt.outbox.col.status"): t(f"nt.status.{m.status}"),
-            t("nt.outbox.col.attempts"): m.attempts,
-            t("nt.outbox.col.sent_at"): local_time(m.sent_at) if m.sent_at else "",
-            t("nt.outbox.col.error"): m.last_error or ""} for m in messages]), hide_index=True, width="stretch",
-            key="rm_outbox_table")
-        by_id = {m.id: m for m in messages}
-        mid = st.selectbox(t("nt.outbox.preview"), list(by_id), key="rm_outbox_pick",
-                           format_func=lambda i: f"{by_id[i].recipient}　{by_id[i].address}",
-                           placeholder=t("common.choose"))
-        if mid is not None:
-            st.text(by_id[mid].subject + "\n\n" + by_id[mid].body)
-    try:
-        smtp = SmtpSettings.from_env()
-    except InputError as exc:
-        st.error(error_text(exc))
-        return
-    if smtp is None:
-        st.info(t("chair.reminder.outbox.no_smtp"), icon=":material/mail_lock:")
-        return
-    todo = [m.id for m in messages if m.status in ("draft", "failed")]
-    if st.button(t("nt.outbox.send"), key="rm_send", type="primary", disabled=not todo, icon=":material/send:"):
-        try:
-            results = store.outbox.send(me, rnd.id, todo, smtp)
-            count = {k: sum(1 for r in results if r.status == k) for k in ("sent", "failed", "skipped")}
-            st.session_state[NOTICE] = ("success", t("nt.outbox.sent", **count))
-        except StoreError as exc:
-            st.session_state[NOTICE] = ("error", error_text(exc))
-        st.rerun()
+    outbox_panel(me, rnd.id, kind="reminder", prefix="rm", notice_key=NOTICE, who_label=t("chair.progress.username"),
+                 who_field="recipient", no_smtp=t("chair.reminder.outbox.no_smtp"))
 
 
 __all__ = ["reminders_outbox", "reminder_drafts"]

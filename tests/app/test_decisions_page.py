@@ -200,3 +200,98 @@ def test_notices_with_pdfs_where_libreoffice_is_installed(store, dround, monkeyp
     assert "PDF の作成には LibreOffice が必要です（このサーバには入っていません）。Word 形式（.docx）はダウンロードできます。" in [
         c.value for c in at.caption]
     assert not [b for b in at.button if b.key == "nt_zip_pdf_prepare"]
+
+
+def outbox_table(at):
+    """The outbox panel's table (seven columns, the fourth the status)."""
+    return next(d.value for d in at.dataframe
+                if len(d.value.columns) == 7 and d.value.columns[3] in ("状態", "Status"))
+
+
+def test_the_outbox_panel_is_one_and_the_same_on_both_pages(store, dround, monkeypatch):
+    """採否・通知 (notices) and 進捗 (reminders) draw the one outbox panel (app/outbox_view.py): the same columns
+    after the first, a picker with the placeholder of every other picker, the caller's own no-SMTP text."""
+    from app import notices_view, outbox_view, reminders_view
+    from scoring.store.outbox import OutboxDraft
+
+    monkeypatch.delenv("SHINSA_SMTP_HOST", raising=False)
+    assert notices_view.outbox_panel is outbox_view.outbox_panel is reminders_view.outbox_panel
+    store.decisions.confirm(SYSTEM, dround)
+    c01 = store.users.get("C01")
+    store.notices.to_outbox(c01, dround, store.notices.fields(c01, dround), {"D-2": "d2@example.jp"})
+    at = page(store)
+    notices = outbox_table(at)
+    assert list(notices.columns) == ["提案番号", "メールアドレス", "件名", "状態", "試行回数", "送信日時", "エラー"]
+    assert list(notices["提案番号"]) == ["D-2"] and list(notices["状態"]) == ["未送信"]
+    pick = at.selectbox(key="nt_outbox_pick")
+    assert pick.proto.placeholder == "選択してください" and pick.options == ["D-2　d2@example.jp"]
+    assert at.selectbox(key="nt_preview_pick").proto.placeholder == "選択してください"
+    assert any(x.value.startswith("【地域社会DX推進パッケージ事業】選定結果の通知（提案番号 D-2）") for x in at.text)
+    assert "メール送信サーバ（SMTP）が設定されていないため送信できません。通知はダウンロードして送付してください" in texts(at)
+    assert not [b for b in at.button if b.key == "nt_send"]
+
+    store.outbox.add_reminders(c01, 1, "autonomous_l4", [OutboxDraft("reminder", "R01", "r01@example.jp",
+                                                                     "【評価のお願い】x", "委員 山田 太郎 様")])
+    at.switch_page("app/pages/chair_progress.py")
+    at.run()
+    at.selectbox(key="app_round_pick").set_value(1).run()
+    at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
+    no_exception(at)
+    reminders = outbox_table(at)
+    assert list(reminders.columns) == ["ユーザー名"] + list(notices.columns)[1:]
+    assert list(reminders["ユーザー名"]) == ["R01"] and list(reminders["状態"]) == ["未送信"]
+    pick = at.selectbox(key="rm_outbox_pick")
+    assert pick.proto.placeholder == "選択してください" and pick.options == ["R01　r01@example.jp"]
+    assert any(x.value == "【評価のお願い】x\n\n委員 山田 太郎 様" for x in at.text)
+    assert "メール送信サーバ（SMTP）が設定されていないため送信できません。上の文面をコピーしてお送りください。" in texts(at)
+    assert not [b for b in at.button if b.key == "rm_send"]
+
+
+@pytest.fixture()
+def smtp_server(monkeypatch):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, as tests/store/test_outbox.py) and the app's settings for it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.store.test_outbox import Handler, free_port
+
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setenv("SHINSA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SHINSA_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("SHINSA_SMTP_STARTTLS", "0")
+    monkeypatch.setenv("SHINSA_SMTP_SENDER", "shinsa@example.jp")
+    for var in ("SHINSA_SMTP_USER", "SHINSA_SMTP_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def test_the_send_button_delivers_a_notice_once_and_shows_it_sent(store, dround, smtp_server):
+    store.decisions.confirm(SYSTEM, dround)
+    c01 = store.users.get("C01")
+    store.notices.to_outbox(c01, dround, store.notices.fields(c01, dround), {"D-1": "d1@example.jp"})
+    at = page(store)
+    assert list(outbox_table(at)["状態"]) == ["未送信"]
+    at.button(key="nt_send").click().run()
+    no_exception(at)
+    assert "送信 1件、失敗 0件、対象外 0件。" in texts(at)
+    assert len(smtp_server.received) == 1
+    msg = smtp_server.received[0]
+    assert (msg["To"], msg["From"]) == ("d1@example.jp", "shinsa@example.jp")
+    assert msg["Subject"] == "【地域社会DX推進パッケージ事業】選定結果の通知（提案番号 D-1）"
+    assert [a.get_filename() for a in msg.iter_attachments()] == ["D-1.docx"]
+    table = outbox_table(at)
+    assert list(table["状態"]) == ["送信済み"] and list(table["試行回数"]) == [1] and table["送信日時"][0]
+    assert at.button(key="nt_send").disabled                       # nothing left to send
+    at.run()
+    no_exception(at)
+    assert len(smtp_server.received) == 1                          # a rerun sends nothing again
+    assert [m.status for m in store.outbox.list(c01, dround, kind="notice")] == ["sent"]
+    at.radio(key="lang").set_value("en").run()
+    no_exception(at)
+    table = outbox_table(at)
+    assert list(table["Status"]) == ["Sent"] and list(table["Proposal"]) == ["D-1"]
+    assert len(smtp_server.received) == 1
