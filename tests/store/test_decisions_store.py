@@ -15,6 +15,8 @@ from scoring.errors import InputError
 from scoring.store import SYSTEM, ConflictOfInterest, PermissionDenied, ReviewLocked, RoundLocked
 from scoring.store.decisions import DecisionsConfirmed, StaleDecision
 
+from .test_hearing_stage import TOP2, heard_round  # noqa: F401  (heard_round: a fixture)
+
 D = Path(__file__).resolve().parent.parent / "data" / "decisions-small"
 INTERNAL = "内部メモ：申請者には伝えない"     # R1's internal comment on D-6 (reviews.csv)
 
@@ -187,3 +189,37 @@ def test_templates_checked_on_upload(store, chair, dround):
     with pytest.raises(InputError):
         store.notices.upload_template(chair, dround, "nonsense", "x.docx", good)
     assert not store.notices.settings(chair, dround).feedback      # off by default
+
+
+def test_a_pack_with_a_hearing_decides_from_the_final_hearing_order_once_decided(store, chair, heard_round):
+    """decisions.md §2 (issue 18 leftover): where the pack holds hearings, ``board`` proposes from the two-stage
+    ranking once the pack is in stage 決定 (from the document ranking before); confirming freezes that order."""
+    from .test_hearing_stage import HEARD, hear
+
+    store.hearings.set_stage(chair, heard_round, None, "shortlist", hearing=TOP2)
+    store.hearings.add_to_shortlist(chair, heard_round, None, "T-004", "地域への波及")
+    store.hearings.remove_from_shortlist(chair, heard_round, None, "T-002", "辞退")
+    store.hearings.set_stage(chair, heard_round, None, "hearing")
+    for (who, pid), levels in HEARD.items():
+        hear(store, heard_round, who, pid, levels)
+
+    def proposed(board):
+        return [(x["proposal_id"], x["rank"], x["computed_decision"], x["proposed_decision"])
+                for x in board.decisions.results()]
+
+    document = [(x["proposal_id"], x["rank"], x["decision"]) for x in store.rounds.rank_round(chair,
+                                                                                            heard_round).results()]
+    during = store.decisions.board(chair, heard_round)                # stage ヒアリング: still the document order
+    assert during.stage == "hearing" and [p[:3] for p in proposed(during)] == document
+    assert "hearing" not in during.decisions.parameters()
+
+    store.hearings.set_stage(chair, heard_round, None, "decided")
+    final = store.hearings.rank_hearing_round(chair, heard_round)
+    hearing = [(x["proposal_id"], x["rank"], x["decision"]) for x in final.results()]
+    assert hearing[0][0] == "T-003" and document[0][0] == "T-001"    # the hearing reorders the top
+    board = store.decisions.board(chair, heard_round)
+    assert board.stage == "decided" and [p[:3] for p in proposed(board)] == hearing
+    assert board.decisions.parameters()["stage"] == "hearing"
+    assert board.decisions.parameters()["hearing"]["combine"]["method"] == "weighted"
+    v = store.decisions.confirm(chair, heard_round)
+    assert [(x["proposal_id"], x["rank"]) for x in v.results] == [h[:2] for h in hearing]
