@@ -1,7 +1,7 @@
 """The notices part of the 採否・通知 page (issue 18 items 5–6 in the app): the round's notice settings and
 templates, a preview of one notice, every notice as a .zip, the outbox (addresses entered per notice; the statuses,
-preview and sending when an SMTP server is configured are the shared outbox panel, :mod:`app.outbox_view`). Every rule is the store's (``store.notices``,
-``store.outbox``).
+preview and sending when an SMTP server is configured are the shared outbox panel, :mod:`app.outbox_view`). Every
+rule is the store's (``store.notices``, ``store.outbox``).
 
 E-mail addresses: users have no e-mail column and proposals carry none in the canonical format, so the
 secretariat (or a chair) types each applicant's address here; a notice without an address stays out of the outbox
@@ -72,7 +72,8 @@ def preview_section(me, round_id: int, fields) -> None:
     st.subheader(t("nt.preview.title"))
     by_id = {f.proposal_id: f for f in fields}
     pid = st.selectbox(t("nt.preview.pick"), list(by_id), key="nt_preview_pick",
-                       format_func={p: f"{p}　{f.title}" for p, f in by_id.items()}.get, placeholder=t("common.choose"))
+                       format_func={p: f"{p}　{f.title}" for p, f in by_id.items()}.get,
+                       placeholder=t("common.choose"))
     if pid is None:
         return
     f = by_id[pid]

@@ -173,7 +173,8 @@ def test_a_workbook_is_read_by_the_shared_reader(spy):
     info = zipfile.ZipFile(io.BytesIO(spaces)).getinfo("xl/padding.xml")
     ratio = info.file_size / info.compress_size
     assert str(exc.value) == (f"応募一覧.xlsx:xl/padding.xml:(file): this part expands {ratio:,.0f} times "
-                              f"({info.compress_size:,} bytes to 8.0 MB), over the limit of 100 (SHINSA_XLSX_MAX_RATIO)")
+                              f"({info.compress_size:,} bytes to 8.0 MB), over the limit of 100 "
+                              "(SHINSA_XLSX_MAX_RATIO)")
 
 
 def test_a_batch_of_documents_is_read_by_the_shared_reader(spy, monkeypatch):

@@ -49,8 +49,8 @@ from .bounded import (ZIP_DIRECTORY_BYTES, ZIP_RATIO, ZIP_RATIO_FLOOR_BYTES, Bou
                       ZipWording, open_zip)
 
 __all__ = ["check_xlsx", "XlsxScan", "xlsx_limit", "zip_limits", "WORDING", "ENV_LIMITS", "MAX_FILE_BYTES",
-           "MAX_DIRECTORY_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO", "RATIO_FLOOR_BYTES", "MAX_ROWS",
-           "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_DEPTH", "MAX_ELEMENTS"]
+           "MAX_DIRECTORY_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_RATIO", "RATIO_FLOOR_BYTES",
+           "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_DEPTH", "MAX_ELEMENTS"]
 
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 32 * MiB          # the .xlsx file as given (the app's upload limit is 20 MB)
