@@ -24,7 +24,7 @@ from app.decisions_view import (budget_gauge, confirm_section, decision_rows, de
                                 problems_box, show_notice, status_line, versions_list)
 from app.i18n import current_lang, t
 from app.notices_view import notices_section
-from app.session import error_text, get_store, round_pack_header
+from app.session import error_text, get_store, round_call, round_pack_header
 from app.ui import error_boundary, money
 from scoring.decisions import outcome_label
 from scoring.errors import InputError
@@ -67,7 +67,8 @@ def record_downloads(board, round_name: str) -> None:
 def chair_view(me, rnd, pack_id: str) -> None:
     store = get_store()
     try:
-        board = store.decisions.board(me, rnd.id, pack_id)
+        # the chair's call of this programme, kept while the round is unchanged (app.session.round_call)
+        board = store.decisions.board(me, rnd.id, pack_id, call=round_call(me, rnd.id, pack_id))
     except (InputError, StoreError) as exc:
         st.error(error_text(exc))
         return
