@@ -85,34 +85,35 @@ def budget_gauge(d: Decisions) -> None:
         st.error(t("dc.budget.over", over=_amount(d, -remaining, lang)), icon=":material/warning:")
 
 
+DECISION_COLUMNS = ("rank", "proposal_id", "title", "applicant", "total_score", "computed", "proposed", "decision",
+                    "funded", "awarded", "reduced", "reserve", "conditions", "departure", "reason")
+
+
 def decision_rows(board: DecisionBoard, lang: str) -> pd.DataFrame:
+    """The decisions table, one row per proposal in final-rank order. Column titles, decision words and amounts
+    are looked up once per distinct value, not once per cell (a call of 500 proposals: issue 15)."""
     d = board.decisions
     r = d.ranking
     reduced, departure = d.reduced, d.departure
     yes = label("decisions.yes", lang)
+    heads = [t(f"decisions.col.{c}") for c in DECISION_COLUMNS] + [t("dc.table.locked")]
+    outcome = {}
+    computed = {code: DECISION_LABELS[name][0 if lang == "ja" else 1] for code, name in enumerate(DECISION_CODES)}
+
+    def word(code: int) -> str:
+        if code not in outcome:
+            outcome[code] = outcome_label(code, lang)
+        return outcome[code]
     rows = []
     for i in r.order.tolist():
         prop = r.table.proposals[i]
-        ja, en = DECISION_LABELS[DECISION_CODES[int(r.decision[i])]]
         locked = prop.id in board.conflicted
-        rows.append({
-            t("decisions.col.rank"): int(r.rank[i]) or None,
-            t("decisions.col.proposal_id"): ("🔒 " if locked else "") + prop.id,
-            t("decisions.col.title"): prop.title,
-            t("decisions.col.applicant"): prop.applicant.name,
-            t("decisions.col.total_score"): score(float(r.total[i])),
-            t("decisions.col.computed"): ja if lang == "ja" else en,
-            t("decisions.col.proposed"): outcome_label(int(d.proposed[i]), lang),
-            t("decisions.col.decision"): outcome_label(int(d.decision[i]), lang),
-            t("decisions.col.funded"): _amount(d, int(d.funded[i]), lang),
-            t("decisions.col.awarded"): _amount(d, int(d.awarded[i]), lang),
-            t("decisions.col.reduced"): yes if reduced[i] else "",
-            t("decisions.col.reserve"): int(d.position[i]) or None,
-            t("decisions.col.conditions"): d.conditions.get(i, ""),
-            t("decisions.col.departure"): yes if departure[i] else "",
-            t("decisions.col.reason"): d.reasons.get(i, ""),
-            t("dc.table.locked"): yes if locked else "",
-        })
+        rows.append(dict(zip(heads, (
+            int(r.rank[i]) or None, ("🔒 " if locked else "") + prop.id, prop.title, prop.applicant.name,
+            score(float(r.total[i])), computed[int(r.decision[i])], word(int(d.proposed[i])),
+            word(int(d.decision[i])), _amount(d, int(d.funded[i]), lang), _amount(d, int(d.awarded[i]), lang),
+            yes if reduced[i] else "", int(d.position[i]) or None, d.conditions.get(i, ""),
+            yes if departure[i] else "", d.reasons.get(i, ""), yes if locked else ""))))
     return pd.DataFrame(rows)
 
 
@@ -180,8 +181,9 @@ def edit_form(me, board: DecisionBoard) -> None:
     if board.confirmed is not None:
         st.caption(t("dc.edit.locked"))
         return
-    ids = [d.ids[int(i)] for i in d.ranking.order]
-    titles = {d.ids[int(i)]: d.ranking.table.proposals[int(i)].title for i in d.ranking.order}
+    every = d.ids                   # a list built on each access: read once (500 proposals: issue 15)
+    ids = [every[int(i)] for i in d.ranking.order]
+    titles = {every[int(i)]: d.ranking.table.proposals[int(i)].title for i in d.ranking.order}
     pid = st.selectbox(t("dc.edit.pick"), ids, index=None, key="dc_pick", placeholder=t("dc.edit.pick_placeholder"),
                        format_func=lambda p: ("🔒 " if p in board.conflicted else "") + f"{p}　{titles[p]}")
     if pid is None:

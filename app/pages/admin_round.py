@@ -135,14 +135,20 @@ def auto_assign_report(rnd, rep) -> None:
                    icon=":material/link_off:")
 
 
-def assignments_section(me, rnd) -> None:
+def assignments_section(me, rnd) -> list:
+    """The assignments of one programme: the table, automatic assignment, add and remove. Returns every
+    assignment of the round (read once per run: the chair's part below lists the submitted ones)."""
     st.subheader(t("admin.assign.title"))
     pack_id = pick_pack(rnd, key="adm_pack_pick")
     store = get_store()
-    rows = [a for a in store.assignments.list_assignments(me, rnd.id) if a.pack == pack_id]
+    every = store.assignments.list_assignments(me, rnd.id)
+    rows = [a for a in every if a.pack == pack_id]
     if rows:
-        st.dataframe(pd.DataFrame([{t("admin.assign.proposal"): a.proposal_id, t("admin.assign.reviewer"): a.reviewer,
-                                    t("admin.assign.status"): t(f"admin.status.{a.status}")} for a in rows]),
+        # one lookup per status and per column title, not per row (5,000 assignments: issue 15)
+        status = {s: t(f"admin.status.{s}") for s in {a.status for a in rows}}
+        st.dataframe(pd.DataFrame({t("admin.assign.proposal"): [a.proposal_id for a in rows],
+                                   t("admin.assign.reviewer"): [a.reviewer for a in rows],
+                                   t("admin.assign.status"): [status[a.status] for a in rows]}),
                      hide_index=True, width="stretch", height=260)
     else:           # no empty table: Streamlit would write "empty" in English
         st.info(t("admin.assign.none_yet"))
@@ -174,6 +180,7 @@ def assignments_section(me, rnd) -> None:
         with store_errors():
             store.assignments.unassign(me, rnd.id, pid, rv)
             st.rerun()
+    return every
 
 
 def deadline_section(me, rnd) -> None:
@@ -194,10 +201,10 @@ def deadline_section(me, rnd) -> None:
             st.rerun()
 
 
-def chair_section(me, rnd) -> None:
+def chair_section(me, rnd, assignments: list) -> None:
     store = get_store()
     st.subheader(t("admin.reopen.title"))
-    submitted = [a for a in store.assignments.list_assignments(me, rnd.id) if a.status == "submitted"]
+    submitted = [a for a in assignments if a.status == "submitted"]
     if submitted:
         labels = {(a.proposal_id, a.reviewer): f"{a.proposal_id} — {a.reviewer}" for a in submitted}
         c = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -276,12 +283,12 @@ def render() -> None:
     import_section(me, rnd)
     upload_section(me, rnd)           # proposal documents (app/documents_view.py)
     users_section(me)
-    assignments_section(me, rnd)
+    assignments = assignments_section(me, rnd)
     conflicts_section(me, rnd)
     deadline_section(me, rnd)         # the chair and the secretariat (issue 14 §14)
     if me.role == "chair":
         visibility_section(me, rnd)     # the round's review-visibility policy (issue 16 §8)
-        chair_section(me, rnd)
+        chair_section(me, rnd, assignments)
         audit_section(me, rnd)
 
 

@@ -14,6 +14,8 @@ scores of the ranking). Logic lives in the store (``store.decisions``, ``store.n
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +24,7 @@ from app.decisions_view import (budget_gauge, confirm_section, decision_rows, de
                                 problems_box, show_notice, status_line, versions_list)
 from app.i18n import current_lang, t
 from app.notices_view import notices_section
-from app.session import error_text, get_store, round_pack_header
+from app.session import error_text, get_store, round_call, round_pack_header
 from app.ui import error_boundary, money
 from scoring.decisions import outcome_label
 from scoring.errors import InputError
@@ -37,6 +39,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def record_downloads(board, round_name: str) -> None:
+    """The selection record (.xlsx, .docx) and the 採択一覧 (.xlsx, .csv). Each file is built when its button is
+    clicked (a callable given to ``st.download_button``), not on every run of the page: the .docx of 500
+    proposals alone took seconds (issue 15)."""
     lang = current_lang()
     d = board.decisions
     v = board.confirmed
@@ -45,23 +50,25 @@ def record_downloads(board, round_name: str) -> None:
         st.caption(t("dc.record.draft_note"))
     c1, c2, c3, c4 = st.columns(4)
     stem = f"{board.pack_id}_v{v.version}" if v is not None else f"{board.pack_id}_draft"
-    c1.download_button(t("dc.record.xlsx"), decisions_workbook(d, lang), file_name=f"selection_record_{stem}.xlsx",
-                       mime=XLSX, key="dc_record_xlsx", icon=":material/table:")
+    version, by, at = (v.version, v.by, local_time(v.at)) if v is not None else (None, None, None)
+    c1.download_button(t("dc.record.xlsx"), partial(decisions_workbook, d, lang),
+                       file_name=f"selection_record_{stem}.xlsx", mime=XLSX, key="dc_record_xlsx",
+                       on_click="ignore", icon=":material/table:")
     c2.download_button(t("dc.record.docx"),
-                       record_docx(d, round_name=round_name, version=v.version if v else None,
-                                   by=v.by if v else None, at=local_time(v.at) if v else None, lang=lang),
+                       partial(record_docx, d, round_name=round_name, version=version, by=by, at=at, lang=lang),
                        file_name=f"selection_record_{stem}.docx", mime=DOCX, key="dc_record_docx",
-                       icon=":material/description:")
-    c3.download_button(t("dc.record.list_xlsx"), adopted_list_xlsx(d, lang), file_name=f"adopted_{stem}.xlsx",
-                       mime=XLSX, key="dc_list_xlsx", icon=":material/list_alt:")
-    c4.download_button(t("dc.record.list_csv"), adopted_list_csv(d, lang), file_name=f"adopted_{stem}.csv",
-                       mime="text/csv", key="dc_list_csv", icon=":material/csv:")
+                       on_click="ignore", icon=":material/description:")
+    c3.download_button(t("dc.record.list_xlsx"), partial(adopted_list_xlsx, d, lang), file_name=f"adopted_{stem}.xlsx",
+                       mime=XLSX, key="dc_list_xlsx", on_click="ignore", icon=":material/list_alt:")
+    c4.download_button(t("dc.record.list_csv"), partial(adopted_list_csv, d, lang), file_name=f"adopted_{stem}.csv",
+                       mime="text/csv", key="dc_list_csv", on_click="ignore", icon=":material/csv:")
 
 
 def chair_view(me, rnd, pack_id: str) -> None:
     store = get_store()
     try:
-        board = store.decisions.board(me, rnd.id, pack_id)
+        # the chair's call of this programme, kept while the round is unchanged (app.session.round_call)
+        board = store.decisions.board(me, rnd.id, pack_id, call=round_call(me, rnd.id, pack_id))
     except (InputError, StoreError) as exc:
         st.error(error_text(exc))
         return

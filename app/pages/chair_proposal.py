@@ -32,7 +32,7 @@ def reviews_section(me, rid: int, pack, proposal_id: str, lang: str, withheld=fr
         return
     anonymise = st.toggle(t("chair.detail.anonymise"), key="chair_anonymise",
                           value=bool(pack.policy.anonymise_comments))
-    reviews = [r for r in get_store().reviews.list_reviews(me, rid, pack.id) if r.proposal_id == proposal_id]
+    reviews = get_store().reviews.list_reviews(me, rid, pack.id, proposal_id=proposal_id)
     if not reviews:
         st.info(t("chair.detail.no_reviews"))
         return

@@ -64,6 +64,18 @@ def decision_text(value: str, waitlist: int = 0) -> str:
     return f"{DECISION_ICONS.get(value, '')} {decision_label(value)}" + (f" {waitlist}" if waitlist else "")
 
 
+def decision_texts():
+    """:func:`decision_text` for one run's table: each decision's words looked up once, not once per row (a
+    what-if on 500 proposals looked the same few words up 500 times; issue 15)."""
+    words: dict[str, str] = {}
+
+    def text(value: str, waitlist: int = 0) -> str:
+        if value not in words:
+            words[value] = decision_text(value)
+        return words[value] + (f" {waitlist}" if waitlist else "")
+    return text
+
+
 # --- what-if -----------------------------------------------------------------------------------------------------
 
 def official(pack) -> dict:
@@ -265,10 +277,11 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
     """The ranked list in order (``Ranking.display_columns``) — numbers stay numbers (formatted by the table's
     column configuration) — with a separator row where the funding line falls."""
     c = ranking.display_columns(lang)
+    text = decision_texts()
     rank = c["rank"]
     frame = pd.DataFrame({
         "rank": pd.array(rank, dtype="Int64"), "id": c["id"], "title": c["title"],
-        "decision": [decision_text(d.value, w) for d, w in zip(c["decision"], c["waitlist_position"].tolist())],
+        "decision": [text(d.value, w) for d, w in zip(c["decision"], c["waitlist_position"].tolist())],
         "base": c["base"], "bonus": c["bonus"], "total": c["total"],
         "funded": pd.array(c["funded"], dtype="Int64"), "capped": c["capped"],
         "cumulative": pd.array(c["cumulative"], dtype="Int64"), "reasons": c["reasons"],
@@ -459,7 +472,7 @@ def ranking_view(rnd, pack_id: str) -> None:
         if shown is not None and shown != key:
             st.rerun(scope="app")
         changed = values != base
-        table = final_table(ranking, lang, decision_text) if final else ranking_table(ranking, lang)
+        table = final_table(ranking, lang, decision_texts()) if final else ranking_table(ranking, lang)
         chart = cumulative_chart(ranking)
         counts, b = ranking.counts(), ranking.budget_view()
 

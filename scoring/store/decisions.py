@@ -168,13 +168,16 @@ class DecisionService(ServiceBase):
         pid = self.store.rounds._pack_id(s, r.id, pack)
         return s.scalar(select(RoundPack).where(RoundPack.round_id == r.id, RoundPack.pack_id == pid))
 
-    def _ranking(self, s: Session, who: Actor, r: Round, k: RoundPack):
-        """The final ranking: both stages where the pack holds hearings and is decided, else the document one."""
+    def _ranking(self, s: Session, who: Actor, r: Round, k: RoundPack, call=None):
+        """The final ranking: both stages where the pack holds hearings and is decided, else the document one.
+        ``call``: the actor's ``(call, resolutions)`` of this pack when the caller holds it (see :meth:`board`)."""
         pack = self.store._pack(s, r.id, k.pack_id)
         if pack.hearing is not None and (k.stage or Stage.document) == Stage.decided:
             hs = self.store.hearings
             return hs._rank(s, who, r, k, None, None, hs._edits(s, r, k.pack_id), True, {})
-        call, resolutions = self.store.rounds._call(s, r, k.pack_id, self._withheld(s, who, r.id))
+        if call is None or call[0].pack.id != k.pack_id:
+            call = self.store.rounds._call(s, r, k.pack_id, self._withheld(s, who, r.id))
+        call, resolutions = call
         return call.rank(Params.from_pack(call.pack), resolutions)
 
     def _edit_rows(self, s: Session, r: Round, pack_id: str) -> list[tuple[DecisionEditRow, str]]:
@@ -193,8 +196,9 @@ class DecisionService(ServiceBase):
         rows = self._versions(s, r, pack_id)
         return rows[-1] if rows and rows[-1].reopened_at is None else None
 
-    def _decide(self, s: Session, who: Actor, r: Round, k: RoundPack) -> tuple[Decisions, dict[str, EditInfo]]:
-        ranking = self._ranking(s, who, r, k)
+    def _decide(self, s: Session, who: Actor, r: Round, k: RoundPack,
+                call=None) -> tuple[Decisions, dict[str, EditInfo]]:
+        ranking = self._ranking(s, who, r, k, call)
         infos = {pid: _edit_info(row, pid) for row, pid in self._edit_rows(s, r, k.pack_id)}
         edits = [DecisionEdit(e.proposal_id, e.decision, e.awarded_yen, e.approved_cost_yen, e.conditions, e.reason,
                               e.reserve_position, row=e.proposal_id, by=e.by, at=e.at.isoformat())
@@ -208,14 +212,17 @@ class DecisionService(ServiceBase):
                                      f"(version {v.version}): reopen them first")
 
     # -- reading ----------------------------------------------------------------------------------------------
-    def board(self, actor: UserInfo, round_id: int | str, pack: str | None = None) -> DecisionBoard:
+    def board(self, actor: UserInfo, round_id: int | str, pack: str | None = None, call=None) -> DecisionBoard:
         """Chair: the live decisions of one pack with their problems, the stored edits, the proposals the chair is
-        conflicted with, the confirmed versions."""
+        conflicted with, the confirmed versions. ``call``: the ``(call, resolutions)`` that
+        :meth:`RoundService.call` gives this actor for this round and pack, when the caller holds it already (the
+        app keeps it while the round's audit log is unchanged): the ranking is then not rebuilt from the
+        database (issue 15: most of the 採否・通知 page's time). A call of another pack is ignored."""
         with self.db.read() as s:
             who = self._chair(s, actor, "see the draft decisions")
             r = self._round(s, round_id)
             k = self._pack_row(s, r, pack)
-            d, infos = self._decide(s, who, r, k)
+            d, infos = self._decide(s, who, r, k, call)
             return DecisionBoard(r.id, k.pack_id, d, infos, self._withheld(s, who, r.id),
                                  [_version_info(v) for v in self._versions(s, r, k.pack_id)], k.stage or "document")
 

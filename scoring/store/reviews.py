@@ -390,9 +390,11 @@ class ReviewService(ServiceBase):
             return row.version
 
     def list_reviews(self, actor: UserInfo, round_id: int, pack: str | None = None,
-                     stage: str | None = Stage.document) -> list[ReviewContent]:
+                     stage: str | None = Stage.document, proposal_id: str | None = None) -> list[ReviewContent]:
         """Chair: every saved review of the round — except those of proposals the chair is conflicted with.
-        ``stage``: the document reviews (default), the hearing reviews, or ``None`` for both."""
+        ``stage``: the document reviews (default), the hearing reviews, or ``None`` for both. ``proposal_id``:
+        only the reviews of that proposal (read from the database, not filtered afterwards: one proposal's
+        detail page should not read the whole round)."""
         with self.db.read() as s:
             who = self._who(s, actor)
             if not who.is_(Role.chair):
@@ -405,5 +407,7 @@ class ReviewService(ServiceBase):
                 q = q.where(ProposalRow.pack_id == pack)
             if stage is not None:
                 q = q.where(Review.stage == _stage(stage))
+            if proposal_id is not None:
+                q = q.where(ProposalRow.proposal_id == proposal_id)
             hidden = self._withheld(s, who, r.id)
             return [_content(r.id, pid, name, row) for row, name, pid in s.execute(q) if pid not in hidden]
