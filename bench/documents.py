@@ -62,13 +62,33 @@ def click_run(at, element) -> None:
         local_script_runner.RerunData = plain
 
 
-def measure(runs: int) -> tuple[list[float], list[float]]:
+SENT: list[int] = []   # bytes of the messages each AppTest run sent (what the server would send the browser)
+
+
+def count_sent() -> None:
+    """Record, for every AppTest run, the size of the messages it put on the way to the browser."""
+    from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+    from streamlit.testing.v1 import local_script_runner
+
+    plain = local_script_runner.LocalScriptRunner.run
+
+    def run(self, *args, **kwargs):
+        try:
+            return plain(self, *args, **kwargs)
+        finally:
+            SENT.append(sum(d["forward_msg"].ByteSize() for e, d in zip(self.events, self.event_data)
+                            if e == ScriptRunnerEvent.ENQUEUE_FORWARD_MSG))
+
+    local_script_runner.LocalScriptRunner.run = run
+
+
+def measure(runs: int) -> tuple[list[float], list[float], list[int]]:
     from streamlit.testing.v1 import AppTest
 
     from app import session
     from app.auth import User
 
-    opens, reruns = [], []
+    opens, reruns, sent = [], [], []
     for _ in range(runs):
         session.reset_store()
         at = AppTest.from_file(str(ROOT / "review_app.py"), default_timeout=300)
@@ -85,9 +105,10 @@ def measure(runs: int) -> tuple[list[float], list[float]]:
         t0 = time.perf_counter()
         click_run(at, radio)
         reruns.append(time.perf_counter() - t0)
+        sent.append(SENT[-1])
         assert not at.exception, [e.value for e in at.exception]
         assert at.radio(key="rv_level_service_need").value == 3
-    return opens, reruns
+    return opens, reruns, sent
 
 
 def main(argv=None) -> int:
@@ -104,6 +125,7 @@ def main(argv=None) -> int:
         from scoring.store import SYSTEM, Store
         from scoring.store.schema import ProposalDocument, ProposalRow
 
+        count_sent()
         store = Store(create=True)
         seed_demo(store)
         with store.db.write() as s:   # the proposal without any document
@@ -117,11 +139,14 @@ def main(argv=None) -> int:
     med = {k: statistics.median(v) for k, v in (("open_without", without[0]), ("rerun_without", without[1]),
                                                  ("open_with", with_pdf[0]), ("rerun_with", with_pdf[1]))}
     size = len(data) / 1024 / 1024
+    mb = {k: statistics.median(v[2]) / 1024 / 1024 for k, v in (("without", without), ("with", with_pdf))}
     print(f"{'':28}{'without':>10}{f'with {size:.0f} MB PDF':>18}{'ratio':>8}")
     for k in ("open", "rerun"):
         a, b = med[f"{k}_without"], med[f"{k}_with"]
         print(f"{k + ' (median s, n=' + str(args.runs) + ')':28}{a:>10.3f}{b:>18.3f}{b / a:>8.2f}")
+    print(f"{'sent by a level click (MB)':28}{mb['without']:>10.3f}{mb['with']:>18.3f}")
     print(json.dumps({"pdf_mb": round(size, 1), "runs": args.runs, **{k: round(v, 4) for k, v in med.items()},
+                      "click_sent_mb_without": round(mb["without"], 3), "click_sent_mb_with": round(mb["with"], 3),
                       "ratio_open": round(med["open_with"] / med["open_without"], 2),
                       "ratio_rerun": round(med["rerun_with"] / med["rerun_without"], 2)}))
     return 0

@@ -42,17 +42,26 @@ def warm_login(page, demo: str, user: str) -> None:
     wait_for_login_cookie(page)
 
 
-def pdf_frames(page) -> list[bytes]:
-    """The websocket messages the page receives that carry a PDF (the viewer's ``data:`` URI), as they come."""
-    frames: list[bytes] = []
+def pdf_messages(page) -> tuple[list[str], list[str]]:
+    """Streamlit's messages to the page about the PDF, as they come: the hashes of those that carry it (the
+    viewer's ``data:`` URI), and the references sent instead of a message the browser has cached already —
+    Streamlit sends a large message once and then only its hash (``ref_hash``) while it is unchanged."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    carried: list[str] = []
+    refs: list[str] = []
 
     def received(payload) -> None:
-        data = payload if isinstance(payload, bytes) else payload.encode()
-        if b"data:application/pdf" in data:
-            frames.append(data)
+        if not isinstance(payload, bytes):
+            return
+        msg = ForwardMsg.FromString(payload)
+        if b"data:application/pdf" in payload:
+            carried.append(msg.hash)
+        elif msg.WhichOneof("type") == "ref_hash":
+            refs.append(msg.ref_hash)
 
     page.on("websocket", lambda ws: ws.on("framereceived", received))
-    return frames
+    return carried, refs
 
 
 def fits(viewer) -> bool:
@@ -66,7 +75,7 @@ def test_scoring_with_the_pdf_beside_the_form_and_a_conflicted_reviewer_refused_
     page = allowed.new_page()
     responses: list = []
     page.on("response", lambda r: responses.append((r.url, r.headers.get("content-type", ""))))
-    sent = pdf_frames(page)
+    carried, refs = pdf_messages(page)
     warm_login(page, demo, "R01")
     page.goto(f"{demo.rstrip('/')}/review?round=1&proposal=L4-006")
     wait_idle(page)
@@ -89,12 +98,14 @@ def test_scoring_with_the_pdf_beside_the_form_and_a_conflicted_reviewer_refused_
     page.goto(f"{demo.rstrip('/')}/review?round=1&proposal=L4-003")
     wait_idle(page)
     expect(widget(page, "rv_doc_pdf").locator("canvas").first).to_be_visible(timeout=60_000)
-    with_pdf = len(sent)
-    assert with_pdf >= 1                               # the page's own run sent it once
+    assert carried                                     # the page's own run sent it
+    n_carried, n_refs = len(carried), len(refs)
     pick_radio(page, "rv_level_service_need", LEVELS[4])
     expect(page.get_by_text("下書きを保存しました")).to_be_visible()
     expect(widget(page, "rv_doc_pdf").locator("canvas").first).to_be_visible()
-    assert len(sent) == with_pdf
+    # the click's run sent neither the PDF nor a reference to it: the viewer was not run again
+    assert len(carried) == n_carried
+    assert not set(refs[n_refs:]) & set(carried)
 
     # the PDF never went over an HTTP URL: no response of the allowed session was a PDF
     pdf_responses = [u for u, ct in responses if "pdf" in ct.lower() and not u.startswith("data:")]
