@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from scoring.io.packs import load_pack
 from tests.browser.conftest import ROOT, click_button, pick_radio, wait_idle, widget
-from tests.browser.test_review_browser import LEVELS, login, wait_for_login_cookie
+from tests.browser.test_review_browser import LEVELS, wait_for_login_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,11 @@ def warm_login(page, demo: str, user: str) -> None:
     """Log in; the first page of a fresh demo server seeds the demo round first (slow on a loaded machine)."""
     page.goto(demo)
     expect(page.get_by_text("デモ用アカウント")).to_be_visible(timeout=180_000)
-    login(page, demo, user)
-    wait_for_login_cookie(page)
+    widget(page, "login_username").locator("input").fill(user)
+    widget(page, "login_password").locator("input").fill("shinsa-demo")
+    page.locator("[data-testid=stFormSubmitButton] button").click()
+    wait_idle(page)
+    wait_for_login_cookie(page, timeout_s=120)
 
 
 def pdf_messages(page) -> tuple[list[str], list[str]]:
@@ -116,8 +119,7 @@ def test_scoring_with_the_pdf_beside_the_form_and_a_conflicted_reviewer_refused_
     other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     try:
         bad = other.new_page()
-        login(bad, demo, "R03")
-        wait_for_login_cookie(bad)
+        warm_login(bad, demo, "R03")
         bad.goto(f"{demo.rstrip('/')}/review?round=1&proposal=L4-006")
         wait_idle(bad)
         expect(bad.get_by_text("L4-006_提案書.pdf")).to_have_count(0)
