@@ -47,9 +47,12 @@ def _criterion_labels(pack) -> dict[str, str]:
 
 # --- the section --------------------------------------------------------------------------------------------------
 
-def discussion_section(me, round_id: int, proposal_id: str, pack, *, chair: bool = False) -> None:
+def discussion_section(me, round_id: int, proposal_id: str, pack, *, chair: bool = False,
+                       stage: str = "document", own_submitted: bool | None = None) -> None:
     """The whole section 「委員間の議論」 for one proposal (``chair``: the chair's page, which lists the reviews
-    itself)."""
+    itself). ``stage``: whose reviews 「他の委員の評価」 shows — the document reviews (評価入力) or the hearing
+    reviews (the hearing form, with ``own_submitted``: whether the reader's own hearing review is submitted,
+    which ``after_own_submit`` asks before the others' hearing scores are shown; the store enforces it)."""
     st.divider()
     st.header(t("discussion.title"), anchor="discussion")
     store = get_store()
@@ -64,7 +67,7 @@ def discussion_section(me, round_id: int, proposal_id: str, pack, *, chair: bool
     st.caption(t(f"discussion.policy.{thread.policy}"))
     labels = _criterion_labels(pack)
     if not chair:
-        others_section(me, round_id, proposal_id, pack, thread)
+        others_section(me, round_id, proposal_id, pack, thread, stage, own_submitted)
     if thread.hidden and not thread.sees_others:
         st.info(t("discussion.hidden", n=thread.hidden), icon=":material/lock_clock:")
     if not thread.comments:
@@ -79,13 +82,16 @@ def discussion_section(me, round_id: int, proposal_id: str, pack, *, chair: bool
         store.discussion.mark_read(me, round_id, proposal_id)
 
 
-def others_section(me, round_id: int, proposal_id: str, pack, thread) -> None:
+def others_section(me, round_id: int, proposal_id: str, pack, thread, stage: str = "document",
+                   own_submitted: bool | None = None) -> None:
     """The other reviewers' submitted scores and comments, when the policy lets this reviewer see them."""
-    st.subheader(t("discussion.others"))
-    if not thread.sees_others:
+    st.subheader(t("discussion.others") if stage == "document" else t("discussion.others_hearing"))
+    waiting = stage != "document" and thread.policy == "after_own_submit" and own_submitted is False
+    if not thread.sees_others or waiting:
         st.caption(t(f"discussion.others_hidden.{thread.policy}"))
         return
-    reviews = get_store().discussion.others_reviews(me, round_id, proposal_id)
+    reviews = get_store().discussion.others_reviews(me, round_id, proposal_id, stage=stage)
+    criteria = list(pack.hearing.criteria) if stage == "hearing" else list(pack.criteria)
     if not reviews:
         st.caption(t("discussion.others_none"))
         return
@@ -98,12 +104,12 @@ def others_section(me, round_id: int, proposal_id: str, pack, thread) -> None:
     rows = []
     for r in reviews:
         row = {t("discussion.reviewer"): who(r.reviewer)}
-        for c in pack.criteria:
+        for c in criteria:
             row[c.label.get(lang)] = r.levels.get(c.id)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="disc_others")
     for r in reviews:
-        texts = [(c.label.get(lang), r.comments.get(c.id)) for c in pack.criteria if r.comments.get(c.id)]
+        texts = [(c.label.get(lang), r.comments.get(c.id)) for c in criteria if r.comments.get(c.id)]
         if r.overall_comment:
             texts.append((t("reviewer.overall"), r.overall_comment))
         if texts:

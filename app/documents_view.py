@@ -33,15 +33,48 @@ from .session import error_text, get_store
 
 SEEN = "docs_seen"           # document ids this session has opened (their first view is logged)
 VIEWER_HEIGHT = 900
+URI_CACHE_ENTRIES = 8        # data: URIs kept per server process (a 50 MB PDF is a 67 MB URI)
 
 
 def size_text(n: int) -> str:
     return f"{n / 1024 / 1024:,.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1):,} KB"
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+# The viewer draws a page at 72 dpi — an A4 page is 595 px wide, with 16 px either side — and takes no option for
+# its scale; its column is narrower on most screens (about 360 px at 1,280 px wide with the sidebar), so the page
+# was cut on the right. Once per viewer drawn, when its first page has loaded, this script presses the viewer's
+# own "Zoom Out" button (steps of 25 %, down to 50 %) until the page fits the viewer's width; the viewer lays its
+# pages out again itself, and its +/- buttons go on from there. Installed once per tab; the viewer is drawn in
+# an open shadow root (Streamlit's components v2), which the script enters.
+_FIT_JS = """<script>
+(() => {
+  if (window.__shinsaPdfFit) return;
+  window.__shinsaPdfFit = true;
+  const done = new WeakSet(), MARGIN = 32, STEP = 0.25, MIN = 0.5;
+  const fit = () => {
+    for (const host of document.querySelectorAll("[data-testid='stBidiComponentIsolated']")) {
+      const root = host.shadowRoot, content = root && root.querySelector("[data-testid='pdf-content']");
+      if (!content || done.has(content)) continue;
+      const canvas = content.querySelector("[data-index='0'] canvas");
+      const out = root.querySelector("button[title='Zoom Out']");
+      if (!canvas || !out || !canvas.getBoundingClientRect().width) continue;     // not loaded yet
+      done.add(content);
+      const width = canvas.getBoundingClientRect().width, room = content.clientWidth - MARGIN;
+      let scale = 1;
+      while (scale - STEP >= MIN - 1e-9 && width * scale > room) { scale -= STEP; out.click(); }
+    }
+  };
+  setInterval(fit, 300);
+})();
+</script>"""
+
+
+@st.cache_resource(max_entries=URI_CACHE_ENTRIES, show_spinner=False)
 def _pdf_uri(sha256: str, _load) -> str:
-    """The PDF as a ``data:`` URI, cached by its SHA-256 (the same bytes whoever asked; access is checked first)."""
+    """The PDF as a ``data:`` URI, cached by its SHA-256 (the same bytes whoever asked; access is checked first).
+
+    ``cache_resource``: a hit is the cached string itself (``cache_data`` would unpickle a copy of up to 67 MB
+    on every run); a string cannot be changed by the page that got it."""
     return "data:application/pdf;base64," + base64.b64encode(_load()).decode("ascii")
 
 
@@ -68,6 +101,7 @@ def show_pdf(me, rid: int, pid: str, doc, key: str) -> None:
     from streamlit_pdf import pdf_viewer        # the component st.pdf uses (streamlit[pdf])
 
     st.caption(t("documents.viewer.caption", file=doc.file_name, pages=doc.pages or "?", size=size_text(doc.size)))
+    st.html(_FIT_JS, unsafe_allow_javascript=True)      # the page fits the column (see _FIT_JS)
     pdf_viewer(uri, height=VIEWER_HEIGHT, key=key)
 
 

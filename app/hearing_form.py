@@ -4,7 +4,9 @@ At stage ``hearing`` every committee member not conflicted with a shortlisted pr
 (``store.hearing_forms.list_for``); the scoring page then offers 書面審査 / ヒアリング審査 at its top. The hearing
 form shows the proposal, the document stage's comments of the panel as question prompts
 (「書面審査での指摘（質問の参考）」, ``store.hearing_forms.prompts``: only what the reader may see), then the hearing
-criteria with the same autosave / submit / stale-save code as the document review (:mod:`app.review_form`).
+criteria with the same autosave / submit / stale-save code as the document review (:mod:`app.review_form`), then
+「委員間の議論」 (:mod:`app.discussion_view`: the proposal's thread under the round's review-visibility policy, and
+the other members' submitted hearing scores — under ``after_own_submit`` once one's own hearing review is in).
 A conflicted member gets no form: the proposal is not offered, and the store refuses it if named in the address.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.discussion_view import discussion_section
 from app.i18n import current_lang, t
 from app.review_form import HEARING, criteria_section, status_line, submit_section, sync_widgets
 from app.session import error_text, get_store
@@ -121,3 +124,5 @@ def hearing_page(me, forms, notice=None) -> None:
     criteria_section(target, pack, review, HEARING, form.round_locked, me.username)
     if not form.round_locked:
         submit_section(me, target, pack, review, HEARING)
+    # 委員間の議論 as on the document review: the same thread, policy and conflict rules; the others' hearing scores
+    discussion_section(me, rid, pid, pack, stage="hearing", own_submitted=review.status == "submitted")

@@ -4,9 +4,11 @@ Starts ``streamlit run review_app.py -- --demo`` on a free port with a fresh dat
 Chromium (``/usr/bin/chromium``) with Playwright and writes docs/screenshots/:
 
 - reviewer_scoring, chair_ranking, proposal_detail, dry_run (Japanese) and the same with ``_en`` (English);
-- chair_stage, chair_ranking_hearing (the demo's programme in its hearing stage) and their ``_en`` twins.
+- chair_stage, chair_ranking_hearing (the demo's programme in its hearing stage) and their ``_en`` twins;
+- documents_scoring(_en): 評価入力 with the 提案書 beside the form, the window as it is (1,280 × 950).
 
-Each page is shot whole (the window made as tall as the page). Look at every picture after running it.
+Each page is shot whole (the window made as tall as the page), except documents_scoring. Look at every picture
+after running it. ``--only documents`` (or any of self_check, reviewer, chair) makes only those.
 """
 
 from __future__ import annotations
@@ -87,6 +89,18 @@ def reviewer(page, url: str, lang: str, suffix: str) -> None:
     shoot(page, f"reviewer_scoring{suffix}.png")
 
 
+def documents(page, url: str, lang: str, suffix: str) -> None:
+    login(page, url, "R01")
+    wait_for_login_cookie(page)
+    page.set_viewport_size({"width": 1280, "height": 950})
+    page.goto(f"{url}/review?round=1&proposal=L4-006")
+    wait_idle(page)
+    expect(widget(page, "rv_doc_pdf").locator("canvas").first).to_be_visible()
+    page.wait_for_timeout(2500)          # the viewer fits the page to its column, then draws it again
+    page.screenshot(path=str(SCREENSHOTS / f"documents_scoring{suffix}.png"))
+    print("wrote", SCREENSHOTS / f"documents_scoring{suffix}.png")
+
+
 def chair(page, url: str, lang: str, suffix: str) -> None:
     login(page, url, "C01")
     choose(page, "app_pack_pick", pack_label(L4, lang))
@@ -108,9 +122,17 @@ def chair(page, url: str, lang: str, suffix: str) -> None:
     shoot(page, f"chair_ranking_hearing{suffix}.png")
 
 
+STEPS = {"self_check": self_check, "reviewer": reviewer, "chair": chair, "documents": documents}
+
+
 def main() -> None:
+    import argparse
     import os
     import subprocess
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", choices=list(STEPS), default=list(STEPS))
+    steps = [STEPS[name] for name in ap.parse_args().only]
 
     from tests.browser.conftest import free_port, stop_server
 
@@ -132,7 +154,7 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 expect.set_options(timeout=60_000)
                 for lang, suffix in (("ja", ""), ("en", "_en")):
-                    for step in (self_check, reviewer, chair):
+                    for step in steps:
                         context = browser.new_context(viewport={"width": 1280, "height": 900},
                                                       locale="ja-JP" if lang == "ja" else "en-US")
                         context.add_cookies([{"name": "shinsa_lang", "value": lang, "url": url}])

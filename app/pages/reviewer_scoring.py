@@ -155,34 +155,66 @@ def conflict_section(me, target) -> None:
             st.rerun()
 
 
+def show_notice(notice) -> None:
+    if notice:
+        getattr(st, notice[0])(notice[1])
+
+
 def render() -> None:
     me = require("reviewer", "chair")
     ss = st.session_state
-    notice = ss.pop(NOTICE, None)
     forms = hearing_mode(me)        # the switch 書面審査 / ヒアリング審査 when the member has hearing forms
     if forms is not None:
-        hearing_page(me, forms, notice)
+        hearing_page(me, forms, ss.pop(NOTICE, None))
         return
     target = choose_target(me)
-    if notice:
-        getattr(st, notice[0])(notice[1])
     if target is None:
+        show_notice(ss.pop(NOTICE, None))
         return
     rid, pid = target
     store = get_store()
     try:
         proposal = store.rounds.get_proposal(me, rid, pid)
-        review = store.reviews.get_review(me, rid, pid)
+        store.reviews.get_review(me, rid, pid)
     except (PermissionDenied, ConflictOfInterest, NotFound) as exc:
+        show_notice(ss.pop(NOTICE, None))
         ss.pop(TARGET, None)
         st.error(error_text(exc))
         return
     pack = store.rounds.pack(rid, proposal.pack)
-    sync_widgets(target, review, pack, DOCUMENT)
-    round_locked = store.rounds.get_round(me, rid).status == "locked"
-    # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
-    stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
     with beside_documents(me, rid, pid, key="rv_doc"):   # the 提案書 left of the form (app/documents_view.py)
+        scoring_part(target)
+    discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
+
+
+@st.fragment
+def scoring_part(target: tuple[int, str]) -> None:
+    """The proposal and its score form (the right column). A fragment: choosing a level, typing a comment or
+    pressing submit reruns only this part, so the 提案書 beside it (drawn outside, app/documents_view.py) is not
+    sent to the browser again on every click. What changes the page as a whole — submitting, declaring a
+    conflict, 「次の提案へ」 — reruns the whole page. Every run reads the user, the proposal and the review again
+    (the store's access check included)."""
+    with error_boundary("reviewer_scoring"):
+        me = require("reviewer", "chair")
+        ss = st.session_state
+        if ss.get(TARGET) != target:       # another proposal was chosen (「次の提案へ」): the whole page follows
+            st.rerun(scope="app")
+        rid, pid = target
+        store = get_store()
+        try:
+            proposal = store.rounds.get_proposal(me, rid, pid)
+            review = store.reviews.get_review(me, rid, pid)
+        except (PermissionDenied, ConflictOfInterest, NotFound):
+            st.rerun(scope="app")          # no longer allowed: the whole page says so, without the documents
+        except (RoundLocked, ReviewLocked) as exc:
+            st.error(error_text(exc))
+            return
+        show_notice(ss.pop(NOTICE, None))
+        pack = store.rounds.pack(rid, proposal.pack)
+        sync_widgets(target, review, pack, DOCUMENT)
+        round_locked = store.rounds.get_round(me, rid).status == "locked"
+        # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
+        stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
         proposal_section(proposal, pack)
         if round_locked:
             st.warning(t("reviewer.round_locked"), icon=":material/lock:")
@@ -198,7 +230,6 @@ def render() -> None:
             if review.status != "submitted":
                 conflict_section(me, target)
                 next_section(me, target)
-    discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
 
 
 with error_boundary("reviewer_scoring"):

@@ -303,11 +303,17 @@ class DiscussionService(ServiceBase):
     def others_reviews(self, actor: UserInfo, round_id: int, proposal_id: str,
                        stage: str = Stage.document) -> list[ReviewContent]:
         """The other reviewers' submitted reviews of the proposal as ``actor`` may read them: none while the
-        policy withholds them (see the module); a chair reads them all. Conflicted: :class:`ConflictOfInterest`."""
+        policy withholds them (see the module; under ``after_own_submit`` the hearing reviews of ``stage``
+        ``hearing`` only once the reader's own hearing review is submitted); a chair reads them all. Conflicted: :class:`ConflictOfInterest`."""
         with self.db.read() as s:
             a = self._access(s, actor, round_id, proposal_id)
             if not a.others:
                 return []
+            if (not a.chair and a.policy == ReviewVisibility.after_own_submit and stage != Stage.document
+                    and s.scalar(select(Review.id).where(
+                        Review.proposal_pk == a.prop.id, Review.user_id == a.who.id, Review.stage == stage,
+                        Review.status == ReviewStatus.submitted).limit(1)) is None):
+                return []   # the others' hearing scores only after one's own hearing review is submitted
             q = (select(Review, User.username).join(User, Review.user_id == User.id)
                  .where(Review.proposal_pk == a.prop.id, Review.stage == stage,
                         Review.status == ReviewStatus.submitted).order_by(User.username))
