@@ -347,7 +347,7 @@ def downloads(me, ranking, call, round_info, lang: str, key: tuple, whatif: What
             st.session_state["chair_xlsx_decisions"] = (key, decisions is not None)
             st.session_state["chair_files"] = (key, {   # the one ranking CSV, as the command line writes it
                 "csv": csv_bytes(*ranking.csv_table(lang)),
-                "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
+                "json": json.dumps(ranking.to_dict(lang, whatif), ensure_ascii=False, indent=2).encode("utf-8")})
     stored, files = st.session_state.get("chair_xlsx"), st.session_state.get("chair_files")
     if not (stored and stored[0] == key and files and files[0] == key):
         st.caption(t("chair.download.help"))

@@ -4,6 +4,7 @@ proposal detail, downloads, administration."""
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
 
@@ -231,10 +232,14 @@ def test_downloads_made_under_a_whatif_are_marked_as_such(store):
     assert wb.sheetnames[0] == "試算_概要" and all(n.startswith("試算_") for n in wb.sheetnames)
     assert download_names(at) == ["autonomous_l4_試算_chair.xlsx", "autonomous_l4_試算_ranking.csv",
                                   "autonomous_l4_試算_ranking.json"]
+    marked = json.loads(at.session_state["chair_files"][1]["json"])["whatif"]       # and inside the JSON
+    assert marked["official"] is False and marked["changes"][0]["setting"] == "budget"
+    assert marked["changes"][0]["whatif"] == 2_000_000_000
     at.button(key="chair_whatif_reset").click().run()
     at.button(key="chair_xlsx_prepare").click().run()
     assert download_names(at) == ["autonomous_l4_chair.xlsx", "autonomous_l4_ranking.csv",
                                   "autonomous_l4_ranking.json"]
+    assert "whatif" not in json.loads(at.session_state["chair_files"][1]["json"])
     assert openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1])).sheetnames[0] == "概要"
 
 
