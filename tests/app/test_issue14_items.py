@@ -66,3 +66,19 @@ def test_the_english_self_check_shows_the_grants_rounding_unit_in_yen(store):
     no_exception(at)
     shown = texts(at)
     assert "¥1,000" in shown and "1,000円" not in shown
+
+
+def test_the_chair_reads_a_declared_conflict_with_its_reason_on_progress(store):
+    """§3: the chair was "notified" only by a row with an empty reason; the reviewer now gives one (required,
+    confirmed) and 進捗 shows it beside the reviewer and the proposal."""
+    at = app_as(store, "R01", "reviewer_scoring", query={"round": "1", "proposal": "L4-003"})
+    at.text_input(key="rv_conflict_reason").input("申請者と共同研究中").run()
+    at.checkbox(key="rv_conflict_confirm").check().run()
+    at.button(key="rv_conflict_declare").click().run()
+    no_exception(at)
+    chair = app_as(store, "C01", "chair_progress")
+    chair.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
+    no_exception(chair)
+    assert "委員が申告した利益相反" in texts(chair)
+    [rows] = [d.value for d in chair.dataframe if "理由" in d.value.columns and "提案・団体" in d.value.columns]
+    assert rows.to_dict("records") == [{"委員": "委員 山田 太郎", "提案・団体": "L4-003", "理由": "申請者と共同研究中"}]
