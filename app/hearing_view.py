@@ -27,6 +27,7 @@ from scoring.store.times import local_time
 
 from .i18n import t
 from .session import get_store, round_call
+from .ui import money_column, table_money
 
 HEARING_STAGES = (Stage.hearing, Stage.decided)    # the stages whose ranking is the final (two-stage) one
 IN_MARK, OUT_MARK = "○", "—"
@@ -133,6 +134,8 @@ def cut_table(h: HearingRanking, lang: str) -> pd.DataFrame:
         line = pd.DataFrame({"id": ["━━━━"], "title": [t("chair.stage.cut_row", lang, n=k)], "in": [""], "why": [""]})
         frame = pd.concat([frame.iloc[:k], line, frame.iloc[k:]], ignore_index=True)
         frame = frame.astype({"rank": "Int64", "funded": "Int64"})
+    if h.budget_view().unit == "yen":   # 万円 in Japanese, yen in English; still numbers (sortable)
+        frame["funded"] = table_money(frame["funded"], lang)
     return frame.rename(columns=cut_labels(h, lang))
 
 
@@ -147,9 +150,10 @@ def cut_labels(h: HearingRanking, lang: str) -> dict[str, str]:
 def cut_config(h: HearingRanking, lang: str) -> dict:
     c = st.column_config
     label = cut_labels(h, lang)
+    amount = money_column(lang) if h.budget_view().unit == "yen" else c.NumberColumn(format="localized")
     return {label["rank"]: c.NumberColumn(format="%d", width="small"), label["id"]: c.TextColumn(width="small"),
             label["title"]: c.TextColumn(width="medium"), label["score"]: c.NumberColumn(format="%.2f", width="small"),
-            label["funded"]: c.NumberColumn(format="localized"), label["in"]: c.TextColumn(width="medium"),
+            label["funded"]: amount, label["in"]: c.TextColumn(width="medium"),
             label["why"]: c.TextColumn(width="large")}
 
 
@@ -178,6 +182,8 @@ def final_table(h: HearingRanking, lang: str, decision_text) -> pd.DataFrame:
                              "reasons": [""]})
         frame = pd.concat([frame.iloc[:at], line, frame.iloc[at:]], ignore_index=True)
         frame = frame.astype({"rank": "Int64", "n_hearing": "Int64", "funded": "Int64", "cumulative": "Int64"})
+    if h.budget_view().unit == "yen":   # 万円 in Japanese, yen in English; still numbers (sortable)
+        frame["funded"], frame["cumulative"] = table_money(frame["funded"], lang), table_money(frame["cumulative"], lang)
     return frame.rename(columns=final_labels(h, lang))
 
 
@@ -195,12 +201,13 @@ def final_config(h: HearingRanking, lang: str) -> dict:
     c = st.column_config
     label = final_labels(h, lang)
     score_col = c.NumberColumn(format="%.2f", width="small")
+    amount = money_column(lang) if h.budget_view().unit == "yen" else c.NumberColumn(format="localized")
     return {label["rank"]: c.NumberColumn(format="%d", width="small"), label["id"]: c.TextColumn(width="small"),
             label["title"]: c.TextColumn(width="medium"), label["decision"]: c.TextColumn(width="medium"),
             label["document"]: score_col, label["hearing"]: score_col, label["total"]: score_col,
             label["n_hearing"]: c.NumberColumn(format="%d", width="small"),
-            label["funded"]: c.NumberColumn(format="localized"),
-            label["cumulative"]: c.NumberColumn(format="localized"),
+            label["funded"]: amount,
+            label["cumulative"]: amount,
             label["reasons"]: c.TextColumn(width="large")}
 
 

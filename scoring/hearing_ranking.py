@@ -227,8 +227,8 @@ class HearingRanking(Ranking):
         })
         return out
 
-    def to_dict(self, lang: str = "ja") -> dict:
-        out = super().to_dict(lang)
+    def to_dict(self, lang: str = "ja", whatif=None) -> dict:
+        out = super().to_dict(lang, whatif)
         hp = self.hearing_params
         edits = sorted(self.edits.values(), key=lambda e: (e.action, e.proposal_id))
         return {**out, "stage": "hearing", "hearing": {

@@ -19,7 +19,7 @@ from .labels import label
 from .money import format_score, round_half_up
 from .models import DECISION_LABELS, Decision, SelectionMethod
 from .packs import CriteriaPack
-from .params import Params
+from .params import Params, WhatIf
 from .table import ProposalTable, ReviewTable
 
 DECIMALS = 6  # scores and thresholds are compared after rounding to 6 places (selection.md §8)
@@ -254,11 +254,19 @@ class Ranking:
     def results(self, lang: str = "ja") -> list[dict]:
         return [self.result(int(i), lang) for i in self.order]
 
-    def to_dict(self, lang: str = "ja") -> dict:
-        return {"pack": self.pack.id, "pack_version": self.pack.version,
-                "parameters": self.params.as_dict(self.pack), "budget": self.budget_dict(),
-                "skipped_other_packs": self.skipped_other_packs, "counts": self.counts(),
-                "results": self.results(lang)}
+    def to_dict(self, lang: str = "ja", whatif: WhatIf | None = None) -> dict:
+        """The ranking as JSON. Made under a ``whatif`` that changes anything, it says so (issue 14 §2): a
+        ``whatif`` entry with ``official: false``, the banner of the what-if workbook and each setting that
+        differs, the pack's value and the what-if's."""
+        out = {"pack": self.pack.id, "pack_version": self.pack.version,
+               "parameters": self.params.as_dict(self.pack), "budget": self.budget_dict(),
+               "skipped_other_packs": self.skipped_other_packs, "counts": self.counts(),
+               "results": self.results(lang)}
+        if whatif is not None and not whatif.is_official:
+            out["whatif"] = {"official": False, "note": label("workbook.whatif.banner", lang),
+                             "changes": [{"setting": k, "pack": own, "whatif": mine}
+                                         for k, own, mine in whatif.changes(self.pack)]}
+        return out
 
     # --- tables --------------------------------------------------------------------------------------------
     def display_columns(self, lang: str = "ja") -> dict[str, Any]:

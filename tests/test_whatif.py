@@ -103,6 +103,19 @@ def test_the_one_ranking_csv_is_what_the_command_line_writes(l4, tmp_path, capsy
     assert any("waitlist #1" in r[-2] for r in rows)
 
 
+def test_a_whatif_ranking_json_says_so_and_lists_what_differs(l4):
+    """Issue 14 §2 for the JSON export (the workbook: tests/excel/test_chair_workbook.py; the file names:
+    tests/app/test_pages_chair.py): made under a what-if on the chair's page it says so and lists each changed
+    setting; the official one has no such entry. (The command line's options are the run's parameters, not a
+    what-if: docs/excel.md.)"""
+    whatif = WhatIf(budget=300_000_000, pass_line=70)
+    data = l4.rank(whatif).to_dict("ja", whatif)
+    assert data["whatif"] == {"official": False, "note": "試算 — 公式の審査結果ではありません",
+                              "changes": [{"setting": "budget", "pack": 1_700_000_000, "whatif": 300_000_000},
+                                          {"setting": "pass_line", "pack": 60.0, "whatif": 70.0}]}
+    assert "whatif" not in l4.rank().to_dict("ja", WhatIf()) and "whatif" not in l4.rank().to_dict("ja")
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--pass-line", "inf", "--pass-line: must be a number from 0 to 1000 (got 'inf')"),
     ("--pass-line", "nan", "--pass-line: must be a number from 0 to 1000 (got 'nan')"),

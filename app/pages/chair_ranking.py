@@ -30,7 +30,7 @@ from app.ranking_view import analyses
 from app.session import change_marker, error_text, get_store, round_call, round_pack_header
 from app.charts import yen_ticks
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, score, yen_both
+from app.ui import error_boundary, man_oku, money_column, score, table_money, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.money import MoneyError, format_man_oku, parse_yen
@@ -237,11 +237,13 @@ def cumulative_chart(ranking) -> go.Figure:
                                  line=dict(color=COLORS.get(d.value, "#9e9e9e"), width=width),
                                  hovertemplate="%{customdata}<br>" + decision_label(d.value) + "<extra></extra>"))
     cum = ranking.cumulative[ranked]
+    b_unit = ranking.budget_view().unit
     sel = cum > 0
     if sel.any():
+        shown = [short_amount(b_unit, int(v)) for v in cum[sel]]   # 万円/億円 in Japanese, ¥ in English, 件
         fig.add_trace(go.Scatter(x=x[sel], y=cum[sel].astype(float), mode="lines", name=t("chair.chart.cumulative"),
-                                 line=dict(color="#1565c0"), customdata=ids[sel],
-                                 hovertemplate="%{customdata}<br>%{y:,}<extra></extra>"))
+                                 line=dict(color="#1565c0"), customdata=np.column_stack([ids[sel], shown]),
+                                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
     shapes, notes = [], []
     b = ranking.budget_view()
     if b.limit is not None:   # the budget: a dashed horizontal line across the plot
@@ -294,6 +296,8 @@ def ranking_table(ranking, lang: str) -> pd.DataFrame:
                              "reasons": [""], "capped": [False]})
         frame = pd.concat([frame.iloc[:at], line, frame.iloc[at:]], ignore_index=True)
         frame = frame.astype({"rank": "Int64", "funded": "Int64", "cumulative": "Int64"})
+    if ranking.budget_view().unit == "yen":   # 万円 in Japanese, yen in English; still numbers (sortable)
+        frame["funded"], frame["cumulative"] = table_money(frame["funded"], lang), table_money(frame["cumulative"], lang)
     return frame.rename(columns=table_labels(ranking))
 
 
@@ -306,17 +310,19 @@ def table_labels(ranking) -> dict[str, str]:
 
 
 def table_config(ranking) -> dict:
-    """Formatting in the browser: thousands separators for money, two decimals for scores."""
+    """Formatting in the browser: money in 万円 (Japanese) or yen (English) with separators, two decimals for
+    scores."""
     c = st.column_config
     label = table_labels(ranking)
+    amount = money_column() if ranking.budget_view().unit == "yen" else c.NumberColumn(format="localized")
     score_col = c.NumberColumn(format="%.2f", width="small")
     return {label["rank"]: c.NumberColumn(format="%d", width="small"),
             label["id"]: c.TextColumn(width="small"), label["title"]: c.TextColumn(width="medium"),
             label["decision"]: c.TextColumn(width="medium"),
             label["base"]: score_col, label["bonus"]: score_col, label["total"]: score_col,
-            label["funded"]: c.NumberColumn(format="localized"),
+            label["funded"]: amount,
             label["capped"]: c.CheckboxColumn(width="small", help=t("chair.col_capped_help")),
-            label["cumulative"]: c.NumberColumn(format="localized"),
+            label["cumulative"]: amount,
             label["reasons"]: c.TextColumn(width="large")}
 
 
@@ -354,7 +360,7 @@ def downloads(me, ranking, call, round_info, lang: str, key: tuple, whatif: What
             st.session_state["chair_xlsx_decisions"] = (key, decisions is not None)
             st.session_state["chair_files"] = (key, {   # the one ranking CSV, as the command line writes it
                 "csv": csv_bytes(*ranking.csv_table(lang)),
-                "json": json.dumps(ranking.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")})
+                "json": json.dumps(ranking.to_dict(lang, whatif), ensure_ascii=False, indent=2).encode("utf-8")})
     stored, files = st.session_state.get("chair_xlsx"), st.session_state.get("chair_files")
     if not (stored and stored[0] == key and files and files[0] == key):
         st.caption(t("chair.download.help"))

@@ -281,11 +281,11 @@ def funding_section(result: dict) -> None:
         return
     cols = st.columns(3)
     if f["mode"] == "subsidy":
-        cols[0].metric(t("dry_run.metric.eligible_cost"), yen(f["eligible_cost_yen"]))
-        cols[1].metric(t("dry_run.metric.grant", rate=f["subsidy_rate"]), yen(f["grant_yen"]))
+        cols[0].metric(t("dry_run.metric.eligible_cost"), man_oku(f["eligible_cost_yen"]))
+        cols[1].metric(t("dry_run.metric.grant", rate=f["subsidy_rate"]), man_oku(f["grant_yen"]))
         share = f["local_share"]
         if share is not None:
-            cols[2].metric(t("dry_run.metric.local_share"), yen(share["share_yen"]))
+            cols[2].metric(t("dry_run.metric.local_share"), man_oku(share["share_yen"]))
             st.caption(t("dry_run.funding.grant_rule", rate=f["subsidy_rate"], unit=yen(f["rounding_yen"])))
             st.subheader(t("dry_run.local_bond.title", label=share["label"]))
             if not f["applicant_is_local_government"]:
@@ -295,15 +295,15 @@ def funding_section(result: dict) -> None:
                 t("dry_run.local_bond.name"): b["name"], t("dry_run.local_bond.applies_to"): b["applies_to"],
                 t("dry_run.local_bond.appropriation"): f"{b['appropriation_rate']:.0%}",
                 t("dry_run.local_bond.tax_measure_rate"): f"{b['grant_tax_measure_rate']:.0%}",
-                t("dry_run.local_bond.bond"): yen(b["bond_yen"]),
-                t("dry_run.local_bond.tax_measure"): yen(b["tax_measure_yen"]),
-                t("dry_run.local_bond.net_burden"): yen(b["net_burden_yen"])} for b in share["bonds"]]),
+                t("dry_run.local_bond.bond"): man_oku(b["bond_yen"]),
+                t("dry_run.local_bond.tax_measure"): man_oku(b["tax_measure_yen"]),
+                t("dry_run.local_bond.net_burden"): man_oku(b["net_burden_yen"])} for b in share["bonds"]]),
                 hide_index=True, width="stretch")
     else:
-        cols[0].metric(t("dry_run.metric.requested"), yen(f["requested_yen"]))
-        cols[1].metric(t("dry_run.metric.funded"), yen(f["funded_yen"]) if f["requested_yen"] is not None else "—")
+        cols[0].metric(t("dry_run.metric.requested"), man_oku(f["requested_yen"]))
+        cols[1].metric(t("dry_run.metric.funded"), man_oku(f["funded_yen"]) if f["requested_yen"] is not None else "—")
         if f["cap_yen"] is not None:
-            cols[2].metric(t("dry_run.metric.cap"), yen(f["cap_yen"]))
+            cols[2].metric(t("dry_run.metric.cap"), man_oku(f["cap_yen"]))
         if f["capped"]:
             st.warning(t("dry_run.funding.capped", cap=yen_both(f["cap_yen"])))
 

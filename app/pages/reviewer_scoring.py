@@ -103,10 +103,12 @@ def proposal_section(proposal, pack) -> None:
     with right:
         st.subheader(t("reviewer.amounts"))
         st.metric(t("reviewer.requested"), man_oku(proposal.requested_yen))
-        st.caption(yen(proposal.requested_yen))
+        if yen(proposal.requested_yen) != man_oku(proposal.requested_yen):   # in English both are ¥…: once
+            st.caption(yen(proposal.requested_yen))
         if proposal.eligible_cost_yen is not None:
             st.metric(t("reviewer.eligible_cost"), man_oku(proposal.eligible_cost_yen))
-            st.caption(yen(proposal.eligible_cost_yen))
+            if yen(proposal.eligible_cost_yen) != man_oku(proposal.eligible_cost_yen):
+                st.caption(yen(proposal.eligible_cost_yen))
         if proposal.technologies:
             st.markdown(t("reviewer.technologies") + t("common.label_sep") + t("common.list_sep").join(
                 t_or(f"tech.{x.value}", x.value) for x in proposal.technologies))

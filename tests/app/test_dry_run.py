@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.i18n import t
-from app.ui import score, yen
+from app.ui import man_oku, score
 from scoring.io.packs import load_pack
 from scoring.packs import SHIPPED_PACKS
 from tests.factories import by_id, proposal, rank_of, review_rows
@@ -188,7 +188,7 @@ def test_the_estimate_equals_the_scoring_core_for_the_same_input():
     assert m["基礎点"] == score(expected["base_score"])
     assert m["加点"] == score(expected["bonus"])
     assert m["合計点"] == score(expected["total_score"])
-    assert m["交付見込額"] == yen(expected["funded_yen"]) == "150,000,000円"  # over the cap: clamped
+    assert m["交付見込額"] == man_oku(expected["funded_yen"]) == "1億5,000万円"  # over the cap: clamped
     assert box(at, "warning", "上限 150,000,000円（1億5,000万円） で算定")
     # by hand: 20×1 + 25×0.75 + 15×0.5 + 20×0.75 + 20×0.25 = 66.25, plus the 先行的事業化地域 bonus 5
     assert expected["base_score"] == pytest.approx(66.25)
@@ -231,7 +231,7 @@ def test_uploaded_canonical_json_fills_the_form_and_flags_cost_lines():
     flags = box(at, "warning", "経費明細 1行目（エッジサーバ）")
     assert flags and "機器の購入経費" in flags[0] and "リース" in flags[0]
     assert not box(at, "warning", "経費明細 2行目")
-    assert metrics(at)["申請額"] == "98,000,000円"
+    assert metrics(at)["申請額"] == "9,800万円"
 
 
 def test_an_invalid_upload_is_refused_with_file_row_and_field():
@@ -257,13 +257,13 @@ def test_subsidy_shows_grant_local_share_and_the_provisional_bond_table():
     set_levels(at, {c: 4 for c in pack.criterion_ids})
     assert_ok(at)
     m = metrics(at)
-    assert m["補助金額（1/2）"] == "61,728,000円"
-    assert m["地方負担額"] == "61,728,789円"
+    assert m["補助金額（1/2）"] == "6,172万8,000円"      # 万円, to the yen
+    assert m["地方負担額"] == "6,172万8,789円"
     assert box(at, "warning", "暫定")
     bonds = [d.value for d in at.dataframe if "地方債" in d.value.columns]
     assert bonds and "過疎対策事業債" in bonds[0]["地方債"].tolist()
     kaso = bonds[0].set_index("地方債").loc["過疎対策事業債"]
-    assert (kaso["起債額"], kaso["交付税措置額"]) == ("61,728,789円", "43,210,152円")
+    assert (kaso["起債額"], kaso["交付税措置額"]) == ("6,172万8,789円", "4,321万152円")
 
 
 def test_clear_wipes_everything_entered():
@@ -376,7 +376,7 @@ def test_uploaded_intake_excel_fills_the_form():
     assert at.text_input(key="dr_id").value == "L4-XL"
     assert at.text_input(key="dr_m_name_0").value == "岩見沢市"
     assert at.selectbox(key="dr_m_kind_0").value == "local_government"
-    assert metrics(at)["申請額"] == "140,000,000円"
+    assert metrics(at)["申請額"] == "1億4,000万円"
     assert box(at, "success", "地方公共団体が含まれています")
 
 

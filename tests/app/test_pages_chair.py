@@ -4,6 +4,7 @@ proposal detail, downloads, administration."""
 from __future__ import annotations
 
 import io
+import json
 
 import openpyxl
 
@@ -23,7 +24,7 @@ def ranking_page(store, pack="autonomous_l4"):
 
 
 def table(at):
-    return next(df.value for df in at.dataframe if "提案ID" in df.value.columns and "交付額（円）" in df.value.columns)
+    return next(df.value for df in at.dataframe if "提案ID" in df.value.columns and "交付額（万円）" in df.value.columns)
 
 
 def test_ranking_shows_decisions_funding_line_and_reasons(store):
@@ -34,7 +35,7 @@ def test_ranking_shows_decisions_funding_line_and_reasons(store):
     selected = [i for i, d in zip(ids, df["結果"]) if "採択" in d and "補欠" not in d and "ライン" not in d]
     assert len(selected) == 11 and ids[:line] == selected        # the funding line right after the last selected
     assert ids[line + 1] == "L4-011" and "補欠 1" in df["結果"].iloc[line + 1]
-    assert 1_562_000_000 in set(df["累計（円）"].dropna())         # cumulative of the selected, in yen (a number)
+    assert 156_200 in set(df["累計（万円）"].dropna())         # cumulative of the selected, in 万円 (a number)
     shown = texts(at)
     assert "採択 11" in shown and "補欠 3" in shown
     reasons = dict(zip(df["提案ID"], df["理由"]))                    # reasons beside every proposal not selected
@@ -45,21 +46,21 @@ def test_ranking_shows_decisions_funding_line_and_reasons(store):
 
 def test_ranking_table_is_one_numeric_table_formatted_by_column(store):
     """One Arrow table: numbers stay numbers (sortable, formatted in the browser: thousands separators for
-    yen, two decimals for scores, rounded half up), no separate reasons table."""
+    money in 万円, two decimals for scores, rounded half up), no separate reasons table."""
     import json
 
     at = ranking_page(store)
     frames = [d for d in at.dataframe if "提案ID" in d.value.columns]
     assert len(frames) == 1
     df = frames[0].value
-    assert str(df["交付額（円）"].dtype) == "Int64" and str(df["合計点"].dtype) == "float64"
+    assert str(df["交付額（万円）"].dtype) == "Float64" and str(df["合計点"].dtype) == "float64"
     assert all(round(v, 2) == v for v in df["合計点"].dropna())
     config = json.loads(frames[0].proto.columns)
-    assert config["交付額（円）"]["type_config"]["format"] == "localized"
+    assert config["交付額（万円）"]["type_config"]["format"] == "%,f"
     assert config["合計点"]["type_config"]["format"] == "%.2f"
     # empty cells (the funding-line row, the rank of unranked proposals, the cumulative of the non-selected)
     # are drawn blank, not as a grey "None"
-    assert df["累計（円）"].isna().any() and frames[0].proto.placeholder == ""
+    assert df["累計（万円）"].isna().any() and frames[0].proto.placeholder == ""
     assert frames[0].proto.HasField("placeholder")
 
 
@@ -231,10 +232,14 @@ def test_downloads_made_under_a_whatif_are_marked_as_such(store):
     assert wb.sheetnames[0] == "試算_概要" and all(n.startswith("試算_") for n in wb.sheetnames)
     assert download_names(at) == ["autonomous_l4_試算_chair.xlsx", "autonomous_l4_試算_ranking.csv",
                                   "autonomous_l4_試算_ranking.json"]
+    marked = json.loads(at.session_state["chair_files"][1]["json"])["whatif"]       # and inside the JSON
+    assert marked["official"] is False and marked["changes"][0]["setting"] == "budget"
+    assert marked["changes"][0]["whatif"] == 2_000_000_000
     at.button(key="chair_whatif_reset").click().run()
     at.button(key="chair_xlsx_prepare").click().run()
     assert download_names(at) == ["autonomous_l4_chair.xlsx", "autonomous_l4_ranking.csv",
                                   "autonomous_l4_ranking.json"]
+    assert "whatif" not in json.loads(at.session_state["chair_files"][1]["json"])
     assert openpyxl.load_workbook(io.BytesIO(at.session_state["chair_xlsx"][1])).sheetnames[0] == "概要"
 
 
