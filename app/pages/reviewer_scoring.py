@@ -20,7 +20,8 @@ from app.hearing_form import hearing_mode, hearing_page
 from app.i18n import current_lang, t, t_or
 from app.auth import require
 from app.progress import next_open
-from app.review_form import DOCUMENT, NOTICE, criteria_section, status_line, submit_section, sync_widgets
+from app.review_form import (DOCUMENT, NOTICE, criteria_section, form_review, hand_over, status_line, submit_section,
+                             sync_widgets)
 from app.session import error_text, get_store
 from app.ui import error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
@@ -33,7 +34,9 @@ OVERALL = DOCUMENT.overall
 
 # --- which proposal --------------------------------------------------------------------------------------------
 
-def choose_target(me) -> tuple[int, str] | None:
+def choose_target(me, mine) -> tuple[int, str] | None:
+    """The proposal to score, from the address or the picker; ``mine``: the reviewer's assignments (conflicted
+    ones left out), read once per run by :func:`render`."""
     qp = st.query_params
     asked = str(qp["proposal"]) if "proposal" in qp else None     # named in the address (a link, a typed URL)
     from_url = None
@@ -45,7 +48,6 @@ def choose_target(me) -> tuple[int, str] | None:
         if from_url is not None:
             st.session_state[TARGET] = from_url
     target = st.session_state.get(TARGET)
-    mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
     options = [(a.round_id, a.proposal_id) for a in mine]
     titles = {(a.round_id, a.proposal_id): f"{a.proposal_id}　{a.title}" for a in mine}
     if not options:
@@ -74,10 +76,10 @@ def _go_to(target: tuple[int, str]) -> None:
     st.query_params.update({"round": str(target[0]), "proposal": target[1]})
 
 
-def next_section(me, target) -> None:
+def next_section(target, mine) -> None:
     """A button to the next proposal still to be scored (or a note that all are submitted)."""
     rid, pid = target
-    following = next_open(get_store().assignments.list_assignments_for(me, rid), pid)
+    following = next_open([a for a in mine if a.round_id == rid], pid)
     if following is None:
         st.success(t("reviewer.next.none"), icon=":material/task_alt:")
         return
@@ -163,7 +165,9 @@ def render() -> None:
     if forms is not None:
         hearing_page(me, forms, notice)
         return
-    target = choose_target(me)
+    # the reviewer's assignments, read once per run (the picker and the next-proposal button share them)
+    mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
+    target = choose_target(me, mine)
     if notice:
         getattr(st, notice[0])(notice[1])
     if target is None:
@@ -178,7 +182,6 @@ def render() -> None:
         st.error(error_text(exc))
         return
     pack = store.rounds.pack(rid, proposal.pack)
-    sync_widgets(target, review, pack, DOCUMENT)
     round_locked = store.rounds.get_round(me, rid).status == "locked"
     # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
     stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
@@ -188,17 +191,32 @@ def render() -> None:
             st.warning(t("reviewer.round_locked"), icon=":material/lock:")
         elif stage_over:
             st.info(t("hearing.document_over"), icon=":material/lock:")
-        read_only = round_locked or stage_over
-        status_line(review, read_only)
-        if review.status == "submitted" and not read_only:
-            next_section(me, target)        # just submitted (or reopened to read): on to the next one
-        criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
-        if not read_only:
-            submit_section(me, target, pack, review, DOCUMENT)
-            if review.status != "submitted":
-                conflict_section(me, target)
-                next_section(me, target)
+        hand_over(review, DOCUMENT)
+        form_part(target, pack, round_locked or stage_over, mine)
     discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
+
+
+@st.fragment
+def form_part(target, pack, read_only: bool, mine) -> None:
+    """The review form: its status, the levels and comments, submit, the conflict declaration and the next
+    proposal. A fragment (app/review_form.py): a level click or a saved comment reruns only this part — under
+    the page's own error handling, which a rerun of the fragment alone does not pass through."""
+    with error_boundary("reviewer_scoring"):
+        try:
+            me = require("reviewer", "chair")
+            review = form_review(me, target, DOCUMENT, TARGET)
+            sync_widgets(target, review, pack, DOCUMENT)
+            status_line(review, read_only)
+            if review.status == "submitted" and not read_only:
+                next_section(target, mine)      # just submitted (or reopened to read): on to the next one
+            criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
+            if not read_only:
+                submit_section(me, target, pack, review, DOCUMENT)
+                if review.status != "submitted":
+                    conflict_section(me, target)
+                    next_section(target, mine)
+        except (RoundLocked, ReviewLocked) as exc:
+            st.error(error_text(exc))
 
 
 with error_boundary("reviewer_scoring"):
