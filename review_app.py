@@ -8,18 +8,16 @@ import streamlit as st
 
 st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", layout="wide")
 
-from app import ui  # noqa: E402,F401  (registers the Plotly template with Japanese fonts)
+from app import ui  # noqa: E402
 from app.auth import current_user, log_out, write_cookie  # noqa: E402
 from app.demo import ensure_demo  # noqa: E402
 from app.i18n import LANG_KEY, LANGS, current_lang, t  # noqa: E402
 from app.language import language_changed, settle_language, write_language_cookie  # noqa: E402
 from app.navigation import build_navigation  # noqa: E402
+from app.session import warm_up  # noqa: E402
 from app.settings import demo_mode  # noqa: E402
 
 LANG_NAMES = {"ja": "日本語", "en": "English"}
-
-if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
-    ensure_demo()
 
 user = current_user()
 settle_language(user)    # the user's, the browser's or the session's choice (app/language.py)
@@ -37,4 +35,11 @@ with st.sidebar:
     write_cookie()   # the login cookie: set after a login, cleared after a logout (once, invisible)
     ui.page_setup(current_lang())   # <html lang> = the interface language; a clear focus outline (issue 19)
 
-build_navigation(user.role if user else None).run()
+try:
+    build_navigation(user.role if user else None).run()
+finally:
+    # after the page, not before it: the first page after a server start is drawn without waiting for the store
+    # to open or the demo data to be seeded; both go on in the background (issue 15, docs/app.md "Page speed")
+    if demo_mode():  # issue 4: the demo round and accounts, on an empty database only
+        ensure_demo()
+    warm_up()

@@ -18,14 +18,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from scoring.store import AccountLocked, AuthenticationFailed, NotFound, UserInfo
-from scoring.store.times import local_time, session_hours
+from scoring.store.errors import AccountLocked, AuthenticationFailed, NotFound
 
 from .i18n import t
 from .session import get_store
+
+if TYPE_CHECKING:
+    from scoring.store import UserInfo
 
 USER_KEY = "auth_user"
 TOKEN_KEY = "auth_token"              # this session's login token (built-in accounts)
@@ -72,6 +75,8 @@ def authenticate(username: str, password: str) -> User:
     try:
         info = get_store().users.authenticate(username, password)
     except AccountLocked as exc:
+        from scoring.store.times import local_time
+
         raise LoginRefused(locked=True, until=local_time(exc.until)) from None
     except AuthenticationFailed:
         raise LoginRefused() from None
@@ -101,9 +106,13 @@ def _oidc_user() -> User | None:
 
 
 def _cookie_token() -> str | None:
-    """The login token the browser sent with this session's request, if any."""
+    """The login token the browser sent with this session's request, if any. Without any login cookie at all
+    (a first visit) the store is not asked for the cookie's name: the first page needs no store (issue 15)."""
     try:
-        token = st.context.cookies.get(cookie_name())
+        cookies = st.context.cookies
+        if not any(name.startswith(COOKIE + "_") for name in cookies):
+            return None
+        token = cookies.get(cookie_name())
     except Exception:  # no request context (bare script runs)
         return None
     return token or None
@@ -160,6 +169,8 @@ def write_cookie() -> None:
     if not action:
         return
     if action[0] == "set":
+        from scoring.store.times import session_hours
+
         token = action[1]
         if not re.fullmatch(r"[A-Za-z0-9_-]{20,200}", token):   # never anything that could leave the string
             return

@@ -1,5 +1,5 @@
-"""Figures the pages draw (Plotly, in the app's theme from :mod:`app.ui`), built from the core's results so a
-page only places them."""
+"""Figures the pages draw (Plotly, in the app's theme from :mod:`app.chart_theme`), built from the core's results
+so a page only places them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import chart_theme  # noqa: F401  (registers the charts' theme)
 from .i18n import t
 
 

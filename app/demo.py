@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-import streamlit as st
-
-from scoring.store import SYSTEM, Duplicate, Store
+from typing import TYPE_CHECKING
 
 from .session import get_store
+
+if TYPE_CHECKING:
+    from scoring.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_proposals"
@@ -66,6 +68,8 @@ def _packs() -> list[str]:
 
 def seed_demo(store: Store) -> bool:
     """Create the demo round and accounts if the database is empty. Returns True if it seeded now."""
+    from scoring.store import SYSTEM, Duplicate
+
     if store.users.list_users(SYSTEM) or store.rounds.list_rounds(SYSTEM):
         return False
     try:
@@ -124,12 +128,48 @@ def seed_hearing(store: Store, round_id: int) -> None:
             store.reviews.submit(me, round_id, pid, v, stage="hearing")
 
 
-@st.cache_resource(show_spinner=False)
-def _seed_once(store_id: int) -> bool:
-    """:func:`seed_demo` once per store object (``store_id``) and server process."""
-    return seed_demo(get_store())
+# Seeding takes seconds (the sample round, its documents, seven bcrypt passwords): it runs in a background thread,
+# once per database and server process, and the first page is drawn meanwhile with a note that the demo data are
+# being prepared (issue 15). A login waits for it (:func:`wait_demo`).
+_seeding: dict[tuple, threading.Event] = {}
+_seeding_lock = threading.Lock()
 
 
-def ensure_demo() -> None:
-    """Seed once per server process (cached); safe to call on every rerun."""
-    _seed_once(id(get_store()))
+def _database() -> tuple:
+    """The database the store opens (the environment names it), known without opening the store."""
+    return os.environ.get("DATABASE_URL"), os.environ.get("SHINSA_DATA_DIR")
+
+
+def _seed(key: tuple, done: threading.Event) -> None:
+    try:
+        if _database() == key:      # still the database it was started for (tests switch databases)
+            seed_demo(get_store())
+    finally:
+        done.set()     # a failure is logged by the thread; the pages then show what the store has
+
+
+def ensure_demo() -> bool:
+    """Start seeding the demo data (once per database and server process, in the background); True once they are
+    ready. Safe to call on every run."""
+    key = _database()
+    with _seeding_lock:
+        done = _seeding.get(key)
+        if done is None:
+            done = _seeding[key] = threading.Event()
+            threading.Thread(target=_seed, args=(key, done), name="shinsa-demo-seed", daemon=True).start()
+    return done.is_set()
+
+
+def demo_ready() -> bool:
+    """Whether the demo data are seeded (False before :func:`ensure_demo` started seeding them)."""
+    with _seeding_lock:
+        done = _seeding.get(_database())
+    return done is not None and done.is_set()
+
+
+def wait_demo(timeout: float = 300) -> None:
+    """Wait until the demo data are ready (a login in demo mode right after a server start)."""
+    ensure_demo()
+    with _seeding_lock:
+        done = _seeding[_database()]
+    done.wait(timeout)

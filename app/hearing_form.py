@@ -17,9 +17,11 @@ import streamlit as st
 
 from app.discussion_view import discussion_section
 from app.i18n import current_lang, t
-from app.review_form import HEARING, criteria_section, status_line, submit_section, sync_widgets
+from app.auth import require
+from app.review_form import HEARING, criteria_section, form_review, hand_over, status_line, submit_section, sync_widgets
+from app.ui import error_boundary
 from app.session import error_text, get_store
-from scoring.store import ConflictOfInterest, NotFound, PermissionDenied, ReviewLocked
+from scoring.store import ConflictOfInterest, NotFound, PermissionDenied, ReviewLocked, RoundLocked
 
 MODE = "rv_mode"            # "document" | "hearing": which review the scoring page shows
 TARGET = "rv_h_target"      # (round_id, proposal_id) of the hearing form shown
@@ -110,7 +112,6 @@ def hearing_page(me, forms, notice=None) -> None:
         st.error(error_text(exc))
         return
     pack = store.rounds.pack(rid, form.pack)
-    sync_widgets(target, review, pack, HEARING)
     lang = current_lang()
     st.title(f"{proposal.id}　{proposal.title}")
     st.caption(f"{pack.programme.code} {pack.programme.name.get(lang)}　" + t("hearing.form.caption"))
@@ -119,10 +120,25 @@ def hearing_page(me, forms, notice=None) -> None:
         st.write(proposal.summary or "—")
     if form.round_locked:
         st.warning(t("reviewer.round_locked"), icon=":material/lock:")
-    status_line(review, form.round_locked)
-    prompts_section(me, rid, pid, pack)
-    criteria_section(target, pack, review, HEARING, form.round_locked, me.username)
-    if not form.round_locked:
-        submit_section(me, target, pack, review, HEARING)
-    # 委員間の議論 as on the document review: the same thread, policy and conflict rules; the others' hearing scores
+    hand_over(review, HEARING)
+    form_part(target, pack, form.round_locked)
+    # 委員間の議論 as on the document review: the same thread, policy and conflict rules; the others' hearing scores.
+    # Outside the form's fragment: a level click does not redraw it; a submit reruns the whole page.
     discussion_section(me, rid, pid, pack, stage="hearing", own_submitted=review.status == "submitted")
+
+
+@st.fragment
+def form_part(target, pack, round_locked: bool) -> None:
+    """The hearing form from its status on: a fragment, like the document review's (app/review_form.py)."""
+    with error_boundary("reviewer_scoring"):
+        try:
+            me = require("reviewer", "chair")
+            review = form_review(me, target, HEARING, TARGET)
+            sync_widgets(target, review, pack, HEARING)
+            status_line(review, round_locked)
+            prompts_section(me, target[0], target[1], pack)
+            criteria_section(target, pack, review, HEARING, round_locked, me.username)
+            if not round_locked:
+                submit_section(me, target, pack, review, HEARING)
+        except (RoundLocked, ReviewLocked) as exc:
+            st.error(error_text(exc))

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app import chart_theme  # noqa: F401  (registers the charts' theme)
 from app.i18n import t
 from app.session import round_analysis
 from app.ui import money, score

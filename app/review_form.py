@@ -61,6 +61,10 @@ class FormKeys:
     def confirm(self) -> str:      # the submit confirmation is open
         return f"{self.prefix}_confirm"
 
+    @property
+    def fresh(self) -> str:        # the review the page's full run has just read, for the form's fragment
+        return f"{self.prefix}_fresh"
+
     def button(self, name: str) -> str:
         return f"{self.prefix}_{name}"
 
@@ -166,6 +170,35 @@ def sync_widgets(target, review, pack, keys: FormKeys) -> None:
         ss[keys.confirm] = False
     elif review.version != ss.get(keys.version) and review.status == "submitted":
         load_into_widgets(review, pack, keys)
+
+
+# --- the form as a fragment (issue 15) ----------------------------------------------------------------------------
+#
+# Both pages draw the form (status, levels, comments, submit) as an ``st.fragment``: a level click or a saved comment
+# reruns and redraws only the form, not the proposal, the 提案書 viewer, the discussion, the menu around it. The
+# page's full run reads the review and hands it to the form (:func:`hand_over`); a rerun of the form alone reads it
+# again (:func:`form_review`) — the saved time, the texts the browser keeps until saved (app/drafts.py) — and turns
+# into a full rerun whenever more than the form may change: a notice of the save (stale, error), another proposal
+# chosen by the form's own next-proposal button, a review the store no longer lets the member read.
+
+def hand_over(review, keys: FormKeys) -> None:
+    """The page's full run: the review it has just read is the one the form draws."""
+    st.session_state[keys.fresh] = review
+
+
+def form_review(me, target, keys: FormKeys, target_key: str):
+    """The review the form draws: the one handed over by this full run, or — a rerun of the form alone — read
+    again; a rerun of the whole page instead when the save left a notice or the page's proposal changed."""
+    ss = st.session_state
+    review = ss.pop(keys.fresh, None)
+    if review is not None:
+        return review
+    if ss.get(NOTICE) is not None or ss.get(target_key) != tuple(target):
+        st.rerun(scope="app")
+    try:
+        return get_store().reviews.get_review(me, target[0], target[1], stage=keys.stage)
+    except StoreError:          # refused now (assignment removed, conflict declared): the page says why
+        st.rerun(scope="app")
 
 
 # --- the form --------------------------------------------------------------------------------------------------

@@ -11,37 +11,80 @@ the current language; nothing is retried silently.
 
 from __future__ import annotations
 
+import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import streamlit as st
 
 from scoring.errors import InputError
-from scoring.store import (AccountLocked, AccountRefused, ConflictOfInterest, Duplicate, IncompleteReview, NotFound,
-                           PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview, Store,
-                           StoreError, UserInfo)
+from scoring.store.errors import (AccountLocked, AccountRefused, ConflictOfInterest, Duplicate, IncompleteReview,
+                                  NotFound, PermissionDenied, ReviewLocked, RoundLocked, StaleResolution, StaleReview,
+                                  StoreError)
 
 from .i18n import current_lang, has, t
 from .problems import markdown_escaped, problem_lines, show_input_error
 
+if TYPE_CHECKING:   # the store's code is loaded when the store is first opened (see get_store)
+    from scoring.store import Store, UserInfo
+
 ROUND_KEY = "app_round_id"
 
+# --- the process-wide store ----------------------------------------------------------------------------------
+#
+# Opened once per server process. Opening it the first time loads the store's code (its services, SQLAlchemy's ORM,
+# pandas, SciPy: seconds on a loaded machine) and checks the schema; the first page after a server start — the login
+# form — does not need it, so it is drawn first and the store opened in the background (:func:`warm_up`, issue 15).
 
-@st.cache_resource(show_spinner=False)
-def _store() -> Store:
-    return Store(create=True)
+_store: Store | None = None
+_store_lock = threading.Lock()
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
 
 
 def get_store() -> Store:
     """The process-wide store (``DATABASE_URL`` or SQLite under ``SHINSA_DATA_DIR``); schema upgraded on first use."""
-    return _store()
+    store = _store
+    if store is not None:
+        return store
+    return _open_store()
+
+
+def _open_store() -> Store:
+    global _store
+    with _store_lock:     # one opening at a time: the background warm-up and a request wait for each other
+        if _store is None:
+            from scoring.store import Store
+
+            _store = Store(create=True)
+        return _store
+
+
+def store_ready() -> bool:
+    """Whether :func:`get_store` answers at once: the store is open, or opening it loads no code any more (a
+    process that has the store's code already — a test run, say — opens it in a few milliseconds)."""
+    return _store is not None or "scoring.store.store" in sys.modules
+
+
+def warm_up() -> None:
+    """Open the store in a background thread (once per process) if it is not open yet: called at the end of every
+    run, so the first page after a server start is drawn before the store is opened, not after."""
+    global _warming
+    with _warm_lock:      # never waits for an opening under way (the demo seeding's, say)
+        if _warming is not None or _store is not None:
+            return
+        _warming = threading.Thread(target=get_store, name="shinsa-open-store", daemon=True)
+        _warming.start()
 
 
 def reset_store() -> None:
     """Forget the process-wide store, so the next :func:`get_store` opens the database the environment names
     now (tests point ``SHINSA_DATA_DIR`` at a fresh copy)."""
-    _store.clear()
+    global _store, _warming
+    with _store_lock, _warm_lock:
+        _store = None
+        _warming = None
 
 
 def error_text(exc: BaseException) -> str:

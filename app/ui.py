@@ -1,7 +1,7 @@
-"""Small widgets shared by every page: money display, the error boundary, the chart theme.
+"""Small widgets shared by every page: money display, the error boundary, the page's language and focus outline.
 
-Import this module before drawing a chart: it registers a Plotly template with Japanese-capable fonts and
-makes it the default.
+The charts' Plotly theme is :mod:`app.chart_theme` (imported by the modules that draw charts: the login page does
+not load Plotly).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 
 from scoring.money import format_man_oku, format_score, format_yen
@@ -24,18 +22,6 @@ from scoring.money import format_man_oku, format_score, format_yen
 from .i18n import current_lang, t
 
 log = logging.getLogger("shinsa.app")
-
-FONT_FAMILY = "Noto Sans CJK JP, Hiragino Sans, Meiryo, sans-serif"
-TEMPLATE_NAME = "shinsa"
-
-# merged with plotly_white once here: a default named "a+b" is merged again for every figure (~17 ms each)
-pio.templates[TEMPLATE_NAME] = pio.templates.merge_templates("plotly_white", go.layout.Template(layout=go.Layout(
-    font=dict(family=FONT_FAMILY, size=13),
-    title=dict(font=dict(family=FONT_FAMILY)),
-    hoverlabel=dict(font=dict(family=FONT_FAMILY)),
-    legend=dict(font=dict(family=FONT_FAMILY)),
-)))
-pio.templates.default = TEMPLATE_NAME
 
 
 def _english(lang: str | None = None) -> bool:

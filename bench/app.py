@@ -41,6 +41,46 @@ st.write(f"value {x}")
 '''
 
 
+# --- a synthetic round (shared with bench/pages.py) -----------------------------------------------------------
+
+def synthetic_proposals(base: dict, prefix: str, n: int, rng: random.Random, title: str = "合成提案 {k}") -> list[dict]:
+    """``n`` copies of the sample proposal ``base``: ids ``{prefix}-0001``…, titles ``title`` (``{k}`` = 1…),
+    requested amounts drawn from ``rng`` (50–149 million yen)."""
+    out = []
+    for k in range(n):
+        p = json.loads(json.dumps(base))
+        p["id"] = f"{prefix}-{k + 1:04d}"
+        p["title"] = title.format(k=k + 1, prefix=prefix)
+        p["requested_yen"] = rng.randrange(50, 150) * 1_000_000
+        out.append(p)
+    return out
+
+
+def write_reviewers(path: Path, ids: list[str], name: str = "委員 {id}") -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["reviewer_id", "name", "role", "conflicts"])
+        for r in ids:
+            w.writerow([r, name.format(id=r, n=int(r[1:])), "reviewer", ""])
+
+
+def write_submitted_reviews(path: Path, proposals: list[dict], reviewers: list[str], criteria: dict[str, list[str]],
+                            rng: random.Random, comment: str = "", skip=frozenset()) -> None:
+    """Every reviewer's submitted review of every proposal not in ``skip``: levels around a per-proposal quality
+    (``criteria``: pack id → criterion ids)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["reviewer_id", "proposal_id", "item", "value", "status", "comment"])
+        for p in proposals:
+            if p["id"] in skip:
+                continue
+            quality = rng.random()
+            for r in reviewers:
+                for c in criteria[p["pack"]]:
+                    level = min(5, max(1, round(1 + 4 * quality + rng.gauss(0, 0.8))))
+                    w.writerow([r, p["id"], c, level, "submitted", comment])
+
+
 def build_round(folder: Path, n_props: int, n_rev: int) -> None:
     from scoring.io.packs import load_pack
     from scoring.store import SYSTEM, Store
@@ -49,28 +89,11 @@ def build_round(folder: Path, n_props: int, n_rev: int) -> None:
     sample = next(p for p in json.loads((ROOT / "sample_proposals" / "proposals.json").read_text("utf-8"))
                   if p["id"] == "L4-001")
     rng = random.Random(42)
-    props = []
-    for k in range(n_props):
-        p = json.loads(json.dumps(sample))
-        p["id"] = f"L4-{k + 1:04d}"
-        p["title"] = f"合成提案 {k + 1}"
-        p["requested_yen"] = rng.randrange(50, 150) * 1_000_000
-        props.append(p)
+    props = synthetic_proposals(sample, "L4", n_props, rng)
     (folder / "proposals.json").write_text(json.dumps(props, ensure_ascii=False), "utf-8")
-    with open(folder / "reviewers.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["reviewer_id", "name", "role", "conflicts"])
-        for r in range(n_rev):
-            w.writerow([f"B{r + 1:02d}", f"委員 {r + 1}", "reviewer", ""])
-    with open(folder / "reviews.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["reviewer_id", "proposal_id", "item", "value", "status", "comment"])
-        for p in props:
-            quality = rng.random()
-            for r in range(n_rev):
-                for c in pack.criteria:
-                    level = min(5, max(1, round(1 + 4 * quality + rng.gauss(0, 0.8))))
-                    w.writerow([f"B{r + 1:02d}", p["id"], c.id, level, "submitted", ""])
+    write_reviewers(folder / "reviewers.csv", [f"B{r + 1:02d}" for r in range(n_rev)], name="委員 {n}")
+    write_submitted_reviews(folder / "reviews.csv", props, [f"B{r + 1:02d}" for r in range(n_rev)],
+                            {"autonomous_l4": [c.id for c in pack.criteria]}, rng)
     os.environ["SHINSA_DATA_DIR"] = str(folder / "data")
     store = Store(create=True)
     rnd = store.rounds.create_round(SYSTEM, "ベンチマーク", ["autonomous_l4"])

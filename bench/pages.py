@@ -28,7 +28,6 @@ the worst of its kind, by median). Not a test. Run: ``python bench/pages.py [--p
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import json
 import os
@@ -86,14 +85,7 @@ def build(folder: Path, n_props: int, n_rev: int, n_open: int, import_rounds: in
 
     def make(pack: str, prefix: str, n: int) -> list[dict]:
         base = next(p for p in samples if p["pack"] == pack)
-        out = []
-        for k in range(n):
-            p = json.loads(json.dumps(base))
-            p["id"] = f"{prefix}-{k + 1:04d}"
-            p["title"] = f"合成提案 {prefix} {k + 1}"
-            p["requested_yen"] = rng.randrange(50, 150) * 1_000_000
-            out.append(p)
-        return out
+        return bench_app.synthetic_proposals(base, prefix, n, rng, title="合成提案 {prefix} {k}")
 
     l4, edge = make("autonomous_l4", "L4", n_props), make("ai_edge", "AE", 50)
     (folder / "proposals.json").write_text(json.dumps(l4 + edge, ensure_ascii=False), "utf-8")
@@ -101,23 +93,12 @@ def build(folder: Path, n_props: int, n_rev: int, n_open: int, import_rounds: in
     (folder / "import.json").write_text(json.dumps(make("autonomous_l4", "IM", n_props), ensure_ascii=False),
                                         "utf-8")
     reviewers = [f"B{r + 1:02d}" for r in range(n_rev)]
-    with open(folder / "reviewers.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["reviewer_id", "name", "role", "conflicts"])
-        for r in reviewers:
-            w.writerow([r, f"委員 {r}", "reviewer", ""])
+    bench_app.write_reviewers(folder / "reviewers.csv", reviewers)
     packs = {"autonomous_l4": load_pack("autonomous_l4"), "ai_edge": load_pack("ai_edge")}
-    with open(folder / "reviews.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["reviewer_id", "proposal_id", "item", "value", "status", "comment"])
-        for k, p in enumerate(l4 + edge):
-            if p["pack"] == "autonomous_l4" and k < n_open:
-                continue
-            quality = rng.random()
-            for r in reviewers:
-                for c in packs[p["pack"]].criteria:
-                    level = min(5, max(1, round(1 + 4 * quality + rng.gauss(0, 0.8))))
-                    w.writerow([r, p["id"], c.id, level, "submitted", "所見"])
+    open_ids = [p["id"] for p in l4[:n_open]]
+    bench_app.write_submitted_reviews(folder / "reviews.csv", l4 + edge, reviewers,
+                                      {k: [c.id for c in v.criteria] for k, v in packs.items()}, rng, comment="所見",
+                                      skip=set(open_ids))
     os.environ["SHINSA_DATA_DIR"] = str(folder / "data")
     store = Store(create=True)
     names = []   # empty rounds for the admin-import rows, made first: the app picks the newest round by default
@@ -129,7 +110,6 @@ def build(folder: Path, n_props: int, n_rev: int, n_open: int, import_rounds: in
                               reviewers=folder / "reviewers.csv", reviews=folder / "reviews.csv")
     for r in reviewers:
         store.users.set_password(SYSTEM, r, PASSWORD)
-    open_ids = [p["id"] for p in l4[:n_open]]
     for pid in open_ids:
         for r in reviewers:
             store.assignments.assign(SYSTEM, rnd.id, pid, r)

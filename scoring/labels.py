@@ -28,6 +28,11 @@ def _fields(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
+# libyaml's safe loader when PyYAML has it (the same documents, ~10× faster: the message catalog is read on the
+# first page after a server start, issue 15), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def vocabulary_files() -> list:
     folder = resources.files("scoring") / "vocabulary"
     return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
@@ -41,7 +46,7 @@ def read_entries(paths) -> tuple[dict[str, dict[str, str]], list[str]]:
     where: dict[str, str] = {}
     problems: list[str] = []
     for path in paths:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         if not isinstance(data, dict):
             raise VocabularyError(f"{path.name}: must be a mapping of key → {{ja, en}}")
         for key, entry in data.items():

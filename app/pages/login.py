@@ -9,12 +9,28 @@ while). The checks themselves are :mod:`app.auth`'s.
 import streamlit as st
 
 from app.auth import LoginRefused, authenticate, current_user, log_in, oidc_configured, remember
-from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_ready, wait_demo
 from app.i18n import t
 from app.navigation import elsewhere_title
-from app.session import get_store
+from app.session import get_store, store_ready
 from app.settings import demo_mode
 from app.ui import error_boundary
+
+
+def ready() -> bool:
+    """Whether what this page reads is there: the store open (and in demo mode the demo data seeded). Right after
+    a server start both are still being prepared in the background (review_app.py)."""
+    return store_ready() and (not demo_mode() or demo_ready())
+
+
+@st.fragment(run_every=0.5)
+def until_ready() -> None:
+    """While the store opens (and the demo data are seeded) after a server start: the page is drawn at once, with
+    a note in demo mode, and drawn again when they are ready."""
+    if ready():
+        st.rerun(scope="app")
+    if demo_mode():
+        st.info(t("login.demo_preparing"), icon=":material/hourglass_top:")
 
 
 def oidc_login() -> None:
@@ -32,6 +48,8 @@ def password_login() -> None:
         password = st.text_input(t("login.password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login.submit"))
     if submitted:
+        if demo_mode():
+            wait_demo()         # a login right after a server start: the demo accounts are being created
         try:
             user = authenticate(username.strip(), password)
         except LoginRefused as exc:
@@ -51,7 +69,9 @@ def render() -> None:
         oidc_login()
     else:
         password_login()
-    if not demo_mode() and not oidc_configured():
+    if not ready():
+        until_ready()
+    elif not demo_mode() and not oidc_configured():
         if not get_store().users.has_accounts():     # a fresh installation: say how to create the first chair
             st.info(t("login.first_chair"), icon=":material/person_add:")
     if demo_mode():

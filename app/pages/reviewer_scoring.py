@@ -20,7 +20,8 @@ from app.hearing_form import hearing_mode, hearing_page
 from app.i18n import current_lang, t, t_or
 from app.auth import require
 from app.progress import next_open
-from app.review_form import DOCUMENT, NOTICE, criteria_section, status_line, submit_section, sync_widgets
+from app.review_form import (DOCUMENT, NOTICE, criteria_section, form_review, hand_over, status_line, submit_section,
+                             sync_widgets)
 from app.session import error_text, get_store
 from app.ui import error_boundary, man_oku, yen, yen_both
 from scoring.errors import InputError
@@ -33,7 +34,9 @@ OVERALL = DOCUMENT.overall
 
 # --- which proposal --------------------------------------------------------------------------------------------
 
-def choose_target(me) -> tuple[int, str] | None:
+def choose_target(me, mine) -> tuple[int, str] | None:
+    """The proposal to score, from the address or the picker; ``mine``: the reviewer's assignments (conflicted
+    ones left out), read once per run by :func:`render`."""
     qp = st.query_params
     asked = str(qp["proposal"]) if "proposal" in qp else None     # named in the address (a link, a typed URL)
     from_url = None
@@ -45,7 +48,6 @@ def choose_target(me) -> tuple[int, str] | None:
         if from_url is not None:
             st.session_state[TARGET] = from_url
     target = st.session_state.get(TARGET)
-    mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
     options = [(a.round_id, a.proposal_id) for a in mine]
     titles = {(a.round_id, a.proposal_id): f"{a.proposal_id}　{a.title}" for a in mine}
     if not options:
@@ -74,10 +76,10 @@ def _go_to(target: tuple[int, str]) -> None:
     st.query_params.update({"round": str(target[0]), "proposal": target[1]})
 
 
-def next_section(me, target) -> None:
+def next_section(target, mine) -> None:
     """A button to the next proposal still to be scored (or a note that all are submitted)."""
     rid, pid = target
-    following = next_open(get_store().assignments.list_assignments_for(me, rid), pid)
+    following = next_open([a for a in mine if a.round_id == rid], pid)
     if following is None:
         st.success(t("reviewer.next.none"), icon=":material/task_alt:")
         return
@@ -157,81 +159,66 @@ def conflict_section(me, target) -> None:
             st.rerun()
 
 
-def show_notice(notice) -> None:
-    if notice:
-        getattr(st, notice[0])(notice[1])
-
-
 def render() -> None:
     me = require("reviewer", "chair")
     ss = st.session_state
+    notice = ss.pop(NOTICE, None)
     forms = hearing_mode(me)        # the switch 書面審査 / ヒアリング審査 when the member has hearing forms
     if forms is not None:
-        hearing_page(me, forms, ss.pop(NOTICE, None))
+        hearing_page(me, forms, notice)
         return
-    target = choose_target(me)
+    # the reviewer's assignments, read once per run (the picker and the next-proposal button share them)
+    mine = [a for a in get_store().assignments.list_assignments_for(me, include_locked=True) if a.status != "conflict"]
+    target = choose_target(me, mine)
+    if notice:
+        getattr(st, notice[0])(notice[1])
     if target is None:
-        show_notice(ss.pop(NOTICE, None))
         return
     rid, pid = target
     store = get_store()
     try:
         proposal = store.rounds.get_proposal(me, rid, pid)
-        store.reviews.get_review(me, rid, pid)
+        review = store.reviews.get_review(me, rid, pid)
     except (PermissionDenied, ConflictOfInterest, NotFound) as exc:
-        show_notice(ss.pop(NOTICE, None))
         ss.pop(TARGET, None)
         st.error(error_text(exc))
         return
     pack = store.rounds.pack(rid, proposal.pack)
+    round_locked = store.rounds.get_round(me, rid).status == "locked"
+    # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
+    stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
     with beside_documents(me, rid, pid, key="rv_doc"):   # the 提案書 left of the form (app/documents_view.py)
-        scoring_part(target)
-    discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
-
-
-@st.fragment
-def scoring_part(target: tuple[int, str]) -> None:
-    """The proposal and its score form (the right column). A fragment: choosing a level, typing a comment or
-    pressing submit reruns only this part, so the 提案書 beside it (drawn outside, app/documents_view.py) is not
-    sent to the browser again on every click. What changes the page as a whole — submitting, declaring a
-    conflict, 「次の提案へ」 — reruns the whole page. Every run reads the user, the proposal and the review again
-    (the store's access check included)."""
-    with error_boundary("reviewer_scoring"):
-        me = require("reviewer", "chair")
-        ss = st.session_state
-        if ss.get(TARGET) != target:       # another proposal was chosen (「次の提案へ」): the whole page follows
-            st.rerun(scope="app")
-        rid, pid = target
-        store = get_store()
-        try:
-            proposal = store.rounds.get_proposal(me, rid, pid)
-            review = store.reviews.get_review(me, rid, pid)
-        except (PermissionDenied, ConflictOfInterest, NotFound):
-            st.rerun(scope="app")          # no longer allowed: the whole page says so, without the documents
-        except (RoundLocked, ReviewLocked) as exc:
-            st.error(error_text(exc))
-            return
-        show_notice(ss.pop(NOTICE, None))
-        pack = store.rounds.pack(rid, proposal.pack)
-        sync_widgets(target, review, pack, DOCUMENT)
-        round_locked = store.rounds.get_round(me, rid).status == "locked"
-        # the document stage of the programme is over (shortlist, hearing, decided): its reviews are read-only
-        stage_over = store.hearings.get_stage(me, rid, proposal.pack).stage != "document"
         proposal_section(proposal, pack)
         if round_locked:
             st.warning(t("reviewer.round_locked"), icon=":material/lock:")
         elif stage_over:
             st.info(t("hearing.document_over"), icon=":material/lock:")
-        read_only = round_locked or stage_over
-        status_line(review, read_only)
-        if review.status == "submitted" and not read_only:
-            next_section(me, target)        # just submitted (or reopened to read): on to the next one
-        criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
-        if not read_only:
-            submit_section(me, target, pack, review, DOCUMENT)
-            if review.status != "submitted":
-                conflict_section(me, target)
-                next_section(me, target)
+        hand_over(review, DOCUMENT)
+        form_part(target, pack, round_locked or stage_over, mine)
+    discussion_section(me, rid, pid, pack)      # 委員間の議論: the thread and the others' scores, per the policy
+
+
+@st.fragment
+def form_part(target, pack, read_only: bool, mine) -> None:
+    """The review form: its status, the levels and comments, submit, the conflict declaration and the next
+    proposal. A fragment (app/review_form.py): a level click or a saved comment reruns only this part — under
+    the page's own error handling, which a rerun of the fragment alone does not pass through."""
+    with error_boundary("reviewer_scoring"):
+        try:
+            me = require("reviewer", "chair")
+            review = form_review(me, target, DOCUMENT, TARGET)
+            sync_widgets(target, review, pack, DOCUMENT)
+            status_line(review, read_only)
+            if review.status == "submitted" and not read_only:
+                next_section(target, mine)      # just submitted (or reopened to read): on to the next one
+            criteria_section(target, pack, review, DOCUMENT, read_only, me.username)
+            if not read_only:
+                submit_section(me, target, pack, review, DOCUMENT)
+                if review.status != "submitted":
+                    conflict_section(me, target)
+                    next_section(target, mine)
+        except (RoundLocked, ReviewLocked) as exc:
+            st.error(error_text(exc))
 
 
 with error_boundary("reviewer_scoring"):

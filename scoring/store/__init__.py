@@ -26,20 +26,38 @@ Roles and round statuses are the core's enums (:class:`scoring.models.Role`, :cl
 re-exported here.
 """
 
-from ..models import Role, RoundStatus
-from .assignments import AssignmentService
-from .audit import AuditService
-from .hearings import HearingService, PackStage
-from .errors import (AccountLocked, AccountRefused, AuthenticationFailed, ConflictOfInterest, Duplicate,
-                     IncompleteReview, NotFound, PermissionDenied, ReviewLocked, RoundLocked, StaleResolution,
-                     StaleReview, StoreError)
-from .reviews import ReviewService
-from .rounds import RoundService
-from .store import Store
-from .users import UserService
-from .values import (SYSTEM, AssignmentInfo, AuditAction, AuditEntry, AutoAssignReport, ConflictInfo, ImportReport,
-                     ProgressMatrix, ResolutionInfo, ReviewContent, RoundInfo, RoundReviewer, Unsatisfied, UserInfo,
-                     DocumentInfo)
+import importlib
+
+# Every name is imported on first use (PEP 562), so that importing one light module of the store (its errors, its
+# times) does not load every service, SQLAlchemy's ORM and pandas: the browser app draws its first page before it
+# opens the store (issue 15, docs/app.md "Page speed").
+_WHERE = {
+    "Role": "..models", "RoundStatus": "..models",
+    "AssignmentService": ".assignments", "AuditService": ".audit", "HearingService": ".hearings",
+    "PackStage": ".hearings", "ReviewService": ".reviews", "RoundService": ".rounds", "Store": ".store",
+    "UserService": ".users",
+    **{name: ".errors" for name in (
+        "AccountLocked", "AccountRefused", "AuthenticationFailed", "ConflictOfInterest", "Duplicate",
+        "IncompleteReview", "NotFound", "PermissionDenied", "ReviewLocked", "RoundLocked", "StaleResolution",
+        "StaleReview", "StoreError")},
+    **{name: ".values" for name in (
+        "SYSTEM", "AssignmentInfo", "AuditAction", "AuditEntry", "AutoAssignReport", "ConflictInfo", "ImportReport",
+        "ProgressMatrix", "ResolutionInfo", "ReviewContent", "RoundInfo", "RoundReviewer", "Unsatisfied", "UserInfo",
+        "DocumentInfo")},
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     # errors

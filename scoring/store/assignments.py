@@ -165,8 +165,13 @@ class AssignmentService(ServiceBase):
             q = q.where(Assignment.round_id.in_(rounds))
             conflicted: set[tuple[int, str]] = set()
             for rid in rounds:
-                props = list(s.scalars(select(ProposalRow).join(Assignment, Assignment.proposal_pk == ProposalRow.id)
-                                       .where(Assignment.user_id == who.id, Assignment.round_id == rid)))
+                # every page a reviewer opens lists their assignments: with no conflict declared in the round (the
+                # usual case) nothing can be conflicted, and no proposal is read (issue 15)
+                if not self._tokens(s, rid, [who.id]):
+                    continue
+                props = self._conflict_rows(s, select(ProposalRow)
+                                            .join(Assignment, Assignment.proposal_pk == ProposalRow.id)
+                                            .where(Assignment.user_id == who.id, Assignment.round_id == rid))
                 conflicted |= self._conflict_pairs(s, rid, props, [who.id])
             return self._infos(s, q, conflicted)
 

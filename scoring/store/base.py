@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ..aggregate import conflict_pairs
 from ..models import Reviewer, Role, RoundStatus, Stage
@@ -131,6 +131,17 @@ class ServiceBase:
         table = ProposalTable.from_proposals(models)
         reviewers = [Reviewer(reviewer_id=str(uid), conflicts=tuple(t)) for uid, t in tokens.items()]
         return {(int(rid), str(table.ids[row])) for rid, row in conflict_pairs(table, reviewers)}
+
+    def _conflict_rows(self, s: Session, query) -> list[ProposalRow]:
+        """The proposal rows of ``query`` (a ``select(ProposalRow)``) for :meth:`_conflict_pairs`, their JSON read only
+        for proposals whose model the store has not cached yet (one query for those): rereading and parsing every
+        proposal's JSON on each call was most of the time of a reviewer's page on a large round (issue 15)."""
+        rows = list(s.scalars(query.options(defer(ProposalRow.data))))
+        missing = [r.id for r in rows if r.id not in self.store._models]
+        for pk, data in (s.execute(select(ProposalRow.id, ProposalRow.data).where(ProposalRow.id.in_(missing)))
+                         if missing else ()):
+            self.store._model_from(pk, data)
+        return rows
 
     def _conflicted(self, s: Session, round_id: int, prop: ProposalRow, user_id: int) -> bool:
         return bool(self._conflict_pairs(s, round_id, [prop], [user_id]))

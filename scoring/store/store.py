@@ -116,8 +116,11 @@ class Store:
 
     def _proposal_model(self, row: ProposalRow) -> Proposal:
         m = self._models.get(row.id)
-        if m is None:
-            m = Proposal.model_validate(row.data)
-            with self._lock:
-                self._models[row.id] = m
+        return m if m is not None else self._model_from(row.id, row.data)
+
+    def _model_from(self, pk: int, data: dict) -> Proposal:
+        """Parse and cache the model of proposal row ``pk`` from its stored JSON."""
+        m = Proposal.model_validate(data)
+        with self._lock:
+            self._models[pk] = m
         return m

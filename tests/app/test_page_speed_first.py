@@ -1,0 +1,77 @@
+"""The first page after a server start (issue 15, docs/app.md "Page speed"): drawn without loading the store's code
+or opening the store, the demo data seeded in the background while the login page says so, a login waiting for them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.review_fixtures import APP, ROOT, no_exception, texts
+from tests.app.review_fixtures import data_dir, demo_db  # noqa: F401  (fixtures)
+
+PREPARING = "デモデータを準備しています"
+
+
+def test_the_shell_and_the_login_page_load_no_store_code():
+    """What the first page imports: no store services, no SQLAlchemy, pandas, SciPy, openpyxl or Alembic."""
+    code = ("import sys\n"
+            "import app.auth, app.demo, app.i18n, app.language, app.navigation, app.session, app.settings, app.ui\n"
+            "heavy = ('scoring.store.store', 'sqlalchemy', 'pandas', 'scipy', 'openpyxl', 'alembic')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_first_page_is_drawn_before_the_store_is_opened(data_dir, monkeypatch):
+    """A process that has not loaded the store's code yet (a server just started) draws the login form without
+    opening the store; the store is opened afterwards (here: never, the background warm-up is switched off)."""
+    from app import session
+
+    opened = []
+    monkeypatch.setattr(session, "store_ready", lambda: False)
+    monkeypatch.setattr(session, "warm_up", lambda: None)
+    monkeypatch.setattr(session, "_open_store", lambda: opened.append(1))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    no_exception(at)
+    assert at.text_input(key="login_username") is not None and "ログイン" in texts(at)
+    assert opened == []
+
+
+def test_demo_data_are_seeded_in_the_background_and_a_login_waits_for_them(tmp_path, monkeypatch):
+    from app import demo, session
+
+    monkeypatch.setenv("SHINSA_DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHINSA_DEMO", "1")
+    session.reset_store()
+    gate = threading.Event()
+    seed = demo.seed_demo
+
+    def slow_seed(store):          # seeding that takes as long as the test wants
+        gate.wait(300)
+        return seed(store)
+
+    monkeypatch.setattr(demo, "seed_demo", slow_seed)
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()                     # drawn while the demo data are still being seeded (seeding blocked it before)
+        no_exception(at)
+        assert PREPARING in texts(at) and at.text_input(key="login_username") is not None
+        assert not demo.demo_ready()
+        threading.Timer(1.0, gate.set).start()
+        at.text_input(key="login_username").input("C01")
+        at.text_input(key="login_password").input(demo.DEMO_PASSWORD)
+        at.button[0].click().run()   # the login waits for the demo accounts, then goes through
+        no_exception(at)
+        assert demo.demo_ready() and at.session_state["auth_user"].username == "C01"
+        assert PREPARING not in texts(at)
+    finally:
+        gate.set()
+        demo.wait_demo(300)
+        session.reset_store()
