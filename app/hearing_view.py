@@ -27,7 +27,7 @@ from scoring.store.times import local_time
 
 from .i18n import t
 from .session import get_store, round_call
-from .ui import money_column, table_money
+from .table_money import money_column, table_money
 
 HEARING_STAGES = (Stage.hearing, Stage.decided)    # the stages whose ranking is the final (two-stage) one
 IN_MARK, OUT_MARK = "○", "—"

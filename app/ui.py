@@ -14,7 +14,6 @@ import uuid
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
-import pandas as pd
 import streamlit as st
 
 from scoring.money import format_man_oku, format_score, format_yen
@@ -60,27 +59,6 @@ def money(amount: int | None, lang: str | None = None) -> str:
     if _english(lang):
         return f"-¥{-int(amount):,}" if int(amount) < 0 else f"¥{int(amount):,}"
     return format_man_oku(amount)
-
-
-MAN_YEN = 10_000
-
-
-def table_money(values, lang: str | None = None) -> pd.api.extensions.ExtensionArray:
-    """Amounts for a number column of a table, kept sortable: 万円 in Japanese (``148000000`` → ``14800.0``;
-    exact — 12,345,678 yen is 1,234.5678 万円, and yen below 2**53 divide without a rounding error that shows),
-    yen in English. Missing stays missing. Say the unit in the column's label (「交付額（万円）」, "Funded (yen)")
-    and format it with :func:`money_column`."""
-    amounts = pd.array(values, dtype="Int64")
-    if _english(lang):
-        return amounts
-    return amounts.astype("Float64") / MAN_YEN
-
-
-def money_column(lang: str | None = None, **kwargs) -> "st.column_config.NumberColumn":
-    """The column of :func:`table_money`: thousands separators, 万円 with only the decimals an amount has
-    (``%,f``: 14,800 · 1,234.5678), whole yen in English (``%,d``: 148,000,000) — the same in every browser
-    (``localized`` followed the browser's locale)."""
-    return st.column_config.NumberColumn(format="%,d" if _english(lang) else "%,f", **kwargs)
 
 
 def plain(text: str, limit: int = 80) -> str:

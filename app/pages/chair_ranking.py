@@ -30,7 +30,8 @@ from app.ranking_view import analyses
 from app.session import change_marker, error_text, get_store, round_call, round_pack_header
 from app.charts import yen_ticks
 from app.i18n import current_lang, t
-from app.ui import error_boundary, man_oku, money_column, score, table_money, yen_both
+from app.table_money import money_column, table_money
+from app.ui import error_boundary, man_oku, score, yen_both
 from scoring.io import csv_bytes
 from scoring.models import Aggregation, Decision, Normalization, SelectionMethod
 from scoring.money import MoneyError, format_man_oku, parse_yen
