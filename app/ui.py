@@ -150,6 +150,8 @@ _PAGE_SETUP = """<style>
 :focus-visible { outline: 2px solid %(colour)s !important; outline-offset: 2px; }
 label[data-focus-visible] { outline: 2px solid %(colour)s; outline-offset: 2px; border-radius: 4px; }
 div:focus-within:not(:has(:focus-within)) { outline: 2px solid %(colour)s !important; outline-offset: 2px; }
+.st-key-rv_amounts [data-testid="stMetricValue"], .st-key-rv_amounts [data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; font-size: 1.75rem; }
 </style><script>document.documentElement.lang = %(lang)s;</script>"""
 
 

@@ -102,7 +102,8 @@ def proposal_section(proposal, pack) -> None:
                  t("reviewer.member.role"): t("reviewer.member.applicant") if is_app else ""}
                 for name, kind, is_app in proposal.members()]
         st.table(pd.DataFrame(rows), hide_index=True)   # a static table: long names wrap, no column is cut
-    with right:
+    # the amounts wrap in their narrow column (beside the 提案書) instead of being cut to 「1億4,50…」 (app/ui.py)
+    with right, st.container(key="rv_amounts"):
         st.subheader(t("reviewer.amounts"))
         st.metric(t("reviewer.requested"), man_oku(proposal.requested_yen))
         if yen(proposal.requested_yen) != man_oku(proposal.requested_yen):   # in English both are ¥…: once
