@@ -36,9 +36,18 @@ def _selfcheck(monkeypatch, lang: str):
     from tests.app.test_dry_run import add_member, open_dry_run, set_levels
     from scoring.io.packs import load_pack
 
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
     made: list[bytes] = []
     real = sheet.selfcheck_workbook
     monkeypatch.setattr(sheet, "selfcheck_workbook", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    offered: dict[str, object] = {}      # the workbook is built when its button is clicked (issue 15): the callable
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        offered[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     at = open_dry_run(lang)
     at.selectbox(key="dr_pack").set_value("autonomous_l4").run()
     at.text_input(key="dr_app_name").input("株式会社北雪モビリティ")
@@ -47,7 +56,10 @@ def _selfcheck(monkeypatch, lang: str):
     add_member(at, "岩見沢市", "local_government")
     set_levels(at, {c: 4 for c in load_pack("autonomous_l4").criterion_ids})
     no_exception(at)
-    assert made, "the page offered no workbook"
+    name = next((n for n in offered if n and n.endswith("_selfcheck.xlsx")), None)
+    assert name, "the page offered no workbook"
+    offered[name]()                      # what the download button does when clicked
+    assert made
     return at, openpyxl.load_workbook(io.BytesIO(made[-1]))
 
 
