@@ -183,6 +183,7 @@ def _finish(page, before: int, marker=None) -> None:
 
 
 def timed(page, action, marker=None) -> float:
+    page.bring_to_front()     # a background tab's animation frames are throttled: the paint wait would time that
     before = runs(page)
     t0 = time.perf_counter()
     try:
