@@ -11,6 +11,7 @@ the current language; nothing is retried silently.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from contextlib import contextmanager
@@ -74,8 +75,18 @@ def warm_up() -> None:
     with _warm_lock:      # never waits for an opening under way (the demo seeding's, say)
         if _warming is not None or _store is not None:
             return
-        _warming = threading.Thread(target=get_store, name="shinsa-open-store", daemon=True)
+        _warming = threading.Thread(target=_open_and_freeze, name="shinsa-open-store", daemon=True)
         _warming.start()
+
+
+def _open_and_freeze() -> None:
+    """Open the store, then move everything loaded so far (the app's and its libraries' modules, the catalog,
+    the packs) out of the garbage collector's sight (:func:`gc.freeze`): those objects live as long as the
+    process, and without them Python's own full collections walk a fraction of the heap. Streamlit's collection
+    after every run is switched off in ``.streamlit/config.toml`` (``runner.postScriptGC``; issue 15)."""
+    get_store()
+    gc.collect()
+    gc.freeze()
 
 
 def reset_store() -> None:

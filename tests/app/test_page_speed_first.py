@@ -75,3 +75,33 @@ def test_demo_data_are_seeded_in_the_background_and_a_login_waits_for_them(tmp_p
         gate.set()
         demo.wait_demo(300)
         session.reset_store()
+
+
+def test_streamlit_does_not_collect_the_whole_heap_after_every_run():
+    """Streamlit's ``runner.postScriptGC`` (on by default) runs ``gc.collect(2)`` after every script run, holding
+    the interpreter lock 100-200 ms in this app's process while the run's last message waits: the project's
+    config switches it off, read the way ``streamlit run`` reads it (from the folder the server starts in)."""
+    code = ("import streamlit.config as c\n"
+            "c.get_config_options(force_reparse=True)\n"
+            "print(c.get_option('runner.postScriptGC'))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_warm_up_freezes_what_was_loaded_at_start(data_dir, monkeypatch):
+    """Once the store is open, what the process loaded is moved out of the collector's sight (``gc.freeze``), so
+    Python's own full collections do not walk the libraries' objects again and again."""
+    import gc
+
+    from app import session
+
+    session.reset_store()
+    gc.unfreeze()
+    try:
+        session._open_and_freeze()
+        assert session.store_ready()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        session.reset_store()
