@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
@@ -268,4 +269,31 @@ def round_analysis(key: tuple, compute):
         if len(_analyses) >= _ANALYSES_KEPT:
             _analyses.pop(next(iter(_analyses)))
         _analyses[full] = value
+    return value
+
+
+# --- what a chair page draws for one state of a round, shared across reruns, sessions and chairs -------------
+
+_views: OrderedDict[tuple, object] = OrderedDict()
+_VIEWS_KEPT = 24
+
+
+def round_view(me: UserInfo, key: tuple, compute):
+    """What a chair page derives from one state of a round — the ranking of a what-if, its table and chart —
+    computed once and shared (issue 15: a programme switch, a new tab or another chair looking at the same
+    state no longer ranks and draws it again). ``key`` must hold everything the value depends on: the round,
+    the pack, the audit marker (:func:`change_marker`: any stored change), the what-if settings, the
+    language; the database and the user (a chair's conflicts of interest withhold proposals from their call) are
+    added here. Values are shared, never changed by a reader. The least recently used of ``_VIEWS_KEPT`` go."""
+    full = (str(get_store().db.engine.url), me.username) + tuple(key)
+    with _calls_lock:
+        if full in _views:
+            _views.move_to_end(full)
+            return _views[full]
+    value = compute()
+    with _calls_lock:
+        _views[full] = value
+        _views.move_to_end(full)
+        while len(_views) > _VIEWS_KEPT:
+            _views.popitem(last=False)
     return value

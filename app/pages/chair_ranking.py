@@ -27,7 +27,7 @@ from app.auth import require
 from app.hearing_view import (final_config, final_table, hearing_state, rank_with, refusal_text, shortlist_changes,
                               stage_label)
 from app.ranking_view import analyses
-from app.session import change_marker, error_text, get_store, round_call, round_pack_header
+from app.session import change_marker, error_text, get_store, round_call, round_pack_header, round_view
 from app.charts import yen_ticks
 from app.i18n import current_lang, t
 from app.table_money import money_column, table_money
@@ -383,12 +383,12 @@ def downloads(me, ranking, call, round_info, lang: str, key: tuple, whatif: What
 # --- the page ----------------------------------------------------------------------------------------------------
 
 SHOWN = "chair_shown"      # the what-if state the parts outside the fragment were last drawn for
-CURRENT = "chair_current"  # (state key, ranking) of the latest run of the fragment
 
 
 def current(me, rnd, pack_id: str):
-    """The what-if state of the page: ``(call, pack, values, base, ranking, key, hearing)``. The ranking of the
-    latest fragment run is reused when the state is the same (the parts outside the fragment run after it).
+    """The what-if state of the page: ``(call, pack, values, base, ranking, key, hearing)``. The ranking of a
+    state is computed once and shared (:func:`app.session.round_view`): the parts outside the fragment, a
+    programme switch back, a new tab or another chair reuse it.
 
     A programme whose hearing shortlist is fixed (stage ヒアリング or 決定) is ranked on both stages
     (:func:`app.hearing_view.rank_with`: the final ranking, the what-if applied to both); ``hearing`` is then its
@@ -402,17 +402,27 @@ def current(me, rnd, pack_id: str):
     key = (rnd.id, pack_id, marker, tuple(sorted(values.items())))
     if problems:
         return call, pack, values, base, None, None, key
-    hit = st.session_state.get(CURRENT)
-    if hit is not None and hit[0] == key:
-        return (call, pack, values, base) + hit[1] + (key,)
-    state = hearing_state(me, rnd.id, pack_id, marker) if pack.hearing is not None else None
-    whatif = WhatIf.from_settings(pack, values)
-    if state is not None and state.final:
-        ranking = rank_with(state, whatif=whatif)
-    else:
-        ranking = call.rank(whatif, resolutions)
-    st.session_state[CURRENT] = (key, (ranking, state))
+
+    def rank():
+        state = hearing_state(me, rnd.id, pack_id, marker) if pack.hearing is not None else None
+        whatif = WhatIf.from_settings(pack, values)
+        if state is not None and state.final:
+            return rank_with(state, whatif=whatif), state
+        return call.rank(whatif, resolutions), state
+    ranking, state = round_view(me, ("ranking",) + key, rank)
     return call, pack, values, base, ranking, state, key
+
+
+def drawn(me, ranking, state, key: tuple, lang: str) -> tuple:
+    """The ranked table, its column configuration and the cumulative chart of one what-if state in one language,
+    built once and shared (:func:`app.session.round_view`): a programme switch back, a new tab or another chair
+    on the same state draws them without building them again."""
+    def build():
+        final = state is not None and state.final
+        table = final_table(ranking, lang, decision_texts()) if final else ranking_table(ranking, lang)
+        config = final_config(ranking, lang) if final else table_config(ranking)
+        return table, config, cumulative_chart(ranking)
+    return round_view(me, ("drawn", lang) + key, build)
 
 
 def hearing_notes(ranking, state, final: bool) -> None:
@@ -479,8 +489,7 @@ def ranking_view(rnd, pack_id: str) -> None:
         if shown is not None and shown != key:
             st.rerun(scope="app")
         changed = values != base
-        table = final_table(ranking, lang, decision_texts()) if final else ranking_table(ranking, lang)
-        chart = cumulative_chart(ranking)
+        table, config, chart = drawn(me, ranking, state, key, lang)
         counts, b = ranking.counts(), ranking.budget_view()
 
         whatif_controls(pack, base)
@@ -500,7 +509,6 @@ def ranking_view(rnd, pack_id: str) -> None:
             remaining = "—" if b.remaining is None else amount(b.remaining)
             st.markdown(f"**{t('chair.metric.used')}**　{used}\n\n**{t('chair.metric.remaining')}**　{remaining}")
         # one Arrow table, virtualised by the browser: only the visible rows are drawn
-        config = final_config(ranking, lang) if final else table_config(ranking)
         st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                      placeholder="", height=min(38 + 35 * (len(table) + 1), 640), key="chair_table",
                      alt=t("a11y.ranking.alt"))
