@@ -11,7 +11,6 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import numpy as np
 
 from .errors import quote
 
@@ -128,6 +127,8 @@ def round_half_up(values, digits: int = 2):
     """Scores as numbers for display tables, vectorised: ``digits`` decimals, half up, the same results as
     :func:`format_score` (a 1e-9 snap first undoes binary noise: 2.675 is 2.67499… as a float and shows 2.68).
     NaN stays NaN."""
+    import numpy as np    # here, not at the top: the login page formats money without loading numpy (issue 15)
+
     scale = 10.0 ** digits
     v = np.round(np.asarray(values, dtype=float) * scale, 9)
     return np.floor(v + 0.5) / scale

@@ -17,10 +17,10 @@ PREPARING = "デモデータを準備しています"
 
 
 def test_the_shell_and_the_login_page_load_no_store_code():
-    """What the first page imports: no store services, no SQLAlchemy, pandas, SciPy, openpyxl or Alembic."""
+    """What the first page imports: no store services, no SQLAlchemy, pandas, numpy, SciPy, openpyxl or Alembic."""
     code = ("import sys\n"
             "import app.auth, app.demo, app.i18n, app.language, app.navigation, app.session, app.settings, app.ui\n"
-            "heavy = ('scoring.store.store', 'sqlalchemy', 'pandas', 'scipy', 'openpyxl', 'alembic')\n"
+            "heavy = ('scoring.store.store', 'sqlalchemy', 'pandas', 'numpy', 'scipy', 'openpyxl', 'alembic')\n"
             "print(sorted(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
