@@ -6,6 +6,9 @@ user's role (:mod:`app.navigation`); every page lives in ``app/pages/``.
 
 import streamlit as st
 
+from app.startup import skip_direct_run_check  # noqa: E402
+
+skip_direct_run_check()   # before the first element: a check that costs ~130 ms of the first page (issue 15)
 st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", layout="wide")
 
 from app import ui  # noqa: E402

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.i18n import current_lang
+from app.ui import english
 
 MAN_YEN = 10_000
 
@@ -19,7 +19,7 @@ def table_money(values, lang: str | None = None) -> pd.api.extensions.ExtensionA
     yen in English. Missing stays missing. Say the unit in the column's label (「交付額（万円）」, "Funded (yen)")
     and format it with :func:`money_column`."""
     amounts = pd.array(values, dtype="Int64")
-    if (lang or current_lang()) == "en":
+    if english(lang):
         return amounts
     return amounts.astype("Float64") / MAN_YEN
 
@@ -28,4 +28,4 @@ def money_column(lang: str | None = None, **kwargs) -> "st.column_config.NumberC
     """The column of :func:`table_money`: thousands separators, 万円 with only the decimals an amount has
     (``%,f``: 14,800 · 1,234.5678), whole yen in English (``%,d``: 148,000,000) — the same in every browser
     (``localized`` followed the browser's locale)."""
-    return st.column_config.NumberColumn(format="%,d" if (lang or current_lang()) == "en" else "%,f", **kwargs)
+    return st.column_config.NumberColumn(format="%,d" if english(lang) else "%,f", **kwargs)

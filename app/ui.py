@@ -23,20 +23,21 @@ from .i18n import current_lang, t
 log = logging.getLogger("shinsa.app")
 
 
-def _english(lang: str | None = None) -> bool:
+def english(lang: str | None = None) -> bool:
+    """Whether money and dates are shown the English way (``lang`` or the session's language)."""
     return (lang or current_lang()) == "en"
 
 
 def yen(amount: int | None, lang: str | None = None) -> str:
     """``148000000`` → ``148,000,000円`` in Japanese, ``¥148,000,000`` in English."""
-    if amount is not None and _english(lang):
+    if amount is not None and english(lang):
         return money(amount, "en")
     return format_yen(amount)
 
 
 def man_oku(amount: int | None, lang: str | None = None) -> str:
     """``148000000`` → ``1億4,800万円`` (summaries) in Japanese, ``¥148,000,000`` in English (issue 14 §10)."""
-    if amount is not None and _english(lang):
+    if amount is not None and english(lang):
         return money(amount, "en")
     return format_man_oku(amount)
 
@@ -45,7 +46,7 @@ def yen_both(amount: int | None, lang: str | None = None) -> str:
     """``148,000,000円（1億4,800万円）``; plain yen below 1万円; ``¥148,000,000`` in English."""
     if amount is None:
         return "—"
-    if _english(lang):
+    if english(lang):
         return money(amount, "en")
     if abs(int(amount)) < 10_000:
         return format_yen(amount)
@@ -56,7 +57,7 @@ def money(amount: int | None, lang: str | None = None) -> str:
     """An amount for a reader: ``1億4,800万円`` in Japanese, ``¥148,000,000`` in English."""
     if amount is None:
         return "—"
-    if _english(lang):
+    if english(lang):
         return f"-¥{-int(amount):,}" if int(amount) < 0 else f"¥{int(amount):,}"
     return format_man_oku(amount)
 

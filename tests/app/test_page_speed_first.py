@@ -105,3 +105,25 @@ def test_the_warm_up_freezes_what_was_loaded_at_start(data_dir, monkeypatch):
     finally:
         gc.unfreeze()
         session.reset_store()
+
+
+def test_a_server_skips_streamlits_run_from_a_shell_check(monkeypatch):
+    """Under a server the first element no longer triggers Streamlit's ``is_repl()`` stack walk (its console hint is
+    never printed under ``streamlit run``); outside a server the check is left to Streamlit."""
+    from streamlit import delta_generator, env_util, runtime
+
+    from app.startup import skip_direct_run_check
+
+    walked = []
+    monkeypatch.setattr(env_util, "is_repl", lambda: walked.append(1) or False)
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    monkeypatch.setattr(runtime, "exists", lambda: False)
+    assert skip_direct_run_check() is False
+    delta_generator._maybe_print_use_warning()
+    assert walked == [1]                            # outside a server: Streamlit's own check ran
+
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    assert skip_direct_run_check() is True
+    delta_generator._maybe_print_use_warning()
+    assert walked == [1]                            # under a server: no stack walk
