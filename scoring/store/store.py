@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..models import Proposal
@@ -38,6 +39,7 @@ from .decisions import DecisionService
 from .discussion import DiscussionService
 from .documents import DocumentService
 from .errors import NotFound
+from .migrate_head import HEAD
 from .hearing_forms import HearingFormService
 from .hearings import HearingService
 from .notice_settings import NoticeService
@@ -92,10 +94,22 @@ class Store:
         self.documents = DocumentService(self)
 
     def init_schema(self) -> None:
-        """Create or upgrade the schema to the newest migration (alembic upgrade head)."""
+        """Create or upgrade the schema to the newest migration (alembic upgrade head). A database already at the
+        newest revision (:data:`HEAD`, read with one query) is left as it is without loading Alembic, which is heavy
+        (issue 15: every server start opens the store)."""
+        if self.schema_revision() == HEAD:
+            return
         from .migrate import upgrade  # alembic is heavy and only needed here (a cold path)
 
         upgrade(self.db.engine)
+
+    def schema_revision(self) -> str | None:
+        """The revision the database's schema is at (Alembic's ``alembic_version`` table), None before any."""
+        try:
+            with self.db.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:     # no such table yet: a new database
+            return None
 
     def close(self) -> None:
         self.db.dispose()
