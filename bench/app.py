@@ -109,11 +109,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(script: Path, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+def serve(script: Path, env: dict, log: Path, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """A ``streamlit run`` server of ``script`` (``extra``: more command-line options, e.g. a config override)."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", *extra]
     proc = subprocess.Popen(cmd, cwd=script.parent, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
