@@ -334,7 +334,13 @@ class DiscussionService(ServiceBase):
 
     def mark_read(self, actor: UserInfo, round_id: int, proposal_id: str) -> None:
         """Record that ``actor`` has now seen the discussion of the proposal. Nothing is recorded while the
-        policy shows them only their own comments: what they could not read is still new when it appears."""
+        policy shows them only their own comments: what they could not read is still new when it appears.
+
+        Pages call this on every run that shows the thread; when the marker is already at the thread's latest
+        version (nothing new since the last look) it is found so in a read, without a write transaction."""
+        with self.db.read() as s:
+            if not self._marker_moves(s, actor, round_id, proposal_id):
+                return
         with self.db.write() as s:
             a = self._access(s, actor, round_id, proposal_id)
             if a.who.id is None or not a.others:
@@ -348,6 +354,18 @@ class DiscussionService(ServiceBase):
             elif upto > row.seen_upto:
                 row.seen_upto = upto
                 row.seen_at = utcnow()
+
+    def _marker_moves(self, s: Session, actor: UserInfo, round_id: int, proposal_id: str) -> bool:
+        """Whether :meth:`mark_read` would record anything (a first look, or a version newer than the marker);
+        the access checks are :meth:`mark_read`'s own (a refusal is raised here, as there)."""
+        a = self._access(s, actor, round_id, proposal_id)
+        if a.who.id is None or not a.others:
+            return False
+        upto = s.scalar(select(func.max(DiscussionVersion.id))
+                        .where(DiscussionVersion.proposal_pk == a.prop.id)) or 0
+        seen = s.scalar(select(DiscussionRead.seen_upto).where(DiscussionRead.user_id == a.who.id,
+                                                               DiscussionRead.proposal_pk == a.prop.id))
+        return seen is None or upto > seen
 
     def unread(self, actor: UserInfo, round_id: int) -> dict[str, int]:
         """Proposal id → how many comments are new or edited since ``actor`` last looked (those they may read

@@ -189,3 +189,30 @@ def test_unread_markers_per_user(store, small_round, panel):
     # markers are per user: B's reading leaves the chair's count alone
     store.discussion.mark_read(b, small_round, "T-001")
     assert store.discussion.unread(b, small_round) == {} and store.discussion.unread(chair, small_round) == {"T-001": 1}
+
+
+def test_mark_read_writes_only_when_the_marker_moves(store, small_round, panel, monkeypatch):
+    """Issue 15: pages mark the thread read on every run; with nothing new since the last look no write
+    transaction is opened (the check is a read); a first look and a newer version are still recorded."""
+    a, chair = panel["A"], panel["chair"]
+    writes = []
+    real_write = store.db.write
+
+    def counting_write():
+        writes.append(1)
+        return real_write()
+    monkeypatch.setattr(store.db, "write", counting_write)
+    store.discussion.mark_read(chair, small_round, "T-001")        # a first look: recorded
+    assert len(writes) == 1
+    store.discussion.mark_read(chair, small_round, "T-001")        # nothing new: no write
+    store.discussion.mark_read(chair, small_round, "T-001")
+    assert len(writes) == 1
+    monkeypatch.setattr(store.db, "write", real_write)
+    store.discussion.post(a, small_round, "T-001", "新しい所見")
+    assert store.discussion.unread(chair, small_round) == {"T-001": 1}
+    monkeypatch.setattr(store.db, "write", counting_write)
+    store.discussion.mark_read(chair, small_round, "T-001")        # a newer version: recorded
+    assert len(writes) == 2
+    assert store.discussion.unread(chair, small_round) == {}
+    with pytest.raises(ConflictOfInterest):                         # refusals as before
+        store.discussion.mark_read(panel["C"], small_round, "T-003")
