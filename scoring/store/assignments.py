@@ -75,8 +75,8 @@ class AssignmentService(ServiceBase):
             want = int(k) if k is not None else int(the_pack.selection.min_reviews)
             if want < 1:
                 raise InputError([Problem("(arguments)", None, "k", f"must be at least 1 (got {want})")])
-            all_props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
-                                       .order_by(ProposalRow.position)))
+            all_props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                            .order_by(ProposalRow.position))
             props = [p for p in all_props if p.pack_id == pack_id]
             if proposals is not None:
                 wanted_ids = list(dict.fromkeys(proposals))
@@ -180,7 +180,7 @@ class AssignmentService(ServiceBase):
         with self.db.read() as s:
             who = self._admin(s, actor, "list every assignment")
             r = self._round(s, round_id)
-            props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)))
+            props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id))
             return self._infos(s, self._query().where(Assignment.round_id == r.id),
                                self._conflict_pairs(s, r.id, props))
 
@@ -195,8 +195,8 @@ class AssignmentService(ServiceBase):
             r = self._round(s, round_id)
             pack_id = self.store.rounds._pack_id(s, r.id, pack)
             want = int(self.store._pack(s, r.id, pack_id).selection.min_reviews)
-            all_props = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
-                                       .order_by(ProposalRow.position)))
+            all_props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                            .order_by(ProposalRow.position))
             conflicted = self._conflict_pairs(s, r.id, all_props)
             pid_of = {p.id: p.proposal_id for p in all_props}
             have: dict[str, int] = {}

@@ -157,7 +157,7 @@ class ServiceBase:
         q = select(ProposalRow).where(ProposalRow.round_id == round_id)
         if proposal_ids is not None:
             q = q.where(ProposalRow.proposal_id.in_(list(proposal_ids)))
-        props = list(s.scalars(q))
+        props = self._conflict_rows(s, q)
         return frozenset(pid for _, pid in self._conflict_pairs(s, round_id, props, [who.id]))
 
     # -- the round's committee and a reviewer's access ----------------------------------------------------------

@@ -105,8 +105,8 @@ class RoundFiles(ServiceBase):
             r = self._round(s, round_id, writable=True)
             found.raise_if_any()
             pack_ids = list(s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id)))
-            existing = list(s.scalars(select(ProposalRow).where(ProposalRow.round_id == r.id)
-                                      .order_by(ProposalRow.position)))
+            existing = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+                                           .order_by(ProposalRow.position))
             existing_ids = {p.proposal_id for p in existing}
             src = source_name(proposals, None, "(proposals)")
             for i, p in enumerate(new_props):
