@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import traceback
 import uuid
 from contextlib import contextmanager
@@ -159,3 +160,31 @@ div:focus-within:not(:has(:focus-within)) { outline: 2px solid %(colour)s !impor
 def page_setup(lang: str) -> None:
     """Declare ``lang`` ("ja" / "en") as the page's language (``<html lang>``) and draw keyboard focus clearly."""
     st.html(_PAGE_SETUP % {"colour": FOCUS_COLOUR, "lang": json.dumps(lang)}, unsafe_allow_javascript=True)
+
+
+# --- large tables: the Arrow table of the same content made once (issue 15) ---------------------------------
+
+_arrow_tables: dict[tuple, object] = {}
+_arrow_lock = threading.Lock()
+_ARROW_KEPT = 16
+
+
+def arrow_table(columns: tuple[str, ...], rows: tuple[tuple, ...]):
+    """The Arrow table that ``st.dataframe(pd.DataFrame(rows, columns=columns))`` would send, made once per content
+    and kept for the next run and session (the last few contents): Streamlit sends a ``pyarrow.Table`` as it is,
+    so the bytes, the columns and their order are the same — only the pandas frame and its conversion, most of a
+    run of 進捗 with its 500 proposal columns, are not redone. ``rows`` is the whole content (the key)."""
+    key = (columns, rows)
+    with _arrow_lock:
+        hit = _arrow_tables.get(key)
+    if hit is not None:
+        return hit
+    import pandas as pd
+    from streamlit import dataframe_util
+
+    table = dataframe_util.convert_pandas_df_to_arrow_table(pd.DataFrame(list(rows), columns=list(columns)))
+    with _arrow_lock:
+        if len(_arrow_tables) >= _ARROW_KEPT:
+            _arrow_tables.pop(next(iter(_arrow_tables)))
+        _arrow_tables[key] = table
+    return table

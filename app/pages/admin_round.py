@@ -24,7 +24,7 @@ from app.documents_view import upload_section
 from app.i18n import t
 from app.problems import show_input_error
 from app.session import error_text, get_store, pick_pack, pick_round, programme_label, select_round, store_errors
-from app.ui import error_boundary, uploader_texts
+from app.ui import arrow_table, error_boundary, uploader_texts
 from scoring.errors import InputError
 from scoring.packs import SHIPPED_PACKS
 from scoring.store import StoreError
@@ -146,9 +146,9 @@ def assignments_section(me, rnd) -> list:
     if rows:
         # one lookup per status and per column title, not per row (5,000 assignments: issue 15)
         status = {s: t(f"admin.status.{s}") for s in {a.status for a in rows}}
-        st.dataframe(pd.DataFrame({t("admin.assign.proposal"): [a.proposal_id for a in rows],
-                                   t("admin.assign.reviewer"): [a.reviewer for a in rows],
-                                   t("admin.assign.status"): [status[a.status] for a in rows]}),
+        # its Arrow form made once per content (issue 15)
+        st.dataframe(arrow_table((t("admin.assign.proposal"), t("admin.assign.reviewer"), t("admin.assign.status")),
+                                 tuple((a.proposal_id, a.reviewer, status[a.status]) for a in rows)),
                      hide_index=True, width="stretch", height=260)
     else:           # no empty table: Streamlit would write "empty" in English
         st.info(t("admin.assign.none_yet"))

@@ -18,7 +18,7 @@ from app.progress import CELL_SYMBOLS, MATRIX_STATUSES, pending_reviews
 from app.reminders import reminder_text
 from app.reminders_view import reminders_outbox
 from app.session import get_store, round_pack_header
-from app.ui import error_boundary
+from app.ui import arrow_table, error_boundary
 
 
 def reminder_texts(me, rnd, pack_id: str, matrix, pending, names: dict) -> dict[str, str]:
@@ -53,9 +53,10 @@ def render() -> None:
         st.info(t("chair.progress.empty"))
         return
     names = {r.username: r.name for r in get_store().rounds.list_reviewers(me, rnd.id)}
-    df = pd.DataFrame([[names.get(row[0]) or row[0]] + [CELL_SYMBOLS[v] for v in row[1:]] for row in matrix.rows()],
-                      columns=[t("chair.progress.reviewer")] + matrix.proposals)
-    st.dataframe(df, hide_index=True, width="stretch", key="chair_progress_matrix", alt=t("a11y.progress.alt"))
+    # the same table as a pandas frame of these rows, its Arrow form made once per content (issue 15)
+    table = arrow_table((t("chair.progress.reviewer"), *matrix.proposals),
+                        tuple((names.get(row[0]) or row[0], *(CELL_SYMBOLS[v] for v in row[1:])) for row in matrix.rows()))
+    st.dataframe(table, hide_index=True, width="stretch", key="chair_progress_matrix", alt=t("a11y.progress.alt"))
 
     st.subheader(t("chair.progress.reminders"))
     pending = pending_reviews(matrix)

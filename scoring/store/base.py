@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from ..aggregate import conflict_pairs
 from ..models import Reviewer, Role, RoundStatus, Stage
@@ -19,6 +19,10 @@ from ..table import ProposalTable
 from .errors import ConflictOfInterest, NotFound, PermissionDenied, RoundLocked
 from .schema import Assignment, AuditLog, Conflict, ProposalRow, Round, RoundMember, RoundPack, User, utcnow
 from .values import SYSTEM, AuditAction, RoundReviewer, UserInfo
+
+# a proposal row as :meth:`ServiceBase._conflict_rows` returns it: every column but the JSON
+_ROW_COLUMNS = (ProposalRow.id, ProposalRow.round_id, ProposalRow.proposal_id, ProposalRow.pack_id, ProposalRow.title,
+                ProposalRow.position)
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -136,7 +140,9 @@ class ServiceBase:
         """The proposal rows of ``query`` (a ``select(ProposalRow)``) for :meth:`_conflict_pairs`, their JSON read only
         for proposals whose model the store has not cached yet (one query for those): rereading and parsing every
         proposal's JSON on each call was most of the time of a reviewer's page on a large round (issue 15)."""
-        rows = list(s.scalars(query.options(defer(ProposalRow.data))))
+        # plain rows, not ORM objects: building 550 of those (even with the JSON deferred) was most of a read of
+        # ラウンド管理's assignments (issue 15); callers read id, proposal_id, pack_id, title, position
+        rows = list(s.execute(query.with_only_columns(*_ROW_COLUMNS)))
         missing = [r.id for r in rows if r.id not in self.store._models]
         for pk, data in (s.execute(select(ProposalRow.id, ProposalRow.data).where(ProposalRow.id.in_(missing)))
                          if missing else ()):

@@ -380,8 +380,9 @@ class DiscussionService(ServiceBase):
             latest = (select(DiscussionVersion.comment_id, func.max(DiscussionVersion.id).label("vid"))
                       .group_by(DiscussionVersion.comment_id).subquery())
             rows = s.execute(
-                select(ProposalRow, DiscussionComment.author_id, DiscussionComment.visibility, latest.c.vid,
-                       DiscussionRead.seen_upto)
+                # the proposal's key and id, not its row with the JSON (issue 15: 進捗 and 提案の詳細 ask on every run)
+                select(ProposalRow.id, ProposalRow.proposal_id, DiscussionComment.author_id,
+                       DiscussionComment.visibility, latest.c.vid, DiscussionRead.seen_upto)
                 .join(DiscussionComment, DiscussionComment.proposal_pk == ProposalRow.id)
                 .join(latest, latest.c.comment_id == DiscussionComment.id)
                 .outerjoin(DiscussionRead, (DiscussionRead.proposal_pk == ProposalRow.id)
@@ -389,19 +390,18 @@ class DiscussionService(ServiceBase):
                 .where(ProposalRow.round_id == r.id, DiscussionComment.author_id != who.id)).all()
             if not rows:
                 return {}
-            props = {p.id: p for p, *_ in rows}
-            withheld = self._withheld(s, who, r.id, [p.proposal_id for p in props.values()])
+            withheld = self._withheld(s, who, r.id, list(dict.fromkeys(pid for _, pid, *_ in rows)))
             access: dict[int, _Access | None] = {}
             out: dict[str, int] = {}
-            for p, author_id, visibility, vid, seen in rows:
-                if p.proposal_id in withheld or vid <= (seen or 0):
+            for pk, pid, author_id, visibility, vid, seen in rows:
+                if pid in withheld or vid <= (seen or 0):
                     continue
-                if p.id not in access:
+                if pk not in access:
                     try:
-                        access[p.id] = self._access(s, actor, r.id, p.proposal_id)
+                        access[pk] = self._access(s, actor, r.id, pid)
                     except (PermissionDenied, ConflictOfInterest):
-                        access[p.id] = None
-                a = access[p.id]
+                        access[pk] = None
+                a = access[pk]
                 if a is not None and self._visible(a, author_id, visibility):
-                    out[p.proposal_id] = out.get(p.proposal_id, 0) + 1
+                    out[pid] = out.get(pid, 0) + 1
             return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from .conftest import login
+
 
 
 def _statements(store) -> list[str]:
@@ -33,3 +35,27 @@ def test_a_declared_conflict_is_listed_without_rereading_the_proposals_json(stor
     store.assignments.declare_conflict(r01, sample_round, proposal_id="L4-003", reason="共同研究")
     assert [a.proposal_id for a in store.assignments.list_assignments_for(r01, include_locked=True)
             if a.status == "conflict"] == ["L4-001", "L4-003"]
+
+
+def test_the_chairs_reads_of_proposals_take_no_json_once_parsed_and_keep_the_conflicts(store, small_round, chair):
+    """進捗 and ラウンド管理 (issue 15): the progress matrix, the proposal list, every assignment and the proposals a
+    conflict left short read the proposal rows without their JSON once the store has parsed them — and the
+    conflict of interest (C with 株式会社みちのく, so with T-003, decided from the proposal's members) still holds."""
+    store.assignments.auto_assign(chair, small_round, "autonomous_l4", 4)
+    store.assignments.declare_conflict(login(store, "A"), small_round, proposal_id="T-001", reason="元所属")
+
+    def reads():
+        return (store.rounds.progress(chair, small_round), [p.id for p in store.rounds.list_proposals(chair, small_round)],
+                [(a.proposal_id, a.reviewer, a.status) for a in store.assignments.list_assignments(chair, small_round)],
+                store.assignments.short_of_reviewers(chair, small_round, "autonomous_l4"))
+
+    first = reads()
+    seen = _statements(store)
+    again = reads()
+    assert seen and not [s for s in seen if "proposals.data" in s]
+    assert again[1:] == first[1:] and again[0].cells == first[0].cells
+    assert again[1] == [f"T-{i:03d}" for i in range(1, 7)]
+    assert again[0].cell("C", "T-003") == "conflict" and again[0].cell("A", "T-003") == "assigned"
+    assert again[0].cell("A", "T-001") == "conflict"
+    assert [(p, r) for p, r, s in again[2] if s == "conflict"] == [("T-001", "A")]
+    assert [u.proposal_id for u in again[3]] == ["T-001"]
