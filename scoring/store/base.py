@@ -131,23 +131,26 @@ class ServiceBase:
         tokens = self._tokens(s, round_id, user_ids)
         if not tokens or not props:
             return set()
-        models = [self.store._proposal_model(p) for p in props]
-        table = ProposalTable.from_proposals(models)
+        table = ProposalTable.from_proposals(self._models_of(s, props))
         reviewers = [Reviewer(reviewer_id=str(uid), conflicts=tuple(t)) for uid, t in tokens.items()]
         return {(int(rid), str(table.ids[row])) for rid, row in conflict_pairs(table, reviewers)}
 
-    def _conflict_rows(self, s: Session, query) -> list[ProposalRow]:
-        """The proposal rows of ``query`` (a ``select(ProposalRow)``) for :meth:`_conflict_pairs`, their JSON read only
-        for proposals whose model the store has not cached yet (one query for those): rereading and parsing every
-        proposal's JSON on each call was most of the time of a reviewer's page on a large round (issue 15)."""
-        # plain rows, not ORM objects: building 550 of those (even with the JSON deferred) was most of a read of
-        # ラウンド管理's assignments (issue 15); callers read id, proposal_id, pack_id, title, position
-        rows = list(s.execute(query.with_only_columns(*_ROW_COLUMNS)))
-        missing = [r.id for r in rows if r.id not in self.store._models]
+    def _conflict_rows(self, s: Session, query) -> list:
+        """The proposal rows of ``query`` (a ``select(ProposalRow)``) without their JSON: plain rows (id, round_id,
+        proposal_id, pack_id, title, position), not ORM objects — building 550 of those, JSON and all, on each call
+        was most of a reviewer's page and of ラウンド管理's reads on a large round (issue 15). Their models, where
+        needed (:meth:`_conflict_pairs` when a conflict is declared, the proposal list): :meth:`_models_of`."""
+        return list(s.execute(query.with_only_columns(*_ROW_COLUMNS)))
+
+    def _models_of(self, s: Session, rows: Sequence) -> list:
+        """The parsed proposals (:class:`scoring.models.Proposal`) of these proposal rows, the store's cached ones;
+        the JSON of the others read in one query and parsed once per store."""
+        models = self.store._models
+        missing = [r.id for r in rows if r.id not in models]
         for pk, data in (s.execute(select(ProposalRow.id, ProposalRow.data).where(ProposalRow.id.in_(missing)))
                          if missing else ()):
             self.store._model_from(pk, data)
-        return rows
+        return [models[r.id] for r in rows]
 
     def _conflicted(self, s: Session, round_id: int, prop: ProposalRow, user_id: int) -> bool:
         return bool(self._conflict_pairs(s, round_id, [prop], [user_id]))

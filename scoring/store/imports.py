@@ -138,7 +138,7 @@ class RoundFiles(ServiceBase):
                     found.add(Problem(rsrc, line, "reviewer_id", f"{rv.reviewer_id[:80]!r} is reserved for the "
                                       f"system (like {SYSTEM.username!r}, no name may start or end with a "
                                       "parenthesis)", "import.reviewer_reserved", {"reviewer": rv.reviewer_id}))
-            all_models = [self.store._proposal_model(p) for p in existing] + new_props
+            all_models = self._models_of(s, existing) + new_props
             all_reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
                              for m in members] + new_reviewers
             if review_df is not None and not found:
@@ -262,7 +262,12 @@ class RoundFiles(ServiceBase):
                                "files": [str((names or {}).get(kind, x)) for kind, x in (
                                    ("proposals", proposals), ("reviewers", reviewers), ("reviews", reviews),
                                    ("stages", stages)) if x is not None]})
-            return ImportReport(r.id, len(new_props), len(new_reviewers), n_reviews, created, n_assign)
+            report = ImportReport(r.id, len(new_props), len(new_reviewers), n_reviews, created, n_assign)
+            parsed = [(prop_rows[p.id].id, p) for p in new_props]
+        # committed: the store keeps the models it has just validated, so that the page drawn next parses none of
+        # the proposals again (issue 15); not before the commit — a rolled-back row's key would be used again
+        self.store._keep_models(parsed)
+        return report
 
     def _check_hearing_reviews(self, s: Session, round_id: int, review_df, src: str, pack_of: dict[str, str],
                                stage_entries: list[dict] | None, found: ProblemCollector) -> None:

@@ -195,7 +195,7 @@ class RoundService(RoundFiles):
         with self.db.read() as s:
             who = self._who(s, actor)
             r = self._round(s, round_id)
-            return [self.store._proposal_model(p) for p in self._visible_proposals(s, who, r.id, pack)]
+            return self._models_of(s, self._visible_proposals(s, who, r.id, pack))
 
     def get_proposal(self, actor: UserInfo, round_id: int, proposal_id: str):
         """One :class:`scoring.models.Proposal`, under the same rule as :meth:`list_proposals`."""
@@ -337,7 +337,7 @@ class RoundService(RoundFiles):
         pack = self.store._pack(s, r.id, pack_id)
         props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
                                     .order_by(ProposalRow.position))
-        models = [self.store._proposal_model(p) for p in props]
+        models = self._models_of(s, props)
         reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
                      for m in self._members(s, r.id)]
         df = review_frame(s, r.id, pack, pack_id)

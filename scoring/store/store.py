@@ -132,6 +132,11 @@ class Store:
         m = self._models.get(row.id)
         return m if m is not None else self._model_from(row.id, row.data)
 
+    def _keep_models(self, parsed) -> None:
+        """Keep ``(row key, model)`` pairs of proposals just written and committed."""
+        with self._lock:
+            self._models.update(parsed)
+
     def _model_from(self, pk: int, data: dict) -> Proposal:
         """Parse and cache the model of proposal row ``pk`` from its stored JSON."""
         m = Proposal.model_validate(data)

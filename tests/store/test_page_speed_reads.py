@@ -59,3 +59,37 @@ def test_the_chairs_reads_of_proposals_take_no_json_once_parsed_and_keep_the_con
     assert again[0].cell("A", "T-001") == "conflict"
     assert [(p, r) for p, r, s in again[2] if s == "conflict"] == [("T-001", "A")]
     assert [u.proposal_id for u in again[3]] == ["T-001"]
+
+
+def test_an_import_keeps_its_parsed_proposals_and_a_read_without_conflicts_parses_none(store, chair, tmp_path,
+                                                                                     monkeypatch):
+    """The import's own validated proposals are the store's once committed (ラウンド管理 redrawn after an import
+    parses none of them again); the assignments and the proposals short of reviewers parse no proposal while no
+    conflict is declared in the round; a failed import leaves nothing kept."""
+    from scoring.models import Proposal
+    from scoring.store import SYSTEM
+    from scoring.store.store import Store
+
+    from .conftest import small_proposals, write_files
+
+    parsed: list[int] = []
+    real = Store._model_from
+    monkeypatch.setattr(Store, "_model_from", lambda self, pk, data: parsed.append(pk) or real(self, pk, data))
+    r = store.rounds.create_round(SYSTEM, "取込", ["autonomous_l4"]).id
+    files = write_files(tmp_path, small_proposals(5), [("A", "委員A", "reviewer", "")])
+    kept = dict(store._models)
+    bad = dict(files, proposals=write_files(tmp_path, small_proposals(5, pack="nope"), [])["proposals"])
+    try:
+        store.rounds.import_files(SYSTEM, r, **bad)
+    except Exception:
+        pass
+    assert store._models == kept                          # nothing kept from a refused import
+    store.rounds.import_files(SYSTEM, r, **files)
+    store.assignments.assign(chair, r, "T-001", "A")
+    seen = _statements(store)
+    got = store.rounds.list_proposals(chair, r)
+    assert [p.id for p in got] == [f"T-{i:03d}" for i in range(1, 6)] and got[0].title == "実証 T-001"
+    assert got == [Proposal.model_validate(x) for x in small_proposals(5)]    # what parsing the JSON gives
+    assert [a.status for a in store.assignments.list_assignments(chair, r)] == ["assigned"]
+    assert store.assignments.short_of_reviewers(chair, r, "autonomous_l4") == []
+    assert parsed == [] and not [s for s in seen if "proposals.data" in s]
