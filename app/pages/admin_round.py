@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -267,7 +268,8 @@ def audit_section(me, rnd) -> None:
             return
         frame = audit_frame(entries)
         st.dataframe(frame, hide_index=True, width="stretch", key="adm_audit_table")
-        st.download_button(t("admin.audit.download"), audit_csv(frame), file_name=f"audit_round_{rnd.id}.csv",
+        # the CSV built when the button is clicked, not on every run (issue 15)
+        st.download_button(t("admin.audit.download"), partial(audit_csv, frame), file_name=f"audit_round_{rnd.id}.csv",
                            mime="text/csv", key="adm_audit_download", on_click="ignore", icon=":material/download:")
 
 

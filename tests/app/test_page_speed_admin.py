@@ -12,6 +12,7 @@ from app.i18n import t
 from app.progress import CELL_SYMBOLS
 from tests.app.review_fixtures import app_as, no_exception
 from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
+from tests.app.test_page_speed import counted, deferred  # noqa: F401  (a fixture)
 
 
 def _watch(monkeypatch):
@@ -95,3 +96,19 @@ def test_the_kept_arrow_table_is_the_frames_and_changes_with_its_content():
     assert arrow_table(cols, tuple(rows)) is table                       # kept
     changed = arrow_table(cols, (("委員A", "●", "●"), rows[1]))          # a cell changed: a new table
     assert changed is not table and changed.column("P-2").to_pylist() == ["●", "●"]
+
+
+def test_admin_builds_the_audit_csv_only_when_asked(store, deferred, monkeypatch):
+    """The 操作履歴 CSV is built when its button is clicked (a callable), not on every run; it is the table's CSV."""
+    import app.audit as audit
+
+    built: list[str] = []
+    counted(monkeypatch, audit, "audit_csv", built)
+    at = app_as(store, "C01", "admin_round")
+    no_exception(at)
+    assert built == []
+    name = next(n for n in deferred if n.startswith("audit_round_"))
+    body = deferred[name]()
+    assert built == ["audit_csv"]
+    expected = audit.audit_frame(store.audit.query(store.users.get("C01"), 1, limit=500))
+    assert body == audit.audit_csv(expected)
