@@ -124,7 +124,23 @@ def scenarios(info: dict, folder: Path) -> dict:
         box = at.selectbox(key="dr_pack")
         box.set_value(packs[(packs.index(box.value) + 1) % len(packs)]).run()
 
+    def after_import(at, k):
+        # ラウンド管理 drawn right after an import of 500 proposals into a new round (the store's import itself runs
+        # outside the measured script run here; the button runs it inside)
+        from app.session import get_store
+        from scoring.store import SYSTEM
+
+        store = get_store()
+        measured, ACTIVE[0] = ACTIVE[0], False       # only the run after the import is measured
+        r = store.rounds.create_round(SYSTEM, f"取込プロファイル{k}", ["autonomous_l4"])
+        at.run()
+        at.selectbox(key="app_round_pick").set_value(r.id).run()
+        store.rounds.import_files(SYSTEM, r.id, proposals=folder / "import.json")
+        ACTIVE[0] = measured
+        at.run()
+
     return {
+        "admin_after_import": ("chair", "admin_round", after_import),
         "ranking_load": ("chair", "chair_ranking", None),
         "whatif": ("chair", "chair_ranking", budget),
         "programme": ("chair", "chair_ranking", programme),
