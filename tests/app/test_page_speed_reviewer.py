@@ -1,0 +1,55 @@
+"""Page speed (issue 15) of the reviewer's form, without timing anything: what a click runs."""
+
+from __future__ import annotations
+
+from app import review_form
+from tests.app.review_fixtures import app_as, no_exception
+from tests.app.review_fixtures import data_dir, demo_db, store  # noqa: F401  (fixtures)
+
+L4 = ["service_need", "verification_items", "verification_environment", "remote_monitoring_safety", "rollout_plan"]
+Q = {"round": "1", "proposal": "L4-001"}
+
+
+def test_confirming_the_submit_runs_the_page_once_not_the_form_first(store, monkeypatch):
+    """The confirmation's button submits in its callback: the click's run is the page's run that shows the notice
+    — not a run that draws the whole form, submits in it and then reruns the page (twice the elements sent)."""
+    at = app_as(store, "R01", "reviewer_scoring", query=Q)
+    for cid in L4:
+        at.radio(key=f"rv_level_{cid}").set_value(3).run()
+    at.button(key="rv_submit").click().run()
+    drawn: list[str] = []
+    real = review_form.criteria_section
+
+    def counted(*args, **kwargs):
+        drawn.append("form")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(review_form, "criteria_section", counted)
+    at.button(key="rv_submit_confirm").click().run()
+    no_exception(at)
+    assert store.reviews.get_review(store.users.get("R01"), 1, "L4-001").status == "submitted"
+    assert any("評価を提出しました" in str(s.value) for s in at.success)
+    assert drawn == ["form"]         # before: ["form", "form"] (the form's run, then the page's)
+
+
+
+def test_a_submit_refused_in_the_callback_is_raised_by_that_run_of_the_form_only(store, monkeypatch):
+    """A refusal of the store the old in-form submit would have raised (here: the round locked meanwhile) is
+    raised by the form's run that follows the click, where the submit used to be — shown as the form's error
+    under the confirmation — and by no later run."""
+    from scoring.store import RoundLocked
+
+    at = app_as(store, "R01", "reviewer_scoring", query=Q)
+    for cid in L4:
+        at.radio(key=f"rv_level_{cid}").set_value(3).run()
+    at.button(key="rv_submit").click().run()
+
+    def refuse(*args, **kwargs):
+        raise RoundLocked("locked meanwhile")
+    monkeypatch.setattr(type(store.reviews), "submit", refuse)
+    at.button(key="rv_submit_confirm").click().run()
+    no_exception(at)
+    assert store.reviews.get_review(store.users.get("R01"), 1, "L4-001").status == "draft"
+    assert len(at.error) == 1 and [b for b in at.button if b.key == "rv_submit_confirm"]   # the box, its error
+    assert not [b for b in at.button if b.key == "rv_submit_cancel"]
+    at.run()
+    assert not at.error and not [b for b in at.button if b.key == "rv_submit_confirm"]   # gone on the next run
