@@ -1,4 +1,4 @@
-"""Page speed (issue 15) of the reviewer's form, without timing anything: what a click runs."""
+"""Page speed (issue 15) of the reviewer's form and the self-check, without timing anything: what a click runs or builds."""
 
 from __future__ import annotations
 
@@ -53,3 +53,25 @@ def test_a_submit_refused_in_the_callback_is_raised_by_that_run_of_the_form_only
     assert not [b for b in at.button if b.key == "rv_submit_cancel"]
     at.run()
     assert not at.error and not [b for b in at.button if b.key == "rv_submit_confirm"]   # gone on the next run
+
+
+def test_the_self_checks_empty_cost_table_is_a_copy_of_one_built_once(monkeypatch):
+    """The cost editor's empty table is copied, not built from seven Series on every run; same columns, types."""
+    import pandas as pd
+
+    from app import proposal_form as form
+
+    first = form.empty_costs()
+    built: list[int] = []
+    real = pd.Series
+
+    def series(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pd, "Series", series)
+    second = form.empty_costs()
+    assert built == []
+    assert list(second.columns) == form.COST_COLUMNS and second.empty
+    assert second.dtypes.to_dict() == form._empty_costs().dtypes.to_dict()
+    second.loc[0] = ["x", "equipment", "1", None, None, None, None]      # a copy: the next table is empty again
+    assert form.empty_costs().empty and first.empty
