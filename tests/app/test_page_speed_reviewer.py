@@ -75,3 +75,27 @@ def test_the_self_checks_empty_cost_table_is_a_copy_of_one_built_once(monkeypatc
     assert second.dtypes.to_dict() == form._empty_costs().dtypes.to_dict()
     second.loc[0] = ["x", "equipment", "1", None, None, None, None]      # a copy: the next table is empty again
     assert form.empty_costs().empty and first.empty
+
+
+def test_my_proposals_looks_its_words_up_once_not_per_row(store, monkeypatch):
+    """担当案件 takes its column titles and status words once (t() reads the session's language on every call;
+    5 per row of 550 were three quarters of the page's run); the table shows the same words."""
+    from app import i18n
+
+    at = app_as(store, "R01", "reviewer_home")
+    rows = sum(len(df) for df in (el.value for el in at.dataframe))
+    before = [list(df.columns) + df.iloc[:, 2].tolist() for df in (el.value for el in at.dataframe)]
+    calls: list[str] = []
+    real = i18n.t
+
+    def counted(key, *args, **kwargs):
+        calls.append(key)
+        return real(key, *args, **kwargs)
+    monkeypatch.setattr(i18n, "t", counted)
+    at.run()
+    no_exception(at)
+    tables = len(at.dataframe)                                    # one per round of the demo
+    assert rows > 3 * tables
+    assert calls.count("reviewer.col.status") <= tables           # was one per row (+ one per table)
+    assert len([k for k in calls if k.startswith("reviewer.status.")]) <= 6 * tables   # per status and metric
+    assert [list(df.columns) + df.iloc[:, 2].tolist() for df in (el.value for el in at.dataframe)] == before
