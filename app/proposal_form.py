@@ -103,13 +103,21 @@ def clear_form(state: MutableMapping) -> None:
     state[GEN] = generation(state) + 1
 
 
-def empty_costs() -> pd.DataFrame:
-    """The cost table with no line (the editor's columns and their types)."""
+def _empty_costs() -> pd.DataFrame:
     return pd.DataFrame({
         "item": pd.Series(dtype="string"), "category": pd.Series(dtype="string"),
         "amount": pd.Series(dtype="string"), "unit_price": pd.Series(dtype="string"),
         "useful_life_years": pd.Series(dtype="float"), "years": pd.Series(dtype="float"),
         "cannot_lease_reason": pd.Series(dtype="string")})
+
+
+_EMPTY_COSTS = _empty_costs()
+
+
+def empty_costs() -> pd.DataFrame:
+    """The cost table with no line (the editor's columns and their types): a copy of one table built once, not
+    seven pandas Series built on every run of the self-check (issue 15)."""
+    return _EMPTY_COSTS.copy()
 
 
 def proposal_to_state(p: Proposal, state: MutableMapping) -> None:

@@ -190,6 +190,8 @@ def form_review(me, target, keys: FormKeys, target_key: str):
     """The review the form draws: the one handed over by this full run, or — a rerun of the form alone — read
     again; a rerun of the whole page instead when the save left a notice or the page's proposal changed."""
     ss = st.session_state
+    # what the confirmation's submit raised in its callback: for this run of the form only (submit_section)
+    ss[keys.button("refused_now")] = ss.pop(keys.button("submit_refused"), None)
     review = ss.pop(keys.fresh, None)
     if review is not None:
         return review
@@ -277,24 +279,42 @@ def submit_section(me, target, pack, review, keys: FormKeys = DOCUMENT) -> None:
             st.error(t("reviewer.missing", items=t("common.list_sep").join(missing)))
         else:
             ss[keys.confirm] = True
-    if ss.get(keys.confirm) and not missing:
+    refused = ss.pop(keys.button("refused_now"), None)     # what the confirmation's submit raised (form_review)
+    if (ss.get(keys.confirm) or refused is not None) and not missing:
         with st.container(border=True):
             st.warning(t("reviewer.confirm"))
             c1, c2 = st.columns(2)
-            if c1.button(t("reviewer.confirm_yes"), key=keys.button("submit_confirm"), type="primary"):
-                ss[keys.confirm] = False
-                store = get_store()
-                try:
-                    ss[keys.version] = store.reviews.submit(me, rid, pid, version=int(ss.get(keys.version, 0)),
-                                                            stage=keys.stage)
-                    ss[NOTICE] = ("success", t("reviewer.submitted"))
-                except IncompleteReview as exc:
-                    ss[NOTICE] = ("error", error_text(exc))
-                except StaleReview:
-                    current = store.reviews.get_review(me, rid, pid, stage=keys.stage)
-                    load_into_widgets(current, pack, keys)
-                    ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
-                st.rerun()
+            # a callback (issue 15): the submit runs before the next run, which is then at once a run of the whole
+            # page (form_review sees the notice) — no longer a run of the form that drew it all, only to be
+            # dropped for the page's run
+            c1.button(t("reviewer.confirm_yes"), key=keys.button("submit_confirm"), type="primary",
+                      on_click=confirm_submit, args=(rid, pid, pack.id, keys.stage))
+            if refused is not None:     # raised where the submit used to run: the page handles it as before
+                raise refused
             if c2.button(t("reviewer.confirm_no"), key=keys.button("submit_cancel")):
                 ss[keys.confirm] = False
                 st.rerun()
+
+
+def confirm_submit(round_id: int, proposal_id: str, pack_id: str, stage: str) -> None:
+    """on_click of the confirmation: submit the review at the version on screen and leave a notice of how it went
+    (the notice makes the form's run a run of the whole page, which shows it: :func:`form_review`)."""
+    keys = KEYS[stage]
+    ss = st.session_state
+    ss[keys.confirm] = False
+    me = actor()
+    if me is None:
+        return
+    store = get_store()
+    try:
+        ss[keys.version] = store.reviews.submit(me, round_id, proposal_id, version=int(ss.get(keys.version, 0)),
+                                                stage=stage)
+        ss[NOTICE] = ("success", t("reviewer.submitted"))
+    except IncompleteReview as exc:
+        ss[NOTICE] = ("error", error_text(exc))
+    except StaleReview:
+        current = store.reviews.get_review(me, round_id, proposal_id, stage=stage)
+        load_into_widgets(current, store.rounds.pack(round_id, pack_id), keys)
+        ss[NOTICE] = ("warning", t("reviewer.stale", time=local_time(current.updated_at)))
+    except Exception as exc:  # noqa: BLE001 — e.g. the round locked meanwhile: raised again by the form's run
+        ss[keys.button("submit_refused")] = exc

@@ -151,6 +151,7 @@ def scenarios(info: dict, folder: Path) -> dict:
         "stage_load": ("chair", "chair_stage", None),
         "timetable_load": ("chair", "chair_timetable", None),
         "decisions_load": ("chair", "chair_decisions", None),
+        "reviewer_home_load": ("B01", "reviewer_home", None),
         "selfcheck_load": (None, "dry_run", None),
         "selfcheck_field": (None, "dry_run", title),
         "selfcheck_level": (None, "dry_run", level),

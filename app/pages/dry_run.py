@@ -365,6 +365,20 @@ def render() -> None:
     upload_errors = upload_section()
     for msg in upload_errors:   # plain text: nothing of the file is read as Markdown
         st.error(markdown_escaped(msg))
+    form_and_results()
+
+
+@st.fragment
+def form_and_results() -> None:
+    """From the programme on: the form, the self-scoring and every result. A fragment (issue 15): a field, level
+    or programme change reruns this part only — not the app's shell (menu, language switch), the title and its
+    notices, the upload; the clear button and an upload rerun the whole page. Under the page's own error
+    handling, which a rerun of the fragment alone does not pass through."""
+    with error_boundary("dry_run"):
+        _form_and_results()
+
+
+def _form_and_results() -> None:
     pack = choose_pack()
     data, problems = proposal_form(pack)
     checks = st.container()          # filled once the self-scoring below is known

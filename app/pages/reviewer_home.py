@@ -68,13 +68,17 @@ def render() -> None:
         cols = st.columns(3)
         for col, s in zip(cols, REVIEW_STATUSES):
             col.metric(status_label(s), counts[s])
+        # the column titles and the status words looked up once, not per row (issue 15: 5 t() per row of 550
+        # were three quarters of the page's run)
+        labels = {s: status_label(s) for s in dict.fromkeys(a.status for a in items)}
+        c_id, c_title, c_status, c_updated = (t("reviewer.col.id"), t("reviewer.col.title"),
+                                              t("reviewer.col.status"), t("reviewer.col.updated"))
         st.dataframe(pd.DataFrame([{
-            t("reviewer.col.id"): a.proposal_id, t("reviewer.col.title"): a.title,
-            t("reviewer.col.status"): status_label(a.status),
-            t("reviewer.col.updated"): local_time(a.updated_at) if a.updated_at else "—"} for a in items]),
+            c_id: a.proposal_id, c_title: a.title, c_status: labels[a.status],
+            c_updated: local_time(a.updated_at) if a.updated_at else "—"} for a in items]),
             hide_index=True, width="stretch")
         options = [a.proposal_id for a in items]
-        titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{status_label(a.status)}）" for a in items}
+        titles = {a.proposal_id: f"{a.proposal_id}　{a.title}（{labels[a.status]}）" for a in items}
         first_open = next((a.proposal_id for a in items if a.status != "submitted"), options[0])
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         key = f"rv_home_pick_{rid}"
@@ -95,14 +99,16 @@ def hearing_section(me, forms) -> None:
     slots of the timetable (read-only; times in JST)."""
     st.header(t("hearing.home.title"))
     st.caption(t("hearing.home.help"))
+    labels = {s: status_label(s) for s in dict.fromkeys(f.status for f in forms)}     # once, not per row
+    c_id, c_title, c_prog, c_status, c_updated = (t("reviewer.col.id"), t("reviewer.col.title"),
+                                                  t("hearing.home.programme"), t("reviewer.col.status"),
+                                                  t("reviewer.col.updated"))
     st.dataframe(pd.DataFrame([{
-        t("reviewer.col.id"): f.proposal_id, t("reviewer.col.title"): f.title,
-        t("hearing.home.programme"): pack_label(f.round_id, f.pack),
-        t("reviewer.col.status"): status_label(f.status),
-        t("reviewer.col.updated"): local_time(f.updated_at) if f.updated_at else "—"} for f in forms]),
+        c_id: f.proposal_id, c_title: f.title, c_prog: pack_label(f.round_id, f.pack), c_status: labels[f.status],
+        c_updated: local_time(f.updated_at) if f.updated_at else "—"} for f in forms]),
         hide_index=True, width="stretch", key="rv_home_hearing_table")
     options = [(f.round_id, f.proposal_id) for f in forms]
-    titles = {(f.round_id, f.proposal_id): f"{f.proposal_id}　{f.title}（{status_label(f.status)}）" for f in forms}
+    titles = {(f.round_id, f.proposal_id): f"{f.proposal_id}　{f.title}（{labels[f.status]}）" for f in forms}
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     if st.session_state.get("rv_home_hearing_pick") not in options:
         st.session_state["rv_home_hearing_pick"] = next(

@@ -80,3 +80,32 @@ def test_dry_run_for_l4_in_japanese_and_download_the_workbook(server, page, tmp_
     click_button(page, "dry_run_clear")
     expect(widget(page, "dr_app_name").locator("input")).to_have_value("")
     expect(page.get_by_text("岩見沢市")).to_have_count(0)
+
+
+def test_a_field_change_redraws_only_the_form_and_its_results(server, page):
+    """A field change reruns the form and the results only (an st.fragment, issue 15): what the server sends back
+    holds the changed result, not the title's notices, the upload or the sidebar again (the page's title is also
+    its menu entry, in Streamlit's session message of every run)."""
+    received: list[bytes] = []
+
+    def on_ws(ws):
+        ws.on("framereceived", lambda payload: received.append(payload if isinstance(payload, bytes)
+                                                               else payload.encode("utf-8")))
+
+    page.on("websocket", on_ws)
+    page.goto(f"{server}/self_check")
+    expect(page.get_by_role("heading", name="応募前セルフチェック")).to_be_visible()
+    wait_idle(page)
+    received.clear()
+    fill_text(page, "dr_requested", "1億4,800万円")
+    expect(page.get_by_text("148,000,000円（1億4,800万円）")).to_be_visible()
+    wait_idle(page)
+    sent = b"".join(received)
+    assert "1億4,800万円".encode() in sent                     # the amount read back came
+    assert "結果は委員会の判断ではなく".encode() not in sent     # the title's notice was not sent again,
+    assert "ファイルから読み込む".encode() not in sent          # nor the upload,
+    assert "日本語".encode() not in sent                       # nor the sidebar's language switch
+    # the clear button is outside the fragment: it reruns the whole page and empties the form
+    click_button(page, "dry_run_clear")
+    expect(page.get_by_text("148,000,000円（1億4,800万円）")).to_have_count(0)
+    expect(page.get_by_role("heading", name="応募前セルフチェック")).to_be_visible()
