@@ -350,6 +350,9 @@ def test_reminder_texts_per_reviewer_with_titles_and_deadline(store):
     at = app_as(store, "C01", "chair_progress")
     at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
     no_exception(at)
+    assert len(at.code) == 0 and any("督促の文面" in e.label for e in at.expander)   # closed: its texts not drawn
+    at.session_state["chair_reminders_open"] = True               # the chair opens it (a rerun draws them)
+    at.run()
     texts_ = [c.value for c in at.code]
     reminders = at.dataframe[1].value
     assert len(texts_) == len(reminders)                         # one text per reviewer with something left
@@ -412,6 +415,8 @@ def test_progress_puts_reminders_in_the_outbox_and_lists_their_status(store):
     at = app_as(store, "C01", "chair_progress")
     at.selectbox(key="app_pack_pick").set_value("autonomous_l4").run()
     no_exception(at)
+    at.session_state["chair_reminders_open"] = True               # the reminders' texts shown (read below)
+    at.run()
     assert "送信トレイは空です。" in [c.value for c in at.caption]
     at.button(key="rm_outbox_add").click().run()           # no address typed: nothing is added, the page says so
     no_exception(at)
