@@ -418,10 +418,14 @@ def drawn(me, ranking, state, key: tuple, lang: str) -> tuple:
     built once and shared (:func:`app.session.round_view`): a programme switch back, a new tab or another chair
     on the same state draws them without building them again."""
     def build():
+        from streamlit import dataframe_util
+
         final = state is not None and state.final
         table = final_table(ranking, lang, decision_texts()) if final else ranking_table(ranking, lang)
         config = final_config(ranking, lang) if final else table_config(ranking)
-        return table, config, cumulative_chart(ranking)
+        # the Arrow table Streamlit itself makes of the frame, made once: st.dataframe sends a pyarrow.Table as it
+        # is, so the bytes are those of the frame, without converting it again on every run (issue 15)
+        return dataframe_util.convert_pandas_df_to_arrow_table(table), config, cumulative_chart(ranking)
     return round_view(me, ("drawn", lang) + key, build)
 
 

@@ -61,3 +61,24 @@ def test_a_stored_change_another_chair_or_language_ranks_and_draws_their_own(sto
     en.radio(key="lang").set_value("en").run()
     no_exception(en)
     assert calls["rank"] == seen["rank"] and calls["figure"] > seen["figure"]   # same ranking, drawn in English
+
+
+def test_the_ranked_table_is_sent_as_the_frames_own_arrow_bytes(store, monkeypatch):
+    """The kept table is the Arrow table Streamlit makes of the ranked frame: the bytes the browser gets are those
+    of the frame (the same columns, order and values as before), converted once per state, not on every run."""
+    from streamlit import dataframe_util
+
+    frames, convert = [], dataframe_util.convert_pandas_df_to_arrow_table
+
+    def recording(df, *a, **kw):
+        frames.append(df.copy())
+        return convert(df, *a, **kw)
+    monkeypatch.setattr(dataframe_util, "convert_pandas_df_to_arrow_table", recording)
+    at = app_as(store, "C01", "chair_ranking")
+    no_exception(at)
+    ranked = [f for f in frames if "順位" in f.columns]
+    assert len(ranked) == 1
+    at.run()                                                     # a rerun on the same state converts nothing again
+    assert len([f for f in frames if "順位" in f.columns]) == 1
+    expected = dataframe_util.convert_arrow_table_to_arrow_bytes(convert(ranked[0]))
+    assert at.dataframe[0].proto.arrow_data.data == expected
