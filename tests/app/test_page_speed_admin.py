@@ -45,6 +45,20 @@ def _sent(at, columns) -> bytes:
     raise AssertionError(f"no table with columns {columns[:3]}…")
 
 
+def _rerun_sends_the_same(at, before, monkeypatch) -> None:
+    """The page sent ``before``'s Arrow bytes; a rerun sends them again without reading a proposal's JSON, parsing a
+    proposal or building a frame for the table (its Arrow table was kept)."""
+    first = _sent(at, before.columns)
+    assert first == dataframe_util.convert_pandas_df_to_arrow_bytes(before)
+    seen = _watch(monkeypatch)
+    at.run()
+    no_exception(at)
+    assert _sent(at, before.columns) == first
+    assert seen["sql"] and not [s for s in seen["sql"] if "proposals.data" in s]
+    assert seen["parsed"] == []
+    assert before.shape not in seen["frames"]
+
+
 def test_progress_rerun_reads_no_proposal_json_and_sends_the_same_matrix(store, monkeypatch):
     at = app_as(store, "C01", "chair_progress")
     no_exception(at)
@@ -54,15 +68,7 @@ def test_progress_rerun_reads_no_proposal_json_and_sends_the_same_matrix(store, 
     names = {r.username: r.name for r in store.rounds.list_reviewers(chair, rnd.id)}
     before = pd.DataFrame([[names.get(row[0]) or row[0]] + [CELL_SYMBOLS[v] for v in row[1:]] for row in matrix.rows()],
                           columns=[t("chair.progress.reviewer")] + matrix.proposals)   # as the page built it
-    first = _sent(at, before.columns)
-    assert first == dataframe_util.convert_pandas_df_to_arrow_bytes(before)
-    seen = _watch(monkeypatch)
-    at.run()
-    no_exception(at)
-    assert _sent(at, before.columns) == first
-    assert seen["sql"] and not [s for s in seen["sql"] if "proposals.data" in s]
-    assert seen["parsed"] == []
-    assert before.shape not in seen["frames"]        # the matrix's Arrow table was kept, no frame built for it
+    _rerun_sends_the_same(at, before, monkeypatch)
 
 
 def test_admin_rerun_reads_no_proposal_json_and_sends_the_same_assignments(store, monkeypatch):
@@ -75,15 +81,7 @@ def test_admin_rerun_reads_no_proposal_json_and_sends_the_same_assignments(store
     before = pd.DataFrame({t("admin.assign.proposal"): [a.proposal_id for a in rows],
                            t("admin.assign.reviewer"): [a.reviewer for a in rows],
                            t("admin.assign.status"): [t(f"admin.status.{a.status}") for a in rows]})
-    first = _sent(at, before.columns)
-    assert first == dataframe_util.convert_pandas_df_to_arrow_bytes(before)
-    seen = _watch(monkeypatch)
-    at.run()
-    no_exception(at)
-    assert _sent(at, before.columns) == first
-    assert seen["sql"] and not [s for s in seen["sql"] if "proposals.data" in s]
-    assert seen["parsed"] == []
-    assert before.shape not in seen["frames"]
+    _rerun_sends_the_same(at, before, monkeypatch)
 
 
 def test_the_kept_arrow_table_is_the_frames_and_changes_with_its_content():
