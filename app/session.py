@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
@@ -26,6 +25,7 @@ from scoring.store.errors import (AccountLocked, AccountRefused, ConflictOfInter
                                   StoreError)
 
 from .i18n import current_lang, has, t
+from .kept import Kept
 from .problems import markdown_escaped, problem_lines, show_input_error
 
 if TYPE_CHECKING:   # the store's code is loaded when the store is first opened (see get_store)
@@ -250,8 +250,7 @@ def round_call(me: UserInfo, round_id: int, pack: str, marker: int | None = None
 
 # --- the chair's analyses (bootstrap etc.), computed once per round state and what-if settings ---------------
 
-_analyses: dict[tuple, dict] = {}
-_ANALYSES_KEPT = 32
+_analyses = Kept(32)
 
 
 def round_analysis(key: tuple, compute):
@@ -259,23 +258,12 @@ def round_analysis(key: tuple, compute):
     the round, the pack, the audit marker (any stored change) and the what-if settings — so a result is
     shared only where it is the same for every chair. Only chair pages call this (after
     :func:`app.auth.require` with ``"chair"``)."""
-    full = (str(get_store().db.engine.url),) + tuple(key)
-    with _calls_lock:
-        hit = _analyses.get(full)
-    if hit is not None:
-        return hit
-    value = compute()
-    with _calls_lock:
-        if len(_analyses) >= _ANALYSES_KEPT:
-            _analyses.pop(next(iter(_analyses)))
-        _analyses[full] = value
-    return value
+    return _analyses.get((str(get_store().db.engine.url),) + tuple(key), compute)
 
 
 # --- what a chair page draws for one state of a round, shared across reruns, sessions and chairs -------------
 
-_views: OrderedDict[tuple, object] = OrderedDict()
-_VIEWS_KEPT = 24
+_views = Kept(24)
 
 
 def round_view(me: UserInfo, key: tuple, compute):
@@ -284,16 +272,5 @@ def round_view(me: UserInfo, key: tuple, compute):
     state no longer ranks and draws it again). ``key`` must hold everything the value depends on: the round,
     the pack, the audit marker (:func:`change_marker`: any stored change), the what-if settings, the
     language; the database and the user (a chair's conflicts of interest withhold proposals from their call) are
-    added here. Values are shared, never changed by a reader. The least recently used of ``_VIEWS_KEPT`` go."""
-    full = (str(get_store().db.engine.url), me.username) + tuple(key)
-    with _calls_lock:
-        if full in _views:
-            _views.move_to_end(full)
-            return _views[full]
-    value = compute()
-    with _calls_lock:
-        _views[full] = value
-        _views.move_to_end(full)
-        while len(_views) > _VIEWS_KEPT:
-            _views.popitem(last=False)
-    return value
+    added here. Values are shared, never changed by a reader (:class:`app.kept.Kept`, the last 24)."""
+    return _views.get((str(get_store().db.engine.url), me.username) + tuple(key), compute)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import threading
 import traceback
 import uuid
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import streamlit as st
 from scoring.money import format_man_oku, format_score, format_yen
 
 from .i18n import current_lang, t
+from .kept import Kept
 
 log = logging.getLogger("shinsa.app")
 
@@ -164,9 +164,7 @@ def page_setup(lang: str) -> None:
 
 # --- large tables: the Arrow table of the same content made once (issue 15) ---------------------------------
 
-_arrow_tables: dict[tuple, object] = {}
-_arrow_lock = threading.Lock()
-_ARROW_KEPT = 16
+_arrow_tables = Kept(16)
 
 
 def arrow_table(columns: tuple[str, ...], rows: tuple[tuple, ...]):
@@ -174,17 +172,9 @@ def arrow_table(columns: tuple[str, ...], rows: tuple[tuple, ...]):
     and kept for the next run and session (the last few contents): Streamlit sends a ``pyarrow.Table`` as it is,
     so the bytes, the columns and their order are the same — only the pandas frame and its conversion, most of a
     run of 進捗 with its 500 proposal columns, are not redone. ``rows`` is the whole content (the key)."""
-    key = (columns, rows)
-    with _arrow_lock:
-        hit = _arrow_tables.get(key)
-    if hit is not None:
-        return hit
-    import pandas as pd
-    from streamlit import dataframe_util
+    def build():
+        import pandas as pd
+        from streamlit import dataframe_util
 
-    table = dataframe_util.convert_pandas_df_to_arrow_table(pd.DataFrame(list(rows), columns=list(columns)))
-    with _arrow_lock:
-        if len(_arrow_tables) >= _ARROW_KEPT:
-            _arrow_tables.pop(next(iter(_arrow_tables)))
-        _arrow_tables[key] = table
-    return table
+        return dataframe_util.convert_pandas_df_to_arrow_table(pd.DataFrame(list(rows), columns=list(columns)))
+    return _arrow_tables.get((columns, rows), build)
