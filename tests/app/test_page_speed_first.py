@@ -89,6 +89,30 @@ def test_streamlit_does_not_collect_the_whole_heap_after_every_run():
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_no_page_draws_by_magic_and_magic_is_off():
+    """Streamlit recompiles the pages after the last session leaves, and its "magic" rewrites each script first
+    (~35 ms of the next first run). The project's config switches magic off; that changes no page only because no
+    script Streamlit runs (the shell and every page) holds an expression magic would draw (``st.write`` it)."""
+    import ast
+
+    from streamlit.runtime.scriptrunner import magic
+
+    code = ("import streamlit.config as c\n"
+            "c.get_config_options(force_reparse=True)\n"
+            "print(c.get_option('runner.magicEnabled'))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    scripts = [ROOT / "review_app.py", *sorted((ROOT / "app" / "pages").glob("*.py"))]
+    assert len(scripts) > 10
+    for path in scripts:
+        tree = magic.add_magic(path.read_text("utf-8"), str(path))
+        drawn = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                 and node.func.value.id == "__streamlitmagic__"]
+        assert drawn == [], f"{path.name}: magic would draw the expression on line(s) {drawn}"
+
+
 def test_the_warm_up_freezes_what_was_loaded_at_start(data_dir, monkeypatch):
     """Once the store is open, what the process loaded is moved out of the collector's sight (``gc.freeze``), so
     Python's own full collections do not walk the libraries' objects again and again."""
