@@ -4,7 +4,8 @@ Builds a temp SQLite store: round 1 with pack autonomous_l4 (``--proposals`` pro
 reviewers, all submitted except the first ``--open`` proposals, which every reviewer has assigned and not yet
 scored) and pack ai_edge (50 proposals), so the chair can switch programme; plus empty rounds that the
 admin-import rows fill. Starts real ``streamlit run`` servers — the app, a minimal page (``st.number_input`` +
-``st.write``) and a minimal two-page ``st.navigation`` app — and drives Chromium with Playwright.
+``st.write``) and a minimal two-page ``st.navigation`` app, all with the project's ``.streamlit/config.toml`` —
+and drives Chromium with Playwright.
 
 Every figure is the time from the action (``page.goto``, a click, a key) to **Streamlit's run being over and a
 painted frame**: an init script counts finished runs (the ``data-test-script-state`` attribute of the app root
@@ -20,6 +21,14 @@ Rows and the minimal figure each one is compared with:
 - ``nav``: sidebar navigation to each page vs the minimal two-page app's switch;
 - ``act``: interactions people repeat vs the minimal rerun (what-if: target 2.5×, others 2×);
 - ``load``: 10 reviewer sessions saving a level at once, p50/p95 vs the unloaded median of a level save (≤ 3×).
+
+Reference rows (``(reference) …``, in no ratio of the JSON) give Streamlit's own floor for the app's heavy
+widgets, each against the same minimal figure as the app's rows of that kind: the minimal page with one Plotly
+chart, loaded cold until the chart is drawn (the app's pages with a chart are timed until theirs is drawn too);
+typing a proposal's id into a 500-option selectbox and picking it (opening a proposal's detail); picking another
+option of a 4-option selectbox (the programme switch); ten minimal pages (a browser context each) rerunning at
+once, p50/p95 against one minimal page's rerun alone (the load row). ``bench/replay_floor.py`` gives the floor of
+each whole page: the same elements, sent by a script that does nothing else.
 
 Prints a table (median, best, ratio of medians) and one JSON line last with ``max_nav_ratio``,
 ``max_cold_ratio``, ``max_interaction_ratio``, ``whatif_ratio``, ``first_page_ratio``, ``load_p95_ratio`` (each
@@ -67,6 +76,22 @@ def two():
 
 st.navigation([st.Page(one, title="One", url_path="one"), st.Page(two, title="Two", url_path="two")]).run()
 '''
+
+# Streamlit's floor for the app's heavy widgets (reference rows, in no ratio of the JSON): the minimal page with one
+# Plotly chart of 500 points (the app's 順位・採択 and 提案の詳細 draw one; timed until the chart is drawn), and a
+# page whose only widgets are a selectbox of 500 proposals (the detail picker: type an id, pick it) and one of four
+# programmes (the programme switch).
+MINIMAL_CHART = MINIMAL + '''import plotly.graph_objects as go
+st.plotly_chart(go.Figure(go.Scatter(x=list(range(500)), y=[i * i for i in range(500)], mode="lines+markers")),
+                key="chart")
+'''
+MINIMAL_PICK = '''import streamlit as st
+ids = [f"L4-{i:04d}" for i in range(1, 501)]
+pid = st.selectbox("p", ids, key="pick", format_func=lambda p: f"{p}\u3000合成提案 L4 {int(p[3:])}")
+prog = st.selectbox("programme", ["②-1", "②-2", "②-3", "③"], key="prog")
+st.write(f"picked {pid} {prog}")
+'''
+CHART_DRAWN = "[data-testid=stPlotlyChart] .main-svg"
 
 # A run is over when Streamlit's server sends its ``script_finished`` message over the page's websocket (read
 # with Streamlit's own protobuf classes); the root element's ``data-test-script-state`` then says
@@ -284,14 +309,40 @@ class Minimal:
         return timed(self.nav, link.click, visible("[data-testid=stMarkdown]", f"page {self.where}"))
 
 
+class Floor:
+    """Streamlit's own figures for the app's heavy widgets (reference rows): a cold load of the minimal page with a
+    Plotly chart, until the chart is drawn; picking one of 500 options by typing its id; picking another option of
+    a short selectbox (opening the dropdown and clicking, as the programme switch)."""
+
+    def __init__(self, ctx, chart_url: str, pick_url: str):
+        self.ctx, self.chart_url = ctx, chart_url
+        self.page = new_tab(ctx)
+        self.page.goto(pick_url)
+        finish(self.page, 0, visible("[data-testid=stMarkdown]", "picked"))
+        self.k = 0
+
+    def chart_cold(self) -> float:
+        return goto_timed(self.ctx, self.chart_url, visible(CHART_DRAWN))
+
+    def typed_pick(self) -> float:
+        self.k += 1
+        target = f"L4-{(self.k * 37) % 500 + 1:04d}"
+        return timed(self.page, lambda: choose_other(self.page, "pick", target),
+                     visible("[data-testid=stMarkdown]", f"picked {target}"))
+
+    def short_pick(self) -> float:
+        return timed(self.page, lambda: choose_other(self.page, "prog"))
+
+
 # --- the app's rows -----------------------------------------------------------------------------------------
 
 ROLE_PAGES = {  # role → (url path, marker selector) in menu order; markers are elements each page always draws
+    # (a page with a Plotly chart: the chart drawn, as the reference row of the minimal page with a chart)
     "anonymous": [("login", ".st-key-login_username"), ("self_check", ".st-key-dr_pack")],
     "reviewer": [("my_proposals", "[data-testid=stMainBlockContainer] h1"), ("review", ".st-key-rv_pick"),
                  ("self_check", ".st-key-dr_pack"), ("account", "[data-testid=stMainBlockContainer] h1")],
-    "chair": [("ranking", ".st-key-chair_gauge"), ("progress", "[data-testid=stDataFrame]"),
-              ("proposal", ".st-key-chair_detail_pick"), ("admin", ".st-key-adm_pack_pick"),
+    "chair": [("ranking", ".st-key-chair_cumulative .main-svg"), ("progress", "[data-testid=stDataFrame]"),
+              ("proposal", ".st-key-chair_radar .main-svg"), ("admin", ".st-key-adm_pack_pick"),
               ("my_proposals", "[data-testid=stMainBlockContainer] h1"),
               ("self_check", ".st-key-dr_pack"), ("account", "[data-testid=stMainBlockContainer] h1")],
     "secretariat": [("progress", "[data-testid=stDataFrame]"), ("admin", ".st-key-adm_pack_pick"),
@@ -348,11 +399,18 @@ def main() -> None:
         env = {**os.environ, "SHINSA_DATA_DIR": str(tmp / "data"), "SHINSA_BCRYPT_ROUNDS": "4"}
         for k in ("DATABASE_URL", "SHINSA_DEMO"):
             env.pop(k, None)
+        # served the same way as the app: from a folder with the project's Streamlit config (no collection after
+        # each run, no magic; the same theme), so the difference is the pages', not the configuration's
+        shutil.copytree(ROOT / ".streamlit", tmp / ".streamlit")
         (tmp / "minimal_app.py").write_text(MINIMAL, "utf-8")
         (tmp / "minimal_nav.py").write_text(MINIMAL_NAV, "utf-8")
+        (tmp / "minimal_chart.py").write_text(MINIMAL_CHART, "utf-8")
+        (tmp / "minimal_pick.py").write_text(MINIMAL_PICK, "utf-8")
         p_min, url_min = bench_app.serve(tmp / "minimal_app.py", env, tmp / "minimal.log")
         p_nav, url_nav = bench_app.serve(tmp / "minimal_nav.py", env, tmp / "minimal_nav.log")
-        procs += [p_min, p_nav]
+        p_chart, url_chart = bench_app.serve(tmp / "minimal_chart.py", env, tmp / "minimal_chart.log")
+        p_pick, url_pick = bench_app.serve(tmp / "minimal_pick.py", env, tmp / "minimal_pick.log")
+        procs += [p_min, p_nav, p_chart, p_pick]
         with sync_playwright() as pw:
             # no throttling of tabs in the background (several tabs share a window here; only one is in front)
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
@@ -367,6 +425,8 @@ def main() -> None:
             mctx = context()
             minimal = Minimal(mctx, url_min, url_nav)
             minimal.cold(), minimal.rerun(), minimal.switch()       # warm-up
+            floor = Floor(mctx, url_chart, url_pick)
+            floor.chart_cold(), floor.typed_pick(), floor.short_pick()
 
             # --- first page after a server start (fresh server each repeat) ---------------------------
             for k in range(reps if "first" in only else 0):
@@ -413,6 +473,8 @@ def main() -> None:
             # cold loads, interleaved with the minimal cold load
             for _ in range(reps if "cold" in only else 0):
                 ref["cold"].append(minimal.cold())
+                row("cold", REFERENCE + "minimal page with a Plotly chart (drawn)", "cold").times.append(
+                    floor.chart_cold())
                 for role, pages in ROLE_PAGES.items():
                     for path, marker in pages:
                         row("cold", f"{role} /{path}", "cold").times.append(
@@ -433,9 +495,9 @@ def main() -> None:
                         row("nav", f"{role} → {path}", "switch").times.append(timed(tab, link.click, visible(marker)))
                 tab.close()
 
+            rid, crit = info["round"], info["criteria"]
             if "act" in only:
                 # --- interactions ------------------------------------------------------------------------
-                rid, crit = info["round"], info["criteria"]
                 rv = new_tab(ctxs["reviewer"])
                 rv.goto(f"{base}/review?round={rid}&proposal={info['open'][0]}")
                 finish(rv, 0, visible(f".st-key-rv_level_{crit[0]}"))
@@ -451,6 +513,10 @@ def main() -> None:
                 radios = lambda c: rv.locator(f".st-key-rv_level_{c} [role=radiogroup] label")  # noqa: E731
                 for k in range(reps):
                     ref["rerun"].append(minimal.rerun())
+                    row("act", REFERENCE + "minimal: type an id in 500 options, pick", "rerun").times.append(
+                        floor.typed_pick())
+                    row("act", REFERENCE + "minimal: pick in a 4-option selectbox", "rerun").times.append(
+                        floor.short_pick())
                     c = crit[k % len(crit)]
                     opt = radios(c).nth(k % 2)
                     row("act", "reviewer: level click (autosave)", "rerun").times.append(timed(rv, opt.click))
@@ -544,6 +610,38 @@ def main() -> None:
                         finish(tab, before)
                         loaded.append(time.perf_counter() - t0)
                 row("load", f"level save, {n_load} sessions at once", "self", target=3.0).times.extend(loaded)
+                # Streamlit's own figure: as many minimal pages (one browser context each, as the reviewers) changing
+                # their number at once, against one minimal page's rerun alone
+                mins = []
+                for i in range(n_load):
+                    c = context()
+                    tab = new_tab(c)
+                    tab.goto(url_min)
+                    finish(tab, 0, visible("[data-testid=stMarkdown]", "value 0"))
+                    mins.append(tab)
+                alone, together = [], []
+                for k in range(reps):
+                    box = mins[0].locator(".st-key-x input")
+
+                    def change(box=box, v=100 + k):
+                        box.fill(str(v))
+                        box.press("Enter")
+                    alone.append(timed(mins[0], change, visible("[data-testid=stMarkdown]", f"value {100 + k}")))
+                for k in range(reps):
+                    starts = []
+                    for tab in mins:
+                        before = runs(tab)
+                        box = tab.locator(".st-key-x input")
+                        t0 = time.perf_counter()
+                        box.fill(str(200 + k))
+                        box.press("Enter")
+                        starts.append((tab, before, t0))
+                    for tab, before, t0 in starts:
+                        finish(tab, before)
+                        together.append(time.perf_counter() - t0)
+                row("load", REFERENCE + "minimal rerun, 1 session", "self").times.extend(alone)
+                row("load", REFERENCE + f"minimal rerun, {n_load} sessions at once", "minimal-self",
+                    target=3.0).times.extend(together)
             browser.close()
     finally:
         for p in procs:
@@ -566,6 +664,12 @@ def main() -> None:
     worst: dict[str, float] = {}
     for r in rows.values():
         m, b = statistics.median(r.times), min(r.times)
+        if r.ref == "minimal-self":      # Streamlit's own figure under the same load (reference)
+            alone = statistics.median(rows[f"load:{REFERENCE}minimal rerun, 1 session"].times)
+            p95 = statistics.quantiles(r.times, n=20)[-1] if len(r.times) >= 2 else m
+            print(f"{r.kind:5} {r.name + ' (p50)':52} {m * 1000:8.0f} {b * 1000:8.0f} {m / alone:6.2f}")
+            print(f"{r.kind:5} {r.name + ' (p95)':52} {p95 * 1000:8.0f} {'':8} {p95 / alone:6.2f}")
+            continue
         if r.ref == "self":
             if "sessions" not in r.name:
                 print(f"{r.kind:5} {r.name:52} {m * 1000:8.0f} {b * 1000:8.0f}")
