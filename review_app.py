@@ -6,8 +6,9 @@ user's role (:mod:`app.navigation`); every page lives in ``app/pages/``.
 
 import streamlit as st
 
-from app.startup import skip_direct_run_check  # noqa: E402
+from app.startup import freeze_server_heap, skip_direct_run_check  # noqa: E402
 
+freeze_server_heap()      # before the app's imports: no full collection over the server's heap in the first run
 skip_direct_run_check()   # before the first element: a check that costs ~130 ms of the first page (issue 15)
 st.set_page_config(page_title="Shinsa 審査", page_icon=":material/balance:", layout="wide")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import reprlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
-from pydantic import ValidationError
+if TYPE_CHECKING:     # a type only: pydantic is not loaded by the first page, which reads no pack (issue 15)
+    from pydantic import ValidationError
 
 
 QUOTE_CHARS = 80

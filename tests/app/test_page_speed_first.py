@@ -17,10 +17,12 @@ PREPARING = "デモデータを準備しています"
 
 
 def test_the_shell_and_the_login_page_load_no_store_code():
-    """What the first page imports: no store services, no SQLAlchemy, pandas, numpy, SciPy, openpyxl or Alembic."""
+    """What the first page imports: no store services, no SQLAlchemy, pandas, numpy, SciPy, openpyxl, Alembic or
+    pydantic (the packs' models; ~10 ms to import)."""
     code = ("import sys\n"
             "import app.auth, app.demo, app.i18n, app.language, app.navigation, app.session, app.settings, app.ui\n"
-            "heavy = ('scoring.store.store', 'sqlalchemy', 'pandas', 'numpy', 'scipy', 'openpyxl', 'alembic')\n"
+            "heavy = ('scoring.store.store', 'sqlalchemy', 'pandas', 'numpy', 'scipy', 'openpyxl', 'alembic', "
+            "'pydantic')\n"
             "print(sorted(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -151,3 +153,32 @@ def test_a_server_skips_streamlits_run_from_a_shell_check(monkeypatch):
     assert skip_direct_run_check() is True
     delta_generator._maybe_print_use_warning()
     assert walked == [1]                            # under a server: no stack walk
+
+
+def test_a_server_freezes_its_start_up_heap_once_before_the_first_run(monkeypatch):
+    """The first run's allocations (the app's modules, the catalog) set off a full collection over everything the
+    server made at start (~60 ms of the first page): under a server the shell freezes that heap first, once per
+    process; outside a server nothing is frozen."""
+    import gc
+
+    from streamlit import runtime
+
+    from app import startup
+
+    monkeypatch.setattr(startup, "_frozen", False)
+    monkeypatch.setattr(runtime, "exists", lambda: False)
+    before = gc.get_freeze_count()
+    assert startup.freeze_server_heap() is False
+    assert gc.get_freeze_count() == before
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    kept = [[i] for i in range(1000)]      # containers the collector tracks
+    try:
+        assert startup.freeze_server_heap() is True
+        frozen = gc.get_freeze_count()
+        assert frozen >= before + 1000                  # the heap made so far (these lists too) is frozen
+        more = [[i] for i in range(1000)]  # noqa: F841 - made after the first run started
+        assert startup.freeze_server_heap() is False    # once per process: later runs freeze nothing
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert kept
