@@ -8,8 +8,12 @@ sends those recorded messages again, unchanged (no login, store, ranking, catalo
 ``?p=``. Cold loads of the app's page and of its replay are then timed in turns, as ``bench/pages.py`` times them
 (from ``page.goto`` to the run over, the page's marker shown and a painted frame), beside the minimal page's cold
 load. ``app ÷ replay`` is what the app's own work adds to a cold load of that page; ``replay ÷ minimal`` is what
-Streamlit needs to draw that page's elements at all. Not a test. Run:
-``python bench/replay_floor.py [--roles chair,reviewer,anonymous,secretariat] [--repeats 5]``.
+Streamlit needs to draw that page's elements at all. ``--first N`` does the same for the first page after a server
+start (the login page; a fresh server and browser context each time, for the app, the replay and the minimal
+page). ``--nav 1`` (the default) also walks each signed-in role's sidebar menu in the app and in a replay of the
+role's pages (a ``st.navigation`` of the recorded pages, each sending its messages but its menu), as
+``bench/pages.py`` walks it. Not a test. Run:
+``python bench/replay_floor.py [--roles chair,reviewer,anonymous,secretariat] [--repeats 5] [--first 3]``.
 """
 
 from __future__ import annotations
@@ -50,13 +54,23 @@ def recorded():
         return pickle.load(f)
 
 
-frames = recorded().get(st.query_params.get("p", ""), [])
-ctx = get_script_run_ctx()
-for raw in frames:
-    msg = ForwardMsg()
-    msg.ParseFromString(raw)
-    ctx.enqueue(msg)
-if not frames:
+def send(key: str, navigation: bool = True) -> None:
+    ctx = get_script_run_ctx()
+    for raw in recorded().get(key, []):
+        msg = ForwardMsg()
+        msg.ParseFromString(raw)
+        if navigation or msg.WhichOneof("type") != "navigation":
+            ctx.enqueue(msg)
+
+
+role = os.environ.get("SHINSA_REPLAY_ROLE")
+if role:        # sidebar navigation between the role's pages, each page its recorded messages (not its menu)
+    paths = [k.split("/", 1)[1] for k in recorded() if k.startswith(role + "/")]
+    st.navigation([st.Page(lambda k=f"{role}/{p}": send(k, navigation=False), title=p, url_path=p, default=i == 0)
+                   for i, p in enumerate(paths)]).run()
+elif st.query_params.get("p", "") in recorded():
+    send(st.query_params["p"])
+else:
     st.write("no such page")
 '''
 
@@ -91,6 +105,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--roles", default="anonymous,reviewer,chair,secretariat")
     ap.add_argument("--shots", default="", help="a folder: a screenshot of each page and of its replay, to compare")
+    ap.add_argument("--nav", type=int, default=1, help="1: also time sidebar navigation in the app and its replay")
+    ap.add_argument("--first", type=int, default=3,
+                    help="first pages after a server start: this many fresh servers each of the app, of the replay "
+                         "of its login page and of the minimal page (0: none)")
     args = ap.parse_args()
     roles = [r for r in args.roles.split(",") if r]
     unknown = set(roles) - set(bp.ROLE_PAGES)
@@ -153,6 +171,65 @@ def main() -> None:
                     times.setdefault(key, []).append(bp.goto_timed(ctxs[role], f"{base}/{path}", bp.visible(marker)))
                     times.setdefault("replay " + key, []).append(
                         bp.goto_timed(rctx, f"{url_rep}/?p={key}", bp.visible(marker)))
+            # the first page after a server start: a fresh server and a fresh browser context each time
+            firsts: dict[str, list[float]] = {"app": [], "replay": [], "minimal": []}
+            login_marker = bp.visible(".st-key-login_username input")
+            if args.first and "anonymous/login" not in recorded:
+                recorded["anonymous/login"] = record(ctxs.get("anonymous") or rctx, f"{base}/login", login_marker)
+                (tmp / "recorded.pickle").write_bytes(pickle.dumps(recorded))
+            for k in range(args.first):
+                for name, script, extra, url_suffix, marker in (
+                        ("app", ROOT / "review_app.py", {}, "", login_marker),
+                        ("replay", tmp / "replay_app.py", {"SHINSA_REPLAY": str(tmp / "recorded.pickle")},
+                         "/?p=anonymous/login", login_marker),
+                        ("minimal", tmp / "minimal_app.py", {}, "", mark_min)):
+                    proc, url = bp.bench_app.serve(script, {**env, **extra}, tmp / f"first-{name}{k}.log")
+                    try:
+                        c = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+                        firsts[name].append(bp.goto_timed(c, url + url_suffix, marker))
+                        c.close()
+                    finally:
+                        os.killpg(proc.pid, signal.SIGTERM)
+                        proc.wait(timeout=30)
+            # sidebar navigation: one tab per role walks its menu in the app and in a replay of the role's pages
+            navs: dict[str, list[float]] = {"minimal": []}
+            if args.nav:      # Streamlit's minimal two-page switch, as bench/pages.py's
+                (tmp / "minimal_nav.py").write_text(bp.MINIMAL_NAV, "utf-8")
+                proc, url_mnav = bp.bench_app.serve(tmp / "minimal_nav.py", env, tmp / "minimal-nav.log")
+                procs.append(proc)
+                mtab = bp.new_tab(rctx)
+                mtab.goto(url_mnav)
+                bp.finish(mtab, 0, bp.visible("[data-testid=stMarkdown]", "page one"))
+
+                def minimal_switch(k: int) -> float:
+                    where = "two" if k % 2 == 0 else "one"
+                    link = mtab.locator("[data-testid=stSidebarNav] a", has_text={"one": "One", "two": "Two"}[where])
+                    return bp.timed(mtab, link.click, bp.visible("[data-testid=stMarkdown]", f"page {where}"))
+            for role in (r for r in roles if args.nav and r in bp.USERS):
+                proc, url_nav = bp.bench_app.serve(tmp / "replay_app.py", {
+                    **env, "SHINSA_REPLAY": str(tmp / "recorded.pickle"), "SHINSA_REPLAY_ROLE": role},
+                    tmp / f"replay-nav-{role}.log")
+                procs.append(proc)
+                menu = bp.ROLE_PAGES[role]
+                tabs = {}
+                for name, c, where in (("app", ctxs[role], base), ("replay", rctx, url_nav)):
+                    tab = bp.new_tab(c)
+                    tab.goto(f"{where}/")
+                    bp.finish(tab, 0, bp.visible(menu[0][1]))
+                    tabs[name] = (tab, where)
+                for lap in range(args.repeats + 1):      # the first lap warms up
+                    for k in range(2):
+                        took = minimal_switch(k)
+                        if lap:
+                            navs["minimal"].append(took)
+                    for name, (tab, where) in tabs.items():
+                        for path, marker in menu[1:] + menu[:1]:
+                            link = bp.nav_link(tab, where, path, path == menu[0][0])
+                            took = bp.timed(tab, link.click, bp.visible(marker))
+                            if lap:
+                                navs.setdefault(f"{name} {role}/{path}", []).append(took)
+                for tab, _ in tabs.values():
+                    tab.close()
             browser.close()
     finally:
         for p in procs:
@@ -173,6 +250,20 @@ def main() -> None:
         n = len(recorded[key])
         kb = sum(len(x) for x in recorded[key]) / 1024
         print(f"{key:28} {a * 1000:7.0f} {r * 1000:7.0f} {a / r:10.2f} {r / m:14.2f} {a / m:11.2f} {n:8d} {kb:6.0f}")
+    if navs["minimal"]:
+        sw = statistics.median(navs["minimal"])
+        print(f"\nminimal two-page switch: median {sw * 1000:.0f} ms")
+        print(f"{'sidebar navigation to':28} {'app':>7} {'replay':>7} {'app÷replay':>10} {'replay÷minimal':>14}"
+              f" {'app÷minimal':>11}")
+        for key in (k[4:] for k in navs if k.startswith("app ")):
+            a, r = statistics.median(navs["app " + key]), statistics.median(navs["replay " + key])
+            print(f"{key:28} {a * 1000:7.0f} {r * 1000:7.0f} {a / r:10.2f} {r / sw:14.2f} {a / sw:11.2f}")
+    if firsts["app"]:
+        f = {k: statistics.median(v) for k, v in firsts.items()}
+        print(f"first page after a server start (login; {args.first} fresh servers each): app {f['app'] * 1000:.0f} ms, "
+              f"replay {f['replay'] * 1000:.0f} ms, minimal page {f['minimal'] * 1000:.0f} ms; app ÷ replay "
+              f"{f['app'] / f['replay']:.2f}, replay ÷ minimal cold {f['replay'] / m:.2f}, app ÷ minimal cold "
+              f"{f['app'] / m:.2f}, minimal's own first page ÷ its cold {f['minimal'] / m:.2f}")
 
 
 if __name__ == "__main__":
