@@ -37,15 +37,9 @@ EVENTS: list[tuple[float, str, int]] = []   # (when, ForwardMsg type, bytes) of 
 
 
 def listen(page) -> None:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     def frame(payload) -> None:
-        if isinstance(payload, (bytes, bytearray)):
-            msg = ForwardMsg()
-            try:
-                msg.ParseFromString(bytes(payload))
-            except Exception:  # noqa: BLE001 - not a ForwardMsg
-                return
+        msg = bp.forward_msg(payload)
+        if msg is not None:
             EVENTS.append((time.perf_counter(), msg.WhichOneof("type"), len(payload)))
     page.on("websocket", lambda ws: ws.on("framereceived", frame))
 

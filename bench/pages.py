@@ -164,17 +164,25 @@ class Row:
 FINISHED: dict[int, int] = {}   # id(page) → script_finished messages received
 
 
-def _count_finished(page_id: int, payload) -> None:
+def forward_msg(payload):
+    """The Streamlit ``ForwardMsg`` a websocket frame carries (read with Streamlit's own protobuf classes), or None
+    for a frame that is not one."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    if isinstance(payload, (bytes, bytearray)):
-        msg = ForwardMsg()
-        try:
-            msg.ParseFromString(bytes(payload))
-        except Exception:  # noqa: BLE001 - not a ForwardMsg
-            return
-        if msg.WhichOneof("type") == "script_finished":
-            FINISHED[page_id] = FINISHED.get(page_id, 0) + 1
+    if not isinstance(payload, (bytes, bytearray)):
+        return None
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(bytes(payload))
+    except Exception:  # noqa: BLE001 - not a ForwardMsg
+        return None
+    return msg
+
+
+def _count_finished(page_id: int, payload) -> None:
+    msg = forward_msg(payload)
+    if msg is not None and msg.WhichOneof("type") == "script_finished":
+        FINISHED[page_id] = FINISHED.get(page_id, 0) + 1
 
 
 def watch(page):

@@ -76,19 +76,12 @@ else:
 
 
 def record(ctx, url: str, marker) -> list[bytes]:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     frames: list[bytes] = []
 
     def keep(payload) -> None:
-        if isinstance(payload, (bytes, bytearray)):
-            msg = ForwardMsg()
-            try:
-                msg.ParseFromString(bytes(payload))
-            except Exception:  # noqa: BLE001 - not a ForwardMsg
-                return
-            if msg.WhichOneof("type") in KEPT:
-                frames.append(bytes(payload))
+        msg = bp.forward_msg(payload)
+        if msg is not None and msg.WhichOneof("type") in KEPT:
+            frames.append(bytes(payload))
 
     page = bp.new_tab(ctx)
     page.on("websocket", lambda ws: ws.on("framereceived", keep))

@@ -16,6 +16,16 @@ from tests.app.review_fixtures import data_dir, demo_db  # noqa: F401  (fixtures
 PREPARING = "デモデータを準備しています"
 
 
+def config_option(name: str) -> str:
+    """A Streamlit option as ``streamlit run`` reads it: in a fresh process started in the project's folder."""
+    code = ("import streamlit.config as c\n"
+            "c.get_config_options(force_reparse=True)\n"
+            f"print(c.get_option({name!r}))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
 def test_the_shell_and_the_login_page_load_no_store_code():
     """What the first page imports: no store services, no SQLAlchemy, pandas, numpy, SciPy, openpyxl, Alembic or
     pydantic (the packs' models; ~10 ms to import)."""
@@ -83,12 +93,7 @@ def test_streamlit_does_not_collect_the_whole_heap_after_every_run():
     """Streamlit's ``runner.postScriptGC`` (on by default) runs ``gc.collect(2)`` after every script run, holding
     the interpreter lock 100-200 ms in this app's process while the run's last message waits: the project's
     config switches it off, read the way ``streamlit run`` reads it (from the folder the server starts in)."""
-    code = ("import streamlit.config as c\n"
-            "c.get_config_options(force_reparse=True)\n"
-            "print(c.get_option('runner.postScriptGC'))\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert config_option("runner.postScriptGC") == "False"
 
 
 def test_no_page_draws_by_magic_and_magic_is_off():
@@ -99,12 +104,7 @@ def test_no_page_draws_by_magic_and_magic_is_off():
 
     from streamlit.runtime.scriptrunner import magic
 
-    code = ("import streamlit.config as c\n"
-            "c.get_config_options(force_reparse=True)\n"
-            "print(c.get_option('runner.magicEnabled'))\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert config_option("runner.magicEnabled") == "False"
     scripts = [ROOT / "review_app.py", *sorted((ROOT / "app" / "pages").glob("*.py"))]
     assert len(scripts) > 10
     for path in scripts:
