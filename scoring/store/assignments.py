@@ -75,7 +75,7 @@ class AssignmentService(ServiceBase):
             want = int(k) if k is not None else int(the_pack.selection.min_reviews)
             if want < 1:
                 raise InputError([Problem("(arguments)", None, "k", f"must be at least 1 (got {want})")])
-            all_props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+            all_props = self._proposal_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
                                             .order_by(ProposalRow.position))
             props = [p for p in all_props if p.pack_id == pack_id]
             if proposals is not None:
@@ -169,7 +169,7 @@ class AssignmentService(ServiceBase):
                 # usual case) nothing can be conflicted, and no proposal is read (issue 15)
                 if not self._tokens(s, rid, [who.id]):
                     continue
-                props = self._conflict_rows(s, select(ProposalRow)
+                props = self._proposal_rows(s, select(ProposalRow)
                                             .join(Assignment, Assignment.proposal_pk == ProposalRow.id)
                                             .where(Assignment.user_id == who.id, Assignment.round_id == rid))
                 conflicted |= self._conflict_pairs(s, rid, props, [who.id])
@@ -180,7 +180,7 @@ class AssignmentService(ServiceBase):
         with self.db.read() as s:
             who = self._admin(s, actor, "list every assignment")
             r = self._round(s, round_id)
-            props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id))
+            props = self._proposal_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id))
             return self._infos(s, self._query().where(Assignment.round_id == r.id),
                                self._conflict_pairs(s, r.id, props))
 
@@ -195,7 +195,7 @@ class AssignmentService(ServiceBase):
             r = self._round(s, round_id)
             pack_id = self.store.rounds._pack_id(s, r.id, pack)
             want = int(self.store._pack(s, r.id, pack_id).selection.min_reviews)
-            all_props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+            all_props = self._proposal_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
                                             .order_by(ProposalRow.position))
             conflicted = self._conflict_pairs(s, r.id, all_props)
             pid_of = {p.id: p.proposal_id for p in all_props}

@@ -20,7 +20,7 @@ from .errors import ConflictOfInterest, NotFound, PermissionDenied, RoundLocked
 from .schema import Assignment, AuditLog, Conflict, ProposalRow, Round, RoundMember, RoundPack, User, utcnow
 from .values import SYSTEM, AuditAction, RoundReviewer, UserInfo
 
-# a proposal row as :meth:`ServiceBase._conflict_rows` returns it: every column but the JSON
+# a proposal row as :meth:`ServiceBase._proposal_rows` returns it: every column but the JSON
 _ROW_COLUMNS = (ProposalRow.id, ProposalRow.round_id, ProposalRow.proposal_id, ProposalRow.pack_id, ProposalRow.title,
                 ProposalRow.position)
 
@@ -135,7 +135,7 @@ class ServiceBase:
         reviewers = [Reviewer(reviewer_id=str(uid), conflicts=tuple(t)) for uid, t in tokens.items()]
         return {(int(rid), str(table.ids[row])) for rid, row in conflict_pairs(table, reviewers)}
 
-    def _conflict_rows(self, s: Session, query) -> list:
+    def _proposal_rows(self, s: Session, query) -> list:
         """The proposal rows of ``query`` (a ``select(ProposalRow)``) without their JSON: plain rows (id, round_id,
         proposal_id, pack_id, title, position), not ORM objects — building 550 of those, JSON and all, on each call
         was most of a reviewer's page and of ラウンド管理's reads on a large round (issue 15). Their models, where
@@ -166,7 +166,7 @@ class ServiceBase:
         q = select(ProposalRow).where(ProposalRow.round_id == round_id)
         if proposal_ids is not None:
             q = q.where(ProposalRow.proposal_id.in_(list(proposal_ids)))
-        props = self._conflict_rows(s, q)
+        props = self._proposal_rows(s, q)
         return frozenset(pid for _, pid in self._conflict_pairs(s, round_id, props, [who.id]))
 
     # -- the round's committee and a reviewer's access ----------------------------------------------------------

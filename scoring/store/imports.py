@@ -105,7 +105,7 @@ class RoundFiles(ServiceBase):
             r = self._round(s, round_id, writable=True)
             found.raise_if_any()
             pack_ids = list(s.scalars(select(RoundPack.pack_id).where(RoundPack.round_id == r.id)))
-            existing = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+            existing = self._proposal_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
                                            .order_by(ProposalRow.position))
             existing_ids = {p.proposal_id for p in existing}
             src = source_name(proposals, None, "(proposals)")

@@ -182,10 +182,10 @@ class RoundService(RoundFiles):
             q = q.where(ProposalRow.pack_id == pack)
         # the rows without their JSON, the models parsed once per process (issue 15: 1,000 JSON loads per run of 進捗)
         if who.is_(*ADMIN):
-            return self._conflict_rows(s, q)
+            return self._proposal_rows(s, q)
         q = q.where(ProposalRow.id.in_(select(Assignment.proposal_pk).where(Assignment.user_id == who.id,
                                                                             Assignment.round_id == round_id)))
-        rows = self._conflict_rows(s, q)
+        rows = self._proposal_rows(s, q)
         bad = self._conflict_pairs(s, round_id, rows, [who.id])
         return [p for p in rows if (who.id, p.proposal_id) not in bad]
 
@@ -335,7 +335,7 @@ class RoundService(RoundFiles):
         """The core's Call for one pack of a stored round, plus the chair's resolutions. ``withheld``: the
         proposals the reader is conflicted with — their comments are left out and the call says so."""
         pack = self.store._pack(s, r.id, pack_id)
-        props = self._conflict_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
+        props = self._proposal_rows(s, select(ProposalRow).where(ProposalRow.round_id == r.id)
                                     .order_by(ProposalRow.position))
         models = self._models_of(s, props)
         reviewers = [Reviewer(reviewer_id=m.username, name=m.name, role=m.role, conflicts=m.conflicts)
